@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { createLogger } from '../audit/logger.js';
+import { loadConfig } from '../config/load.js';
+import { formatProblem } from '../config/yaml-source.js';
+import { loadDirectoryFile } from '../directory/file-directory.js';
+import { startGateway } from '../listen/gateway.js';
+import { startLab } from '../lab/lab-server.js';
+import { writeDemoPki } from '../lab/certs.js';
+import { labOptions } from './lab-defaults.js';
+
+function fail(lines: string[]): never {
+  for (const l of lines) console.error(l);
+  process.exit(1);
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.error('\nstopping…');
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function serve(file: string) {
+  const r = loadConfig(file);
+  if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
+  const log = createLogger(r.config.log.level);
+  for (const w of r.warnings) log.warn(formatProblem(w));
+  return startGateway({ config: r.config, log });
+}
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway')
+    .requiredOption('-c, --config <file>', 'gateway configuration (YAML)')
+    .action(async (o: { config: string }) => {
+      const gw = await serve(o.config);
+      onSignals(() => gw.stop());
+    });
+
+  program
+    .command('lab')
+    .description('run the lab Exchange (an Exchange-like upstream with real NTLM) for tests and demos')
+    .requiredOption('-d, --directory <file>', 'directory YAML with users, passwords and groups')
+    .requiredOption('--cert <file>', 'PEM certificate')
+    .requiredOption('--key <file>', 'PEM private key')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port', '9443')
+    .option('--external-url <url>', 'external base URL Autodiscover hands out', 'https://mail.lab.example')
+    .action(async (o: { directory: string; cert: string; key: string; host: string; port: string; externalUrl: string }) => {
+      const d = loadDirectoryFile(path.resolve(o.directory));
+      if (!d.ok) fail(d.problems.map(formatProblem));
+      const lab = await startLab(labOptions(d.directory, o.externalUrl), {
+        host: o.host,
+        port: Number(o.port),
+        cert: readFileSync(o.cert),
+        key: readFileSync(o.key),
+      });
+      console.log(`lab Exchange on ${lab.url}`);
+      onSignals(() => lab.stop());
+    });
+
+  program
+    .command('demo')
+    .description('start the lab on :9443 and the gateway on :8443 with the demo directory')
+    .action(async () => {
+      const pki = await writeDemoPki(path.join(ROOT, '.demo'));
+      const demo = path.join(ROOT, 'examples/demo');
+      const d = loadDirectoryFile(path.join(demo, 'directory.yaml'));
+      if (!d.ok) fail(d.problems.map(formatProblem));
+      const lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:8443'), {
+        host: '127.0.0.1',
+        port: 9443,
+        cert: readFileSync(pki.lab.certFile),
+        key: readFileSync(pki.lab.keyFile),
+      });
+      const gw = await serve(path.join(demo, 'portcullis.yaml'));
+      const ca = path.relative(process.cwd(), pki.caFile);
+      console.error(`
+${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
+Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
+
+  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' https://127.0.0.1:8443/owa/ -i
+  curl --cacert ${ca} -u 'bob@lab.example:Passw0rd!' https://127.0.0.1:8443/EWS/Exchange.asmx -i
+  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' -H 'Content-Type: text/xml' -H 'X-MapiHttpCapability: 1' \\
+       --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@lab.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>' \\
+       https://127.0.0.1:8443/autodiscover/autodiscover.xml
+  curl --cacert ${ca} -i https://127.0.0.1:8443/ecp/        ${pc.dim('# refused from the external zone')}
+
+Ctrl-C stops both.
+`);
+      onSignals(async () => {
+        await gw.stop();
+        await lab.stop();
+      });
+    });
+}

@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { registerConfigCommands } from './commands-config.js';
+import { registerRunCommands } from './commands-run.js';
+
+const program = new Command()
+  .name('portcullis')
+  .description('Publish on-premises Exchange safely: a pinned, identity-aware HTTP/1.1 gateway')
+  .version('0.1.0');
+registerRunCommands(program);
+registerConfigCommands(program);
+await program.parseAsync(process.argv);

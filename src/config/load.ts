@@ -1,0 +1,81 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { type GatewayConfig, configSchema } from './schema.js';
+import { type Problem, type YamlSource, problemAt, readYaml } from './yaml-source.js';
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
+  | { readonly ok: false; readonly problems: Problem[] };
+
+/** Turns zod issues into positioned problems. */
+export function zodProblems(src: YamlSource, error: z.ZodError): Problem[] {
+  return error.issues.map((i) => problemAt(src, i.path, i.message));
+}
+
+/**
+ * Loads and validates a gateway config. Every problem is collected (syntax, schema, then files on
+ * disk) so an admin fixes them in one pass; relative paths are resolved against the file's folder.
+ */
+export function loadConfig(file: string, text?: string): LoadResult {
+  const abs = path.resolve(file);
+  let src: YamlSource;
+  try {
+    src = readYaml(abs, text);
+  } catch (e) {
+    return { ok: false, problems: [{ file: abs, line: 0, column: 0, path: '', message: (e as Error).message }] };
+  }
+  if (src.syntaxProblems.length > 0) return { ok: false, problems: src.syntaxProblems };
+  const parsed = configSchema.safeParse(src.doc.toJS() ?? {});
+  if (!parsed.success) return { ok: false, problems: zodProblems(src, parsed.error) };
+  const config = resolvePaths(parsed.data, path.dirname(abs));
+  const problems = checkFiles(src, config);
+  const warnings: Problem[] = [];
+  if (config.upstream.tls.insecure) {
+    warnings.push(problemAt(src, ['upstream', 'tls', 'insecure'], 'upstream TLS verification is OFF: anyone on the path can impersonate Exchange'));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: Object.freeze(config), file: abs, warnings };
+}
+
+function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
+  const r = (p: string) => path.resolve(base, p);
+  return {
+    ...c,
+    listeners: c.listeners.map((l) => ({
+      ...l,
+      tls: { ...l.tls, certificates: l.tls.certificates.map((cert) => ({ ...cert, cert: r(cert.cert), key: r(cert.key) })) },
+    })),
+    upstream: { ...c.upstream, tls: { ...c.upstream.tls, ...(c.upstream.tls.ca ? { ca: r(c.upstream.tls.ca) } : {}) } },
+    ...(c.directory ? { directory: { ...c.directory, file: r(c.directory.file) } } : {}),
+  };
+}
+
+function checkFiles(src: YamlSource, c: GatewayConfig): Problem[] {
+  const problems: Problem[] = [];
+  c.listeners.forEach((l, li) => {
+    l.tls.certificates.forEach((cert, ci) => {
+      const at = ['listeners', li, 'tls', 'certificates', ci];
+      let x509: X509Certificate | undefined;
+      try {
+        x509 = new X509Certificate(readFileSync(cert.cert));
+      } catch (e) {
+        problems.push(problemAt(src, [...at, 'cert'], `cannot read certificate ${cert.cert}: ${(e as Error).message}`));
+      }
+      try {
+        const key = createPrivateKey(readFileSync(cert.key));
+        if (x509 && !x509.checkPrivateKey(key)) problems.push(problemAt(src, [...at, 'key'], 'private key does not match the certificate'));
+      } catch (e) {
+        problems.push(problemAt(src, [...at, 'key'], `cannot read private key ${cert.key}: ${(e as Error).message}`));
+      }
+    });
+  });
+  if (c.upstream.tls.ca && !existsSync(c.upstream.tls.ca)) {
+    problems.push(problemAt(src, ['upstream', 'tls', 'ca'], `CA file ${c.upstream.tls.ca} does not exist`));
+  }
+  if (c.directory && !existsSync(c.directory.file)) {
+    problems.push(problemAt(src, ['directory', 'file'], `directory file ${c.directory.file} does not exist`));
+  }
+  return problems;
+}

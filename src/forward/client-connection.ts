@@ -1,0 +1,505 @@
+import { channel } from 'node:diagnostics_channel';
+import type tls from 'node:tls';
+import type { Logger } from 'pino';
+import { classifyRequest } from '../classify/classify.js';
+import type { Protocol } from '../classify/protocols.js';
+import type { GatewayConfig, Zone } from '../config/schema.js';
+import { statusForError } from '../http/errors.js';
+import { type BodyFraming, requestFraming, responseFraming } from '../http/framing.js';
+import { headerTokens } from '../http/headers.js';
+import { type RequestHead, parseRequestHead } from '../http/request-head.js';
+import { parseResponseHead } from '../http/response-head.js';
+import { simpleResponse } from '../http/serialize.js';
+import { BodyRelay, type ByteSink } from './body-relay.js';
+import type { ConnectionContext, RequestInfo } from './connection-context.js';
+import type { RequestGate } from './gate.js';
+import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead } from './hop-headers.js';
+import { type UpstreamTarget, connectUpstream, describeUpstreamError, pcError } from './upstream-connect.js';
+
+/** Published once per finished or refused request; metrics and audit subscribe, the core imports neither. */
+export const requestEndChannel = channel('portcullis:request:end');
+
+export interface RequestEndEvent {
+  readonly connection: number;
+  readonly zone: Zone;
+  readonly method: string;
+  readonly path: string;
+  readonly protocol: Protocol | undefined;
+  readonly status: number;
+  readonly reason: string | undefined;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly ms: number;
+}
+
+export interface ConnectionDeps {
+  readonly config: GatewayConfig;
+  readonly upstream: UpstreamTarget;
+  readonly gates: readonly RequestGate[];
+  readonly log: Logger;
+  readonly registry: Set<ClientConnection>;
+}
+
+interface Exchange {
+  readonly head: RequestHead;
+  readonly info: RequestInfo;
+  readonly request: BodyRelay;
+  response: BodyRelay | undefined;
+  status: number;
+  /** A final response head went to the client: errors can no longer be answered, only cut. */
+  responseStarted: boolean;
+  closeAfter: boolean;
+  requestDone: boolean;
+  responseDone: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+let nextId = 1;
+
+/**
+ * One client connection and the one upstream connection pinned to it. The upstream socket is
+ * opened for this client's first request, carries only this client's requests, and dies with it:
+ * NTLM and Negotiate authenticate the TCP connection, so any sharing would hand one user's
+ * Exchange session to another (HAProxy #581, Traefik #3792).
+ *
+ * Requests are handled one at a time: bytes a client pipelines behind a request wait until that
+ * exchange is complete, so the gateway and Exchange always agree on message boundaries.
+ */
+export class ClientConnection implements ConnectionContext {
+  readonly id = nextId++;
+  readonly openedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly servername: string | undefined;
+  identity: unknown = undefined;
+  requests = 0;
+  bytesFromClient = 0;
+  bytesToClient = 0;
+  current: RequestInfo | undefined;
+
+  private upstream: tls.TLSSocket | undefined;
+  private upstreamConnected = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
+  private headBuf: Buffer = EMPTY;
+  private headResume = 0;
+  private resBuf: Buffer = EMPTY;
+  private resResume = 0;
+  private exchange: Exchange | undefined;
+  private pending: Buffer[] = [];
+  private readonly clientPauses = new Set<string>();
+  private closed = false;
+  private readonly log: Logger;
+  private readonly clientSink: ByteSink;
+  private readonly upstreamSink: ByteSink;
+
+  constructor(
+    private readonly socket: tls.TLSSocket,
+    readonly listener: string,
+    readonly zone: Zone,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
+    this.servername = typeof sni === 'string' ? sni : undefined;
+    this.log = deps.log.child({ conn: this.id });
+    this.clientSink = {
+      write: (b) => {
+        this.bytesToClient += b.length;
+        return this.socket.write(b);
+      },
+      cork: () => this.socket.cork(),
+      uncork: () => this.socket.uncork(),
+    };
+    this.upstreamSink = {
+      write: (b) => this.upstream!.write(b),
+      cork: () => this.upstream!.cork(),
+      uncork: () => this.upstream!.uncork(),
+    };
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.setTimeout(deps.config.http.keepAliveTimeout);
+    socket.on('data', (b: Buffer) => this.onClientData(b));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('end', () => this.onClientEnd());
+    socket.on('error', (e) => this.log.debug({ err: e.message }, 'client socket error'));
+    socket.on('close', () => this.teardown('client closed'));
+    deps.registry.add(this);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.log.info({ reason }, 'connection closed by gateway');
+    this.teardown(reason);
+  }
+
+  // ---- client side -------------------------------------------------------------------------
+
+  private onClientData(chunk: Buffer): void {
+    this.bytesFromClient += chunk.length;
+    this.consumeClient(chunk);
+  }
+
+  private consumeClient(chunk: Buffer): void {
+    let buf = chunk;
+    while (buf.length > 0 && !this.closed) {
+      const ex = this.exchange;
+      if (!ex) {
+        if (this.headBuf.length > 0) buf = Buffer.concat([this.headBuf, buf]);
+        const r = parseRequestHead(buf, this.deps.config.http, this.headResume);
+        if (r.kind === 'incomplete') {
+          this.headBuf = buf;
+          this.headResume = r.resumeAt;
+          this.headTimer ??= setTimeout(() => this.refuse(408, 'headers-timeout', 'request head not received in time'), this.deps.config.http.headersTimeout);
+          return;
+        }
+        this.headBuf = EMPTY;
+        this.headResume = 0;
+        this.clearHeadTimer();
+        if (r.kind === 'error') {
+          this.refuse(statusForError(r.error.code), r.error.code, r.error.message);
+          return;
+        }
+        buf = buf.subarray(r.consumed);
+        if (!this.startExchange(r.head)) return;
+      } else if (!ex.requestDone) {
+        const step = ex.request.push(buf);
+        buf = buf.subarray(step.consumed);
+        if (step.error) {
+          if (ex.responseStarted) this.teardown(`malformed request body: ${step.error.message}`);
+          else this.refuse(statusForError(step.error.code), step.error.code, step.error.message);
+          return;
+        }
+        if (!step.flowing) this.pauseClientUntilUpstreamDrains();
+        if (step.done) {
+          ex.requestDone = true;
+          this.maybeFinishExchange();
+        }
+      } else {
+        // Pipelined bytes: hold them until the current exchange is over.
+        this.pending.push(buf);
+        this.pauseClient('pipelined');
+        return;
+      }
+    }
+  }
+
+  private startExchange(head: RequestHead): boolean {
+    const cls = classifyRequest(head.method, head.target);
+    if (!cls.ok) {
+      this.refuse(400, 'path-not-canonical', cls.reason);
+      return false;
+    }
+    this.current = { method: head.method, path: cls.path, protocol: cls.protocol, startedAt: Date.now() };
+    this.requests++;
+    const framing = requestFraming(head);
+    if ('code' in framing) {
+      this.refuse(statusForError(framing.code), framing.code, framing.message);
+      return false;
+    }
+    for (const gate of this.deps.gates) {
+      const v = gate.check(this, head, cls.protocol);
+      if (!v.allow) {
+        this.refuse(v.status, v.reason, v.message);
+        return false;
+      }
+    }
+    this.socket.setTimeout(this.deps.config.upstream.idleTimeouts[cls.protocol]);
+    const closeAfter = clientWantsClose(head);
+    this.ensureUpstream();
+    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, this.deps.config.http.forwardedHeaders, closeAfter));
+    this.exchange = {
+      head,
+      info: this.current,
+      request: new BodyRelay(framing, this.upstreamSink),
+      response: undefined,
+      status: 0,
+      responseStarted: false,
+      closeAfter,
+      requestDone: framing.kind === 'none',
+      responseDone: false,
+    };
+    return true;
+  }
+
+  private onClientEnd(): void {
+    const ex = this.exchange;
+    if (ex && ex.requestDone && !ex.responseDone) {
+      // Half-close after a complete request: deliver the answer, then close.
+      ex.closeAfter = true;
+      return;
+    }
+    this.teardown(ex ? 'client ended mid-request' : 'client finished');
+  }
+
+  private pauseClient(reason: string): void {
+    this.clientPauses.add(reason);
+    this.socket.pause();
+  }
+
+  private resumeClient(reason: string): void {
+    this.clientPauses.delete(reason);
+    if (this.clientPauses.size === 0 && !this.closed) this.socket.resume();
+  }
+
+  private pauseClientUntilUpstreamDrains(): void {
+    if (this.clientPauses.has('backpressure')) return;
+    this.pauseClient('backpressure');
+    this.upstream!.once('drain', () => this.resumeClient('backpressure'));
+  }
+
+  // ---- upstream side -----------------------------------------------------------------------
+
+  private ensureUpstream(): void {
+    if (this.upstream) return;
+    const up = connectUpstream(this.deps.upstream);
+    this.upstream = up;
+    this.connectTimer = setTimeout(
+      () => up.destroy(pcError('PC_CONNECT_TIMEOUT', 'connect timeout')),
+      this.deps.config.upstream.connectTimeout,
+    );
+    up.once('secureConnect', () => {
+      this.upstreamConnected = true;
+      clearTimeout(this.connectTimer);
+    });
+    up.on('data', (b: Buffer) => this.onUpstreamData(b));
+    up.on('error', (e: NodeJS.ErrnoException) => this.upstreamFailed(e));
+    up.on('close', () => this.onUpstreamClosed());
+  }
+
+  private onUpstreamData(chunk: Buffer): void {
+    let buf = chunk;
+    while (buf.length > 0 && !this.closed) {
+      const ex = this.exchange;
+      if (!ex || ex.responseDone) {
+        this.teardown('upstream sent bytes outside a response');
+        return;
+      }
+      if (!ex.response) {
+        if (this.resBuf.length > 0) buf = Buffer.concat([this.resBuf, buf]);
+        const r = parseResponseHead(buf, this.deps.config.http, this.resResume);
+        if (r.kind === 'incomplete') {
+          this.resBuf = buf;
+          this.resResume = r.resumeAt;
+          return;
+        }
+        this.resBuf = EMPTY;
+        this.resResume = 0;
+        if (r.kind === 'error') {
+          this.upstreamFailed(pcError('PC_BAD_RESPONSE', r.error.message));
+          return;
+        }
+        buf = buf.subarray(r.consumed);
+        const head = r.head;
+        if (head.status === 101) {
+          this.upstreamFailed(pcError('PC_BAD_RESPONSE', 'protocol switch (101) refused'));
+          return;
+        }
+        if (head.status < 200) {
+          if (ex.head.version === '1.1') this.clientSink.write(interimHead(head));
+          continue;
+        }
+        const framing = responseFraming(head, ex.head.method);
+        if ('code' in framing) {
+          this.upstreamFailed(pcError('PC_BAD_RESPONSE', framing.message));
+          return;
+        }
+        this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter), upstreamWantsClose(head));
+        if (ex.response!.done) this.responseFinished(ex);
+      } else {
+        const step = ex.response.push(buf);
+        buf = buf.subarray(step.consumed);
+        if (step.error) {
+          this.teardown(`malformed response body from upstream: ${step.error.message}`);
+          return;
+        }
+        if (!step.flowing) this.pauseUpstreamUntilClientDrains();
+        if (step.done) this.responseFinished(ex);
+      }
+    }
+  }
+
+  private startResponse(ex: Exchange, status: number, framing: BodyFraming, head: () => Buffer, upstreamClose: boolean): void {
+    const dechunk = framing.kind === 'chunked' && ex.head.version === '1.0';
+    ex.closeAfter ||= upstreamClose || framing.kind === 'close' || dechunk;
+    ex.status = status;
+    ex.responseStarted = true;
+    this.clientSink.write(head());
+    ex.response = new BodyRelay(framing, this.clientSink, dechunk);
+  }
+
+  private pauseUpstreamUntilClientDrains(): void {
+    const up = this.upstream!;
+    if (up.isPaused()) return;
+    up.pause();
+    this.socket.once('drain', () => up.resume());
+  }
+
+  private responseFinished(ex: Exchange): void {
+    ex.responseDone = true;
+    this.maybeFinishExchange();
+  }
+
+  private maybeFinishExchange(): void {
+    const ex = this.exchange;
+    if (!ex || !ex.requestDone || !ex.responseDone) return;
+    this.logExchange(ex, ex.status, undefined);
+    this.exchange = undefined;
+    this.current = undefined;
+    if (ex.closeAfter) {
+      this.endGracefully();
+      return;
+    }
+    this.socket.setTimeout(this.deps.config.http.keepAliveTimeout);
+    const pending = this.pending;
+    this.pending = [];
+    this.resumeClient('pipelined');
+    for (const b of pending) this.consumeClient(b);
+  }
+
+  private onUpstreamClosed(): void {
+    if (this.closed) return;
+    const ex = this.exchange;
+    if (ex?.response && !ex.responseDone && ex.response.endIsClean()) {
+      ex.requestDone = true;
+      ex.closeAfter = true;
+      this.responseFinished(ex);
+      return;
+    }
+    if (ex && !ex.responseStarted) {
+      this.upstreamFailed(pcError('PC_UPSTREAM_CLOSED', 'upstream closed'));
+      return;
+    }
+    // The pinned upstream is gone: the client must reconnect (and re-authenticate) on a new pair.
+    if (ex) this.teardown('upstream closed mid-response');
+    else this.endGracefully();
+  }
+
+  private upstreamFailed(err: NodeJS.ErrnoException): void {
+    if (this.closed) return;
+    const f = describeUpstreamError(err, this.upstreamConnected ? 'response' : 'connect');
+    const ex = this.exchange;
+    this.log.warn({ reason: f.reason, err: err.message, code: err.code }, f.message);
+    if (ex && !ex.responseStarted) {
+      this.logExchange(ex, f.status, f.reason);
+      this.exchange = undefined;
+      this.destroyUpstream();
+      this.socket.write(simpleResponse(f.status, reasonPhrase(f.status), `${f.message}\n`, [{ name: 'X-Portcullis-Reason', value: f.reason }]));
+      this.endGracefully();
+      return;
+    }
+    this.teardown(f.reason);
+  }
+
+  // ---- time-outs, refusals, teardown -------------------------------------------------------
+
+  private onTimeout(): void {
+    const ex = this.exchange;
+    if (!ex) {
+      this.teardown(this.headBuf.length > 0 ? 'idle during request head' : 'keep-alive idle');
+      return;
+    }
+    if (!ex.responseStarted && ex.requestDone) {
+      this.upstreamFailed(pcError('PC_RESPONSE_TIMEOUT', 'response timeout'));
+      return;
+    }
+    this.teardown(`idle time-out (${ex.info.protocol})`);
+  }
+
+  /** Answers the client ourselves and closes: nothing of this request reaches Exchange. */
+  private refuse(status: number, reason: string, message: string): void {
+    if (this.closed) return;
+    this.clearHeadTimer();
+    const ex = this.exchange;
+    const info = ex?.info ?? this.current;
+    this.publish(info, status, reason, 0, 0);
+    this.log.info({ status, reason, method: info?.method, path: info?.path, protocol: info?.protocol, detail: message }, 'request refused');
+    this.exchange = undefined;
+    this.destroyUpstream();
+    this.socket.write(simpleResponse(status, reasonPhrase(status), `${message}\n`, [{ name: 'X-Portcullis-Reason', value: reason }]));
+    this.endGracefully();
+  }
+
+  private logExchange(ex: Exchange, status: number, reason: string | undefined): void {
+    const reqBytes = ex.request.transferred;
+    const resBytes = ex.response?.transferred ?? 0;
+    this.publish(ex.info, status, reason, reqBytes, resBytes);
+    this.log.info(
+      { method: ex.info.method, path: ex.info.path, protocol: ex.info.protocol, status, reason, reqBytes, resBytes, ms: Date.now() - ex.info.startedAt },
+      'request',
+    );
+  }
+
+  private publish(info: RequestInfo | undefined, status: number, reason: string | undefined, req: number, res: number): void {
+    if (!requestEndChannel.hasSubscribers) return;
+    const ev: RequestEndEvent = {
+      connection: this.id,
+      zone: this.zone,
+      method: info?.method ?? '',
+      path: info?.path ?? '',
+      protocol: info?.protocol,
+      status,
+      reason,
+      requestBytes: req,
+      responseBytes: res,
+      ms: info ? Date.now() - info.startedAt : 0,
+    };
+    requestEndChannel.publish(ev);
+  }
+
+  private endGracefully(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearHeadTimer();
+    this.destroyUpstream();
+    this.socket.end();
+    // A client that never reads its final bytes must not hold the socket forever.
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+    this.deps.registry.delete(this);
+  }
+
+  private teardown(reason: string): void {
+    if (this.exchange && !this.closed) this.log.debug({ reason }, 'connection torn down mid-exchange');
+    this.closed = true;
+    this.clearHeadTimer();
+    this.destroyUpstream();
+    this.socket.destroy();
+    this.deps.registry.delete(this);
+  }
+
+  private destroyUpstream(): void {
+    clearTimeout(this.connectTimer);
+    if (this.upstream) {
+      this.upstream.removeAllListeners('data');
+      this.upstream.on('error', () => {});
+      this.upstream.destroy();
+    }
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer) clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+  }
+}
+
+function upstreamWantsClose(head: { version: '1.0' | '1.1'; headers: readonly { name: string; value: string }[] }): boolean {
+  const tokens = headerTokens(head.headers, 'connection');
+  return head.version === '1.0' ? !tokens.includes('keep-alive') : tokens.includes('close');
+}
+
+const PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+export function reasonPhrase(status: number): string {
+  return PHRASES[status] ?? 'Error';
+}

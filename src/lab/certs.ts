@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface Pem {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface IssueOptions {
+  readonly names: readonly string[];
+  readonly ips?: readonly string[];
+  readonly days?: number;
+  /** Days before now the certificate starts (negative values make an expired certificate for tests). */
+  readonly notBeforeDays?: number;
+}
+
+async function exportKey(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+}
+
+function serial(): string {
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^[89a-f]/, '1');
+}
+
+/** A self-signed CA for the demo and the tests (ECDSA P-256: fast to make, accepted by every peer). */
+export async function createCa(commonName = 'Portcullis Demo CA'): Promise<Pem & { keys: CryptoKeyPair; x509: x509.X509Certificate }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${commonName}`,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 3650 * 86_400_000),
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey), keys, x509: cert };
+}
+
+/** A server certificate signed by the CA, with the given DNS names and IP addresses in its SAN. */
+export async function issueServerCert(ca: { keys: CryptoKeyPair; x509: x509.X509Certificate }, opts: IssueOptions): Promise<Pem> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const start = Date.now() - (opts.notBeforeDays ?? 1) * 86_400_000;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${opts.names[0] ?? opts.ips?.[0] ?? 'localhost'}`,
+    issuer: ca.x509.subject,
+    notBefore: new Date(start),
+    notAfter: new Date(start + (opts.days ?? 825) * 86_400_000),
+    signingKey: ca.keys.privateKey,
+    publicKey: keys.publicKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        ...opts.names.map((value) => ({ type: 'dns' as const, value })),
+        ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+      ]),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey) };
+}
+
+export interface DemoPki {
+  readonly dir: string;
+  readonly caFile: string;
+  readonly gateway: { certFile: string; keyFile: string };
+  readonly lab: { certFile: string; keyFile: string };
+}
+
+/** Writes a CA plus gateway and lab certificates into `dir` (the demo's git-ignored folder). */
+export async function writeDemoPki(dir: string): Promise<DemoPki> {
+  mkdirSync(dir, { recursive: true });
+  const ca = await createCa();
+  const gw = await issueServerCert(ca, {
+    names: ['mail.lab.example', 'autodiscover.lab.example', 'localhost'],
+    ips: ['127.0.0.1', '::1'],
+  });
+  const lab = await issueServerCert(ca, { names: ['exch01.lab.local', 'localhost'], ips: ['127.0.0.1', '::1'] });
+  const f = (n: string) => path.join(dir, n);
+  writeFileSync(f('ca.crt'), ca.cert);
+  writeFileSync(f('gateway.crt'), gw.cert + ca.cert);
+  writeFileSync(f('gateway.key'), gw.key, { mode: 0o600 });
+  writeFileSync(f('lab.crt'), lab.cert + ca.cert);
+  writeFileSync(f('lab.key'), lab.key, { mode: 0o600 });
+  return {
+    dir,
+    caFile: f('ca.crt'),
+    gateway: { certFile: f('gateway.crt'), keyFile: f('gateway.key') },
+    lab: { certFile: f('lab.crt'), keyFile: f('lab.key') },
+  };
+}

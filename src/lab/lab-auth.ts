@@ -1,0 +1,102 @@
+import type { Protocol } from '../classify/protocols.js';
+import type { DirectoryUser } from '../directory/file-schema.js';
+import { parseNtlm } from '../identity/ntlm.js';
+import { type LabRequest, type LabResponse, headerList } from './lab-http.js';
+import { DEFAULT_SCHEMES, type LabLogEntry, type LabScheme, type LabState, identityOf, labDomain } from './lab-context.js';
+import { buildChallenge, verifyNtlmV2 } from './ntlm-server.js';
+
+function offers(state: LabState, protocol: Protocol): { name: string; value: string }[] {
+  const schemes = state.options.auth[protocol] ?? DEFAULT_SCHEMES;
+  return schemes.map((s) => ({
+    name: 'WWW-Authenticate',
+    value: s === 'Basic' ? `Basic realm="${new URL(state.externalUrl).hostname}"` : s,
+  }));
+}
+
+function unauthorized(state: LabState, protocol: Protocol, res: LabResponse, extra: { name: string; value: string }[] = []): void {
+  res.send(401, 'Unauthorized', '401 - Unauthorized: Access is denied due to invalid credentials.\r\n', 'text/html', [
+    ...(extra.length ? extra : offers(state, protocol)),
+  ]);
+}
+
+function enabledUser(u: DirectoryUser | undefined): DirectoryUser | undefined {
+  return u && u.enabled ? u : undefined;
+}
+
+/**
+ * IIS-like authentication: NTLM and Negotiate(NTLM) authenticate the connection, Basic each
+ * request. Returns the identity, or undefined after answering 401 itself.
+ */
+export async function authenticate(state: LabState, protocol: Protocol, req: LabRequest, res: LabResponse, entry: LabLogEntry): Promise<string | undefined> {
+  const allowed = state.options.auth[protocol] ?? DEFAULT_SCHEMES;
+  const header = req.header('authorization');
+  if (!header) {
+    if (req.conn.identity) return req.conn.identity;
+    unauthorized(state, protocol, res);
+    return undefined;
+  }
+  const sp = header.indexOf(' ');
+  const scheme = (sp < 0 ? header : header.slice(0, sp)).toLowerCase();
+  const token = sp < 0 ? '' : header.slice(sp + 1).trim();
+  const dir = state.options.directory;
+  if (scheme === 'basic' && allowed.includes('Basic')) {
+    (entry as { authorization: string }).authorization = 'Basic';
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const name = colon < 0 ? decoded : decoded.slice(0, colon);
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
+    (entry as { claimedUser: string }).claimedUser = name;
+    const u = enabledUser(dir.resolveLogon(name));
+    if (u && u.password !== undefined && u.password === password) {
+      req.identity = identityOf(u);
+      return req.identity;
+    }
+    unauthorized(state, protocol, res);
+    return undefined;
+  }
+  const ntlmScheme: LabScheme | undefined = scheme === 'ntlm' ? 'NTLM' : scheme === 'negotiate' ? 'Negotiate' : undefined;
+  if (!ntlmScheme || !allowed.includes(ntlmScheme)) {
+    unauthorized(state, protocol, res);
+    return undefined;
+  }
+  const raw = Buffer.from(token, 'base64');
+  const parsed = parseNtlm(raw);
+  if (!parsed.ok) {
+    // SPNEGO and Kerberos are not spoken by the lab: a client that sent them gets the plain offers.
+    (entry as { authorization: string }).authorization = `${ntlmScheme} (not NTLM: ${parsed.error})`;
+    unauthorized(state, protocol, res);
+    return undefined;
+  }
+  const msg = parsed.message;
+  (entry as { authorization: string }).authorization = `${ntlmScheme} type ${msg.type}`;
+  if (msg.type === 1) {
+    req.conn.identity = undefined;
+    const t = state.options;
+    const domain = labDomain(t);
+    const { message, serverChallenge } = buildChallenge(msg.flags, {
+      netbiosDomain: dir.data.domains.netbios[0]!,
+      netbiosComputer: t.netbiosComputer,
+      dnsDomain: domain,
+      dnsComputer: `${t.netbiosComputer.toLowerCase()}.${domain}`,
+    });
+    req.conn.ntlmChallenge = { serverChallenge, scheme: ntlmScheme };
+    unauthorized(state, protocol, res, [{ name: 'WWW-Authenticate', value: `${ntlmScheme} ${message.toString('base64')}` }]);
+    return undefined;
+  }
+  if (msg.type === 3) {
+    const challenge = req.conn.ntlmChallenge;
+    req.conn.ntlmChallenge = undefined;
+    const claimed = msg.domain ? `${msg.domain}\\${msg.user}` : msg.user;
+    (entry as { claimedUser: string }).claimedUser = claimed;
+    const u = enabledUser(msg.domain ? dir.byDownLevel(msg.domain, msg.user) : dir.resolveLogon(msg.user));
+    if (challenge && u?.password !== undefined && !msg.anonymous && (await verifyNtlmV2(msg, challenge.serverChallenge, u.password))) {
+      req.conn.identity = identityOf(u);
+      return req.conn.identity;
+    }
+  }
+  req.conn.identity = undefined;
+  unauthorized(state, protocol, res);
+  return undefined;
+}
+
+export { headerList };

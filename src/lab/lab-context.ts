@@ -1,0 +1,49 @@
+import type { Protocol } from '../classify/protocols.js';
+import type { FileDirectory } from '../directory/file-directory.js';
+import type { DirectoryUser } from '../directory/file-schema.js';
+
+export type LabScheme = 'Negotiate' | 'NTLM' | 'Basic';
+
+export interface LabOptions {
+  readonly directory: FileDirectory;
+  /** Base URL Autodiscover hands out as external (the published name, usually the gateway). */
+  readonly externalUrl: string;
+  /** Base URL of the internal names (what Exchange would hand out inside). */
+  readonly internalUrl: string;
+  /** Schemes offered in 401 answers, per protocol (IIS: per virtual directory). */
+  readonly auth: Partial<Record<Protocol, readonly LabScheme[]>>;
+  readonly mapi: { readonly pendingPeriodMs: number; readonly notificationWaitMs: number };
+  readonly eas: { readonly maxPingMs: number };
+  readonly netbiosComputer: string;
+}
+
+export const DEFAULT_SCHEMES: readonly LabScheme[] = ['Negotiate', 'NTLM', 'Basic'];
+
+export interface LabLogEntry {
+  readonly at: number;
+  readonly connection: number;
+  readonly method: string;
+  readonly path: string;
+  /** Identity the lab authenticated for this request (undefined: anonymous). */
+  readonly identity: string | undefined;
+  /** Scheme and NTLM message type in the request's Authorization header, if any. */
+  readonly authorization: string | undefined;
+  /** The user named in an NTLM AUTHENTICATE or Basic header, whether or not it verified. */
+  readonly claimedUser: string | undefined;
+  status: number;
+}
+
+export interface LabState {
+  readonly options: LabOptions;
+  readonly log: LabLogEntry[];
+  /** Live mutable settings tests may change (the external URL is only known once the gateway listens). */
+  externalUrl: string;
+}
+
+export function identityOf(u: DirectoryUser): string {
+  return `${u.domain.toUpperCase()}\\${u.sAMAccountName}`;
+}
+
+export function labDomain(options: LabOptions): string {
+  return options.directory.data.domains.upnSuffixes[0]!;
+}

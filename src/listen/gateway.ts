@@ -1,0 +1,91 @@
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/schema.js';
+import { ClientConnection } from '../forward/client-connection.js';
+import { type RequestGate, zoneGate } from '../forward/gate.js';
+import { upstreamTarget } from '../forward/upstream-connect.js';
+import { buildSniTable } from './sni-contexts.js';
+import { zoneResolver } from './zone-resolver.js';
+
+export interface RunningListener {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Gateway {
+  readonly listeners: readonly RunningListener[];
+  /** Live client connections (each with its pinned upstream). */
+  readonly connections: ReadonlySet<ClientConnection>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly log: Logger;
+  /** Gates asked after the zone gate, in order (identity and policy plug in here). */
+  readonly gates?: readonly RequestGate[];
+}
+
+/** Starts every configured listener and wires accepted sockets to pinned client connections. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { config, log } = opts;
+  if (config.upstream.tls.insecure) {
+    log.warn({ upstream: config.upstream.url }, 'UPSTREAM TLS VERIFICATION IS DISABLED (upstream.tls.insecure): do not run this in production');
+  }
+  const registry = new Set<ClientConnection>();
+  const deps = {
+    config,
+    upstream: upstreamTarget(config.upstream),
+    gates: [zoneGate(config.zones), ...(opts.gates ?? [])],
+    log,
+    registry,
+  };
+  const servers: tls.Server[] = [];
+  const running: RunningListener[] = [];
+  try {
+    for (const [i, l] of config.listeners.entries()) {
+      const name = l.name ?? `listener-${i}`;
+      const sni = buildSniTable(l.tls);
+      const zoneOf = zoneResolver(l);
+      const server = tls.createServer({
+        ...sni.defaultContext,
+        minVersion: l.tls.minVersion,
+        ALPNProtocols: ['http/1.1'],
+        allowHalfOpen: true,
+        SNICallback: (servername, cb) => cb(null, sni.lookup(servername)),
+      });
+      server.on('secureConnection', (socket) => {
+        new ClientConnection(socket, name, zoneOf(socket.remoteAddress), deps);
+      });
+      server.on('tlsClientError', (err, socket) => {
+        log.debug({ listener: name, err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      servers.push(server);
+      const addr = server.address() as AddressInfo;
+      running.push({ name, address: addr.address, port: addr.port });
+      log.info({ listener: name, address: addr.address, port: addr.port, zone: l.zone }, 'listening');
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    throw e;
+  }
+  return {
+    listeners: running,
+    connections: registry,
+    async stop() {
+      const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const c of [...registry]) c.close('gateway stopping');
+      // Sockets still in their TLS handshake are not in the registry; do not wait on them forever.
+      await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    },
+  };
+}
