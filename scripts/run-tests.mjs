@@ -36,5 +36,5 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files.sort()], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--test', '--test-concurrency=1', ...files.sort()], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -11,7 +11,11 @@ export type LoadResult =
 
 /** Turns zod issues into positioned problems. */
 export function zodProblems(src: YamlSource, error: z.ZodError): Problem[] {
-  return error.issues.map((i) => problemAt(src, i.path, i.message));
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => problemAt(src, [...i.path, k], `unknown setting "${k}"`))
+      : [problemAt(src, i.path, i.message)],
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ export interface YamlSource {
 export function readYaml(file: string, text?: string): YamlSource {
   const src = text ?? readFileSync(file, 'utf8');
   const lines = new LineCounter();
-  const doc = parseDocument(src, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(src, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const syntaxProblems = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
     return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]! };

@@ -98,6 +98,7 @@ export async function handleMapi(state: LabState, identity: string, req: LabRequ
   const started = Date.now();
   res.write('PROCESSING\r\n');
   const pending = setInterval(() => res.write('PENDING\r\n'), period);
+  req.once('close', () => clearInterval(pending));
   let body: Buffer;
   if (type === 'notificationwait') {
     const s = session!;
@@ -112,7 +113,10 @@ export async function handleMapi(state: LabState, identity: string, req: LabRequ
         resolve(true);
       };
       s.waiters.push(wake);
-      req.once('close', () => clearTimeout(timer));
+      req.once('close', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
     });
     s.pendingEvent = false;
     body = Buffer.concat([u32(0, 0, event ? 1 : 0), u32(0)]);

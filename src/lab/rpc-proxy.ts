@@ -2,7 +2,7 @@
 // cookie, answers CONN/A1 with A3 and, once CONN/B1 arrived, CONN/C2; then serves DCE/RPC.
 import { answerPdu, newDceState, type DceState } from './dcerpc.js';
 import type { LabRequest, LabResponse } from './lab-http.js';
-import { PTYPE, RtsFlags, connA3, connC2, echoPdu, paddingPdu, readRts, splitPdus } from './rts.js';
+import { PTYPE, PduReader, RtsFlags, connA3, connC2, echoPdu, paddingPdu, readRts } from './rts.js';
 
 interface VirtualConnection {
   out: LabResponse | undefined;
@@ -58,13 +58,11 @@ function rpcError(res: LabResponse, code: string): void {
 
 /** Reads PDUs from a channel body and hands each to `onPdu`. */
 function readPdus(req: LabRequest, onPdu: (pdu: Buffer) => void, onBad: (why: string) => void): void {
-  let rest = Buffer.alloc(0);
+  const reader = new PduReader(onPdu);
   req.consume((b) => {
     rpcStats.inBytes += b.length;
-    const s = splitPdus(rest.length ? Buffer.concat([rest, b]) : b);
-    rest = Buffer.from(s.rest);
-    for (const p of s.pdus) onPdu(p);
-    if (s.error) onBad(s.error);
+    const err = reader.push(b);
+    if (err) onBad(err);
   });
 }
 

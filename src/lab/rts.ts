@@ -95,17 +95,51 @@ export function readRts(pdu: Buffer): RtsInfo | undefined {
   return { flags, commands, vcCookie };
 }
 
-/** Splits a byte stream into whole PDUs by frag_length; returns the leftover. */
-export function splitPdus(buf: Buffer): { pdus: Buffer[]; rest: Buffer; error?: string } {
-  const pdus: Buffer[] = [];
-  let i = 0;
-  while (buf.length - i >= 16) {
-    if (buf[i] !== 5 || (buf[i + 1] !== 0 && buf[i + 1] !== 1)) return { pdus, rest: buf.subarray(i), error: 'not a DCE/RPC PDU' };
-    const len = buf.readUInt16LE(i + 8);
-    if (len < 16) return { pdus, rest: buf.subarray(i), error: 'frag_length below 16' };
-    if (buf.length - i < len) break;
-    pdus.push(buf.subarray(i, i + len));
-    i += len;
+/**
+ * Incremental PDU reader for a channel body. Small PDUs are delivered whole; large ones (only
+ * padding and bulk data in the lab) are skipped without being assembled, so a 1 GiB channel costs
+ * no memory.
+ */
+export class PduReader {
+  private head = Buffer.alloc(0);
+  private body: Buffer[] = [];
+  private remaining = 0;
+  private keep = false;
+  constructor(
+    private readonly onPdu: (pdu: Buffer) => void,
+    private readonly maxKept = 8192,
+  ) {}
+
+  /** Returns an error string when the stream is not DCE/RPC. */
+  push(buf: Buffer): string | undefined {
+    let i = 0;
+    while (i < buf.length) {
+      if (this.remaining === 0) {
+        const need = 16 - this.head.length;
+        this.head = Buffer.concat([this.head, buf.subarray(i, i + need)]);
+        i += Math.min(need, buf.length - i);
+        if (this.head.length < 16) return undefined;
+        if (this.head[0] !== 5 || (this.head[1] !== 0 && this.head[1] !== 1)) return 'not a DCE/RPC PDU';
+        const len = this.head.readUInt16LE(8);
+        if (len < 16) return 'frag_length below 16';
+        this.remaining = len - 16;
+        this.keep = len <= this.maxKept;
+        this.body = [this.head];
+        if (this.remaining === 0) this.finish();
+        continue;
+      }
+      const n = Math.min(this.remaining, buf.length - i);
+      if (this.keep) this.body.push(buf.subarray(i, i + n));
+      i += n;
+      this.remaining -= n;
+      if (this.remaining === 0) this.finish();
+    }
+    return undefined;
   }
-  return { pdus, rest: buf.subarray(i) };
+
+  private finish(): void {
+    if (this.keep) this.onPdu(Buffer.concat(this.body));
+    this.head = Buffer.alloc(0);
+    this.body = [];
+  }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Real-peer tests: installs the Debian packages they need when missing, then runs test/interop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+/usr/bin/python3 -c 'import impacket' 2>/dev/null || need+=(python3-impacket)
+/usr/bin/python3 -c 'import exchangelib' 2>/dev/null || need+=(python3-exchangelib)
+/usr/bin/python3 -c 'import requests_ntlm' 2>/dev/null || need+=(python3-requests-ntlm)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+exec node scripts/run-tests.mjs interop

@@ -1,0 +1,44 @@
+// Client side of NTLMv2 for tests: NEGOTIATE, then AUTHENTICATE computed from the CHALLENGE.
+import { createHmac, randomBytes } from 'node:crypto';
+import { ntHash } from '../../src/lab/ntlm-server.js';
+import { NtlmFlags, parseNtlm } from '../../src/identity/ntlm.js';
+
+export const NEGOTIATE = Buffer.from('TlRMTVNTUAABAAAABQKIoAAAAAAAAAAAAAAAAAAAAAA=', 'base64');
+
+export async function authenticateFor(challengeB64: string, user: string, domain: string, password: string): Promise<string> {
+  const c = parseNtlm(Buffer.from(challengeB64, 'base64'));
+  if (!c.ok || c.message.type !== 2) throw new Error('not a CHALLENGE');
+  const key = createHmac('md5', await ntHash(password)).update(Buffer.from(user.toUpperCase() + domain, 'utf16le')).digest();
+  const ts = Buffer.alloc(8);
+  ts.writeBigUInt64LE((BigInt(Date.now()) + 11_644_473_600_000n) * 10_000n);
+  const blob = Buffer.concat([Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]), ts, randomBytes(8), Buffer.alloc(4), c.message.targetInfo, Buffer.alloc(4)]);
+  const proof = createHmac('md5', key).update(c.message.serverChallenge).update(blob).digest();
+  const u = (s: string) => Buffer.from(s, 'utf16le');
+  const fields = [Buffer.alloc(24), Buffer.concat([proof, blob]), u(domain), u(user), u('TESTWS'), Buffer.alloc(0)];
+  const head = Buffer.alloc(64);
+  head.write('NTLMSSP\0', 0, 'latin1');
+  head.writeUInt32LE(3, 8);
+  let off = 64;
+  fields.forEach((f, i) => {
+    head.writeUInt16LE(f.length, 12 + i * 8);
+    head.writeUInt16LE(f.length, 14 + i * 8);
+    head.writeUInt32LE(off, 16 + i * 8);
+    off += f.length;
+  });
+  head.writeUInt32LE(NtlmFlags.UNICODE | NtlmFlags.NTLM | NtlmFlags.EXTENDED_SESSIONSECURITY | NtlmFlags.TARGET_INFO, 60);
+  return Buffer.concat([head, ...fields]).toString('base64');
+}
+
+/** Runs the three-leg NTLM handshake on a RawClient and returns the final response. */
+export async function ntlmLogin(
+  client: { request: (m: string, p: string, h?: Record<string, string>, b?: string) => Promise<{ head: { status: number }; header(n: string): string | undefined }> },
+  path: string,
+  user: string,
+  domain: string,
+  password: string,
+) {
+  const r1 = await client.request('GET', path, { Authorization: `NTLM ${NEGOTIATE.toString('base64')}` });
+  const challenge = /^NTLM (\S+)/.exec(r1.header('www-authenticate') ?? '')?.[1];
+  if (r1.head.status !== 401 || !challenge) throw new Error(`expected a challenge, got ${r1.head.status}`);
+  return client.request('GET', path, { Authorization: `NTLM ${await authenticateFor(challenge, user, domain, password)}` });
+}

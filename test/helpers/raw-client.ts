@@ -1,0 +1,119 @@
+// A tiny HTTP/1.1 client on one TLS socket, so tests control exactly which connection carries
+// which request (NTLM state lives on the connection). It parses with the product's own parsers.
+import tls from 'node:tls';
+import { ChunkedDecoder } from '../../src/http/chunked.js';
+import { responseFraming } from '../../src/http/framing.js';
+import { DEFAULT_HEAD_LIMITS } from '../../src/http/head-scan.js';
+import { headerValue } from '../../src/http/headers.js';
+import { type ResponseHead, parseResponseHead } from '../../src/http/response-head.js';
+
+export interface RawResponse {
+  readonly head: ResponseHead;
+  readonly body: Buffer;
+  header(name: string): string | undefined;
+}
+
+export class RawClient {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  closed = false;
+  private constructor(readonly socket: tls.TLSSocket) {
+    socket.on('data', (b: Buffer) => {
+      this.buf = Buffer.concat([this.buf, b]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number, ca?: string, servername = 'mail.lab.example'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername, ...(ca ? { ca } : { rejectUnauthorized: false }) }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async more(timeoutMs: number): Promise<void> {
+    if (this.closed) throw new Error('connection closed');
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('timed out waiting for bytes')), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Reads one response (skipping 1xx unless `interim` is set). */
+  async read(method = 'GET', timeoutMs = 10_000, interim = false): Promise<RawResponse> {
+    for (;;) {
+      const r = parseResponseHead(this.buf, DEFAULT_HEAD_LIMITS);
+      if (r.kind === 'error') throw new Error(r.error.message);
+      if (r.kind === 'incomplete') {
+        await this.more(timeoutMs);
+        continue;
+      }
+      this.buf = this.buf.subarray(r.consumed);
+      if (r.head.status < 200 && !interim) continue;
+      const framing = responseFraming(r.head, method);
+      if ('code' in framing) throw new Error(framing.message);
+      const parts: Buffer[] = [];
+      if (framing.kind === 'length') {
+        while (this.buf.length < framing.length) await this.more(timeoutMs);
+        parts.push(this.buf.subarray(0, framing.length));
+        this.buf = this.buf.subarray(framing.length);
+      } else if (framing.kind === 'chunked') {
+        const d = new ChunkedDecoder();
+        for (;;) {
+          const out = d.push(this.buf);
+          parts.push(...out.data.map((x) => Buffer.from(x)));
+          this.buf = this.buf.subarray(out.consumed);
+          if (out.error) throw new Error(out.error.message);
+          if (out.done) break;
+          await this.more(timeoutMs);
+        }
+      } else if (framing.kind === 'close') {
+        while (!this.closed) await this.more(timeoutMs).catch(() => undefined);
+        parts.push(this.buf);
+        this.buf = Buffer.alloc(0);
+      }
+      const head = r.head;
+      return { head, body: Buffer.concat(parts), header: (n) => headerValue(head.headers, n) };
+    }
+  }
+
+  async request(method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
+    const b = body === undefined ? undefined : Buffer.from(body);
+    const hs = { Host: 'mail.lab.example', ...headers, ...(b ? { 'Content-Length': String(b.length) } : {}) };
+    this.write(`${method} ${path} HTTP/1.1\r\n${Object.entries(hs).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    if (b) this.write(b);
+    return this.read(method);
+  }
+
+  /** Resolves when the peer closes the connection. */
+  waitClosed(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return resolve();
+      const t = setTimeout(() => reject(new Error('connection not closed')), timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,72 @@
+// Real third-party Exchange clients (Debian packages, run with /usr/bin/python3) through the
+// gateway to the lab. scripts/test-interop.sh installs them.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { type Env, startEnv } from '../helpers/env.js';
+
+const run = promisify(execFile);
+const PY = '/usr/bin/python3';
+const CLIENTS = new URL('./clients/', import.meta.url).pathname;
+const pyEnv = { ...process.env, PYTHONWARNINGS: 'ignore', REQUESTS_CA_BUNDLE: '' };
+
+async function py(script: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(PY, [CLIENTS + script, ...args], { env: pyEnv, timeout: 60_000 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return `${err.stdout ?? ''}\n${err.stderr ?? ''}`;
+  }
+}
+
+describe('interop: real clients through the gateway', () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv();
+  });
+  after(() => env.stop());
+
+  it('impacket RPC over HTTP (NTLM): RTS handshake, bind and ept_lookup', async () => {
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'alice', '--password', 'Passw0rd!']);
+    console.log(`# impacket NTLM: ${out.trim().split('\n').pop()}`);
+    assert.match(out, /^OK entries=0/m);
+    const rpc = env.lab.state.log.filter((e) => e.path === '/rpc/rpcproxy.dll' && e.identity === 'LAB\\alice');
+    assert.ok(rpc.some((e) => e.method === 'RPC_IN_DATA') && rpc.some((e) => e.method === 'RPC_OUT_DATA'));
+  });
+
+  it('impacket RPC over HTTP (Basic)', async () => {
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'bob', '--password', 'Passw0rd!', '--auth', 'basic']);
+    assert.match(out, /^OK entries=0/m);
+  });
+
+  it('impacket with a wrong password fails cleanly', async () => {
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'alice', '--password', 'wrong']);
+    assert.match(out, /FAILED: .*401/);
+  });
+
+  it('exchangelib POX Autodiscover, then EWS ResolveNames and GetFolder(inbox)', async () => {
+    const out = await py('exchangelib_client.py', ['pox', '--base', env.url, '--user', 'LAB\\alice', '--email', 'alice@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, new RegExp(`ews_url=${env.url}/EWS/Exchange.asmx`));
+    assert.match(out, /resolved=1 inbox=Inbox/);
+    assert.match(out, /^OK/m);
+  });
+
+  it('exchangelib SOAP Autodiscover (GetUserSettings), then EWS', async () => {
+    const out = await py('exchangelib_client.py', ['soap', '--base', env.url, '--user', 'LAB\\bob', '--email', 'bob@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, /resolved=1 inbox=Inbox/);
+    assert.match(out, /^OK/m);
+  });
+
+  it('exchangelib EWS directly with NTLM', async () => {
+    const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, /^OK/m);
+  });
+
+  it('requests-ntlm: one handshake, then several requests on the authenticated connection', async () => {
+    const out = await py('requests_ntlm_client.py', ['--url', `${env.url}/owa/`, '--user', 'LAB\\dave', '--password', 'Passw0rd!']);
+    assert.match(out, /identities=LAB\\dave,LAB\\dave,LAB\\dave,LAB\\dave,LAB\\dave/);
+    assert.match(out, /^OK/m);
+  });
+});
