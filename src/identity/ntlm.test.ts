@@ -2,27 +2,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildChallenge, ntHash, verifyNtlmV2 } from '../lab/ntlm-server.js';
+import { authenticateMessage } from '../../test/helpers/ntlm-client.js';
 import { AvId, NtlmFlags, parseNtlm, writeAvPairs } from './ntlm.js';
 
 const utf16 = (s: string) => Buffer.from(s, 'utf16le');
-
-/** Builds an AUTHENTICATE message the way a client does (test helper, not product code). */
-export function authenticateMessage(opts: { user: string; domain: string; workstation?: string; nt: Buffer; unicode?: boolean; flags?: number }): Buffer {
-  const enc = (s: string) => (opts.unicode === false ? Buffer.from(s, 'latin1') : utf16(s));
-  const fields = [Buffer.alloc(0), opts.nt, enc(opts.domain), enc(opts.user), enc(opts.workstation ?? 'WS'), Buffer.alloc(0)];
-  const head = Buffer.alloc(64);
-  head.write('NTLMSSP\0', 0, 'latin1');
-  head.writeUInt32LE(3, 8);
-  let off = 64;
-  fields.forEach((f, i) => {
-    head.writeUInt16LE(f.length, 12 + i * 8);
-    head.writeUInt16LE(f.length, 14 + i * 8);
-    head.writeUInt32LE(off, 16 + i * 8);
-    off += f.length;
-  });
-  head.writeUInt32LE(opts.flags ?? (opts.unicode === false ? NtlmFlags.OEM : NtlmFlags.UNICODE), 60);
-  return Buffer.concat([head, ...fields]);
-}
 
 describe('NTLM', () => {
   it('computes the MS-NLMP §4.2.4 NT hash and NTLMv2 proof', async () => {

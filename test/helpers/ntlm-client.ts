@@ -13,8 +13,20 @@ export async function authenticateFor(challengeB64: string, user: string, domain
   ts.writeBigUInt64LE((BigInt(Date.now()) + 11_644_473_600_000n) * 10_000n);
   const blob = Buffer.concat([Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]), ts, randomBytes(8), Buffer.alloc(4), c.message.targetInfo, Buffer.alloc(4)]);
   const proof = createHmac('md5', key).update(c.message.serverChallenge).update(blob).digest();
-  const u = (s: string) => Buffer.from(s, 'utf16le');
-  const fields = [Buffer.alloc(24), Buffer.concat([proof, blob]), u(domain), u(user), u('TESTWS'), Buffer.alloc(0)];
+  return authenticateMessage({
+    user,
+    domain,
+    workstation: 'TESTWS',
+    nt: Buffer.concat([proof, blob]),
+    lm: Buffer.alloc(24),
+    flags: NtlmFlags.UNICODE | NtlmFlags.NTLM | NtlmFlags.EXTENDED_SESSIONSECURITY | NtlmFlags.TARGET_INFO,
+  }).toString('base64');
+}
+
+/** Builds an AUTHENTICATE message the way a client does (tests only). */
+export function authenticateMessage(opts: { user: string; domain: string; workstation?: string; nt: Buffer; lm?: Buffer; unicode?: boolean; flags?: number }): Buffer {
+  const enc = (s: string) => (opts.unicode === false ? Buffer.from(s, 'latin1') : Buffer.from(s, 'utf16le'));
+  const fields = [opts.lm ?? Buffer.alloc(0), opts.nt, enc(opts.domain), enc(opts.user), enc(opts.workstation ?? 'WS'), Buffer.alloc(0)];
   const head = Buffer.alloc(64);
   head.write('NTLMSSP\0', 0, 'latin1');
   head.writeUInt32LE(3, 8);
@@ -25,8 +37,8 @@ export async function authenticateFor(challengeB64: string, user: string, domain
     head.writeUInt32LE(off, 16 + i * 8);
     off += f.length;
   });
-  head.writeUInt32LE(NtlmFlags.UNICODE | NtlmFlags.NTLM | NtlmFlags.EXTENDED_SESSIONSECURITY | NtlmFlags.TARGET_INFO, 60);
-  return Buffer.concat([head, ...fields]).toString('base64');
+  head.writeUInt32LE(opts.flags ?? (opts.unicode === false ? NtlmFlags.OEM : NtlmFlags.UNICODE), 60);
+  return Buffer.concat([head, ...fields]);
 }
 
 /** Runs the three-leg NTLM handshake on a RawClient and returns the final response. */
