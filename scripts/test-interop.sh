@@ -7,6 +7,7 @@ need=()
 /usr/bin/python3 -c 'import exchangelib' 2>/dev/null || need+=(python3-exchangelib)
 /usr/bin/python3 -c 'import requests_ntlm' 2>/dev/null || need+=(python3-requests-ntlm)
 command -v curl >/dev/null || need+=(curl)
+[ -f /etc/gss/mech.d/mech.ntlmssp.conf ] || need+=(gss-ntlmssp)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,7 @@
 import type { Protocol } from '../classify/protocols.js';
 import type { DirectoryUser } from '../directory/file-schema.js';
 import { parseNtlm } from '../identity/ntlm.js';
+import { negTokenResp, parseNegotiate } from '../identity/spnego.js';
 import { type LabRequest, type LabResponse, headerList } from './lab-http.js';
 import { DEFAULT_SCHEMES, type LabLogEntry, type LabScheme, type LabState, identityOf, labDomain } from './lab-context.js';
 import { buildChallenge, verifyNtlmV2 } from './ntlm-server.js';
@@ -59,10 +60,21 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
     unauthorized(state, protocol, res);
     return undefined;
   }
-  const raw = Buffer.from(token, 'base64');
+  let raw: Buffer = Buffer.from(token, 'base64');
+  let wrapped = false;
+  if (ntlmScheme === 'Negotiate') {
+    const neg = parseNegotiate(raw);
+    if (!neg.ok || neg.token.kind !== 'ntlm') {
+      // The lab speaks NTLM only: Kerberos or a malformed token gets the plain offers again.
+      (entry as { authorization: string }).authorization = `Negotiate (${neg.ok ? neg.token.kind : neg.error})`;
+      unauthorized(state, protocol, res);
+      return undefined;
+    }
+    raw = neg.token.ntlm;
+    wrapped = neg.token.wrapped;
+  }
   const parsed = parseNtlm(raw);
   if (!parsed.ok) {
-    // SPNEGO and Kerberos are not spoken by the lab: a client that sent them gets the plain offers.
     (entry as { authorization: string }).authorization = `${ntlmScheme} (not NTLM: ${parsed.error})`;
     unauthorized(state, protocol, res);
     return undefined;
@@ -80,7 +92,8 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
       dnsComputer: `${t.netbiosComputer.toLowerCase()}.${domain}`,
     });
     req.conn.ntlmChallenge = { serverChallenge, scheme: ntlmScheme };
-    unauthorized(state, protocol, res, [{ name: 'WWW-Authenticate', value: `${ntlmScheme} ${message.toString('base64')}` }]);
+    const challengeToken = wrapped ? negTokenResp(1, message) : message;
+    unauthorized(state, protocol, res, [{ name: 'WWW-Authenticate', value: `${ntlmScheme} ${challengeToken.toString('base64')}` }]);
     return undefined;
   }
   if (msg.type === 3) {
@@ -91,6 +104,8 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
     const u = enabledUser(msg.domain ? dir.byDownLevel(msg.domain, msg.user) : dir.resolveLogon(msg.user));
     if (challenge && u?.password !== undefined && !msg.anonymous && (await verifyNtlmV2(msg, challenge.serverChallenge, u.password))) {
       req.conn.identity = identityOf(u);
+      // SPNEGO ends with an accept-completed NegTokenResp on the successful answer.
+      if (wrapped) req.responseHeaders.push({ name: 'WWW-Authenticate', value: `Negotiate ${negTokenResp(0).toString('base64')}` });
       return req.conn.identity;
     }
   }

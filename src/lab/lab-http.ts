@@ -29,6 +29,8 @@ export class LabConnection {
 export class LabRequest extends EventEmitter {
   /** Identity of this request: Basic per request, or the connection's NTLM identity. */
   identity: string | undefined;
+  /** Headers the authentication step adds to whatever the handler answers. */
+  readonly responseHeaders: HeaderField[] = [];
   bodyDone = false;
   received = 0;
   private queue: Buffer[] = [];
@@ -113,7 +115,7 @@ export class LabResponse {
     if (this.headSent) throw new Error('head already sent');
     this.headSent = true;
     this.status = status;
-    const hs = [...headers];
+    const hs = [...headers, ...this.req.responseHeaders];
     const identity = this.req.identity ?? this.req.conn.identity;
     if (identity) hs.push({ name: 'X-Lab-Identity', value: identity });
     if (!hs.some((h) => h.name.toLowerCase() === 'content-length') && status !== 204 && status !== 304 && this.req.method !== 'HEAD') {

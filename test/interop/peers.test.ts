@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { type Env, startEnv } from '../helpers/env.js';
 
 const run = promisify(execFile);
@@ -62,6 +64,17 @@ describe('interop: real clients through the gateway', () => {
   it('exchangelib EWS directly with NTLM', async () => {
     const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
     assert.match(out, /^OK/m);
+  });
+
+  it('curl --negotiate with gss-ntlmssp: SPNEGO-wrapped NTLM binds the connection to the user', async () => {
+    const users = path.join(env.pki.dir, 'ntlm-users');
+    writeFileSync(users, 'LAB:bob:Passw0rd!\n');
+    const { stdout, stderr } = await run('curl', ['-s', '-v', '--cacert', env.pki.caFile, '--negotiate', '-u', ':', `${env.url}/owa/`], {
+      env: { ...process.env, NTLM_USER_FILE: users },
+    });
+    assert.match(stderr, /> Authorization: Negotiate YE/, 'the first leg is a SPNEGO NegTokenInit');
+    assert.match(stderr, /< HTTP\/1\.1 200 OK/);
+    assert.match(stdout + stderr, /X-Lab-Identity: LAB\\bob/);
   });
 
   it('requests-ntlm: one handshake, then several requests on the authenticated connection', async () => {
