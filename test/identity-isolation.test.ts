@@ -7,7 +7,8 @@ import { ntlmLogin } from './helpers/ntlm-client.js';
 describe('identity isolation under concurrency', () => {
   let env: Env;
   before(async () => {
-    env = await startEnv();
+    // Internal zone: all four users may connect, so every response is a real one from the lab.
+    env = await startEnv({ config: (b) => ({ ...b, listeners: [{ ...(b.listeners as object[])[0], zone: 'internal' }] }) });
   });
   after(() => env.stop());
 

@@ -22,7 +22,7 @@ export function registerConfigCommands(program: Command): void {
         return;
       }
       for (const w of r.warnings) console.error(pc.yellow(`warning: ${formatProblem(w)}`));
-      if (r.config.directory) {
+      if (r.config.directory?.provider === 'file') {
         const d = loadDirectoryFile(r.config.directory.file);
         if (!d.ok) {
           for (const p of d.problems) console.error(formatProblem(p));

@@ -6,7 +6,7 @@ import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
-import { startGateway } from '../listen/gateway.js';
+import { startRuntime } from './runtime.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
 import { labOptions } from './lab-defaults.js';
@@ -33,7 +33,9 @@ async function serve(file: string) {
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
   const log = createLogger(r.config.log.level);
   for (const w of r.warnings) log.warn(formatProblem(w));
-  return startGateway({ config: r.config, log });
+  const rt = await startRuntime(r.file, r.config, log, { watch: true });
+  process.on('SIGHUP', () => void rt.reload());
+  return rt;
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -44,8 +46,8 @@ export function registerRunCommands(program: Command): void {
     .description('run the gateway')
     .requiredOption('-c, --config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
-      const gw = await serve(o.config);
-      onSignals(() => gw.stop());
+      const rt = await serve(o.config);
+      onSignals(() => rt.stop());
     });
 
   program
@@ -84,7 +86,7 @@ export function registerRunCommands(program: Command): void {
         cert: readFileSync(pki.lab.certFile),
         key: readFileSync(pki.lab.keyFile),
       });
-      const gw = await serve(path.join(demo, 'portcullis.yaml'));
+      const rt = await serve(path.join(demo, 'portcullis.yaml'));
       const ca = path.relative(process.cwd(), pki.caFile);
       console.error(`
 ${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
@@ -96,11 +98,14 @@ Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
        --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@lab.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>' \\
        https://127.0.0.1:8443/autodiscover/autodiscover.xml
   curl --cacert ${ca} -i https://127.0.0.1:8443/ecp/        ${pc.dim('# refused from the external zone')}
+  curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
+  portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin ${rt.admin?.url}
+  portcullis revoke 'LAB\\bob' --admin ${rt.admin?.url}          ${pc.dim("# cuts bob's open connections now")}
 
 Ctrl-C stops both.
 `);
       onSignals(async () => {
-        await gw.stop();
+        await rt.stop();
         await lab.stop();
       });
     });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './commands-config.js';
 import { registerRunCommands } from './commands-run.js';
+import { registerAccessCommands } from './commands-access.js';
 
 const program = new Command()
   .name('portcullis')
@@ -8,4 +9,5 @@ const program = new Command()
   .version('0.1.0');
 registerRunCommands(program);
 registerConfigCommands(program);
+registerAccessCommands(program);
 await program.parseAsync(process.argv);

@@ -52,7 +52,17 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
       tls: { ...l.tls, certificates: l.tls.certificates.map((cert) => ({ ...cert, cert: r(cert.cert), key: r(cert.key) })) },
     })),
     upstream: { ...c.upstream, tls: { ...c.upstream.tls, ...(c.upstream.tls.ca ? { ca: r(c.upstream.tls.ca) } : {}) } },
-    ...(c.directory ? { directory: { ...c.directory, file: r(c.directory.file) } } : {}),
+    ...(c.directory?.provider === 'file' ? { directory: { ...c.directory, file: r(c.directory.file) } } : {}),
+    ...(c.directory?.provider === 'ldap'
+      ? {
+          directory: {
+            ...c.directory,
+            ...(c.directory.ca ? { ca: r(c.directory.ca) } : {}),
+            ...(c.directory.bindPasswordFile ? { bindPasswordFile: r(c.directory.bindPasswordFile) } : {}),
+          },
+        }
+      : {}),
+    ...(c.admin?.tokenFile ? { admin: { ...c.admin, tokenFile: r(c.admin.tokenFile) } } : {}),
   };
 }
 
@@ -78,8 +88,21 @@ function checkFiles(src: YamlSource, c: GatewayConfig): Problem[] {
   if (c.upstream.tls.ca && !existsSync(c.upstream.tls.ca)) {
     problems.push(problemAt(src, ['upstream', 'tls', 'ca'], `CA file ${c.upstream.tls.ca} does not exist`));
   }
-  if (c.directory && !existsSync(c.directory.file)) {
-    problems.push(problemAt(src, ['directory', 'file'], `directory file ${c.directory.file} does not exist`));
+  const d = c.directory;
+  if (d?.provider === 'file' && !existsSync(d.file)) {
+    problems.push(problemAt(src, ['directory', 'file'], `directory file ${d.file} does not exist`));
   }
+  if (d?.provider === 'ldap') {
+    if (!d.bindPassword && !d.bindPasswordFile) problems.push(problemAt(src, ['directory'], 'ldap needs bindPassword or bindPasswordFile'));
+    if (d.bindPasswordFile && !existsSync(d.bindPasswordFile)) problems.push(problemAt(src, ['directory', 'bindPasswordFile'], `${d.bindPasswordFile} does not exist`));
+    if (d.ca && !existsSync(d.ca)) problems.push(problemAt(src, ['directory', 'ca'], `CA file ${d.ca} does not exist`));
+    if (d.url.startsWith('ldap://') && !d.startTls) problems.push(problemAt(src, ['directory', 'url'], 'plain ldap:// sends the service password in clear: use ldaps:// or startTls: true'));
+  }
+  if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(problemAt(src, ['preauth'], 'preauth: ldap needs directory.provider: ldap'));
+  c.policy.rules.forEach((rule, i) => {
+    if (rule.effect === 'allow' && !rule.groups && !rule.users && !rule.authentication && !rule.clientCidrs) {
+      problems.push(problemAt(src, ['policy', 'rules', i], `allow rule "${rule.name}" matches every user: name groups, users or clientCidrs`));
+    }
+  });
   return problems;
 }

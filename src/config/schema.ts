@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { PROTOCOLS } from '../classify/protocols.js';
 import { parseCidr } from './cidr.js';
 import { duration } from './duration.js';
+import { directoryConfigSchema } from '../directory/directory-config.js';
+import { lockoutSchema, policySchema } from '../policy/policy-schema.js';
 
 export const ZONES = ['external', 'internal'] as const;
 export type Zone = (typeof ZONES)[number];
@@ -131,20 +133,42 @@ const zones = z
   .strict()
   .describe('What each zone may reach at all. External defaults refuse unknown paths, ECP and remote PowerShell.');
 
-const directory = z
-  .object({
-    provider: z.literal('file').default('file').describe('Where users and groups come from.'),
-    file: z.string().describe('Directory YAML (users, groups, domains), relative to this config file.'),
-  })
-  .strict();
-
 export const configSchema = z
   .object({
     listeners: z.array(listener).min(1).describe('TLS listeners the gateway accepts clients on.'),
     upstream,
     http: http.prefault({}),
     zones: zones.prefault({}),
-    directory: directory.optional(),
+    directory: directoryConfigSchema.optional(),
+    policy: policySchema.prefault({}).describe('Who may use which protocol from which zone.'),
+    lockout: lockoutSchema.prefault({}).describe('Smart lockout: stop forwarding a user\'s external logins after repeated failures.'),
+    preauth: z
+      .enum(['none', 'ldap'])
+      .default('none')
+      .describe('ldap: check Basic passwords with an LDAP bind before forwarding (needs the ldap directory).'),
+    identity: z
+      .object({
+        bearer: z
+          .object({
+            jwksFile: z.string().optional().describe('JWKS file with the keys Bearer tokens must verify against.'),
+            pemFile: z.string().optional().describe('PEM public key Bearer tokens must verify against.'),
+            issuer: z.string().optional().describe('Required iss claim.'),
+            audience: z.string().optional().describe('Required aud claim.'),
+          })
+          .strict()
+          .optional()
+          .describe('Bearer (OAuth) identity: only a JWT that verifies names a user; anything else is unidentified.'),
+      })
+      .strict()
+      .optional(),
+    admin: z
+      .object({
+        address: z.string().default('127.0.0.1').describe('Admin endpoint address (keep it on loopback).'),
+        port: z.number().int().min(0).max(65535).describe('Admin endpoint port (revoke, connections, reload).'),
+        tokenFile: z.string().optional().describe('File with a bearer token the admin endpoint requires.'),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

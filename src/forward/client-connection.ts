@@ -11,8 +11,9 @@ import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { parseResponseHead } from '../http/response-head.js';
 import { simpleResponse } from '../http/serialize.js';
 import { BodyRelay, type ByteSink } from './body-relay.js';
-import type { ConnectionContext, RequestInfo } from './connection-context.js';
-import type { RequestGate } from './gate.js';
+import type { BoundIdentity, ConnectionContext, RequestInfo } from './connection-context.js';
+import { type GateVerdict, type Refusal, type RequestGate, type ResponseAction, runGates } from './gate.js';
+import type { ResponseHead } from '../http/response-head.js';
 import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead } from './hop-headers.js';
 import { type UpstreamTarget, connectUpstream, describeUpstreamError, pcError } from './upstream-connect.js';
 
@@ -33,8 +34,9 @@ export interface RequestEndEvent {
 }
 
 export interface ConnectionDeps {
-  readonly config: GatewayConfig;
-  readonly upstream: UpstreamTarget;
+  /** Read on every request, so a reload applies to connections that stay open. */
+  readonly config: () => GatewayConfig;
+  readonly upstream: () => UpstreamTarget;
   readonly gates: readonly RequestGate[];
   readonly log: Logger;
   readonly registry: Set<ClientConnection>;
@@ -51,6 +53,7 @@ interface Exchange {
   closeAfter: boolean;
   requestDone: boolean;
   responseDone: boolean;
+  readonly verdicts: readonly GateVerdict[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -71,7 +74,8 @@ export class ClientConnection implements ConnectionContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly servername: string | undefined;
-  identity: unknown = undefined;
+  identity: BoundIdentity | undefined = undefined;
+  lastProtocol: RequestInfo['protocol'] | undefined = undefined;
   requests = 0;
   bytesFromClient = 0;
   bytesToClient = 0;
@@ -87,6 +91,8 @@ export class ClientConnection implements ConnectionContext {
   private resResume = 0;
   private exchange: Exchange | undefined;
   private pending: Buffer[] = [];
+  /** A gate is deciding asynchronously: client bytes wait in `pending`. */
+  private deciding = false;
   private readonly clientPauses = new Set<string>();
   private closed = false;
   private readonly log: Logger;
@@ -119,7 +125,7 @@ export class ClientConnection implements ConnectionContext {
     };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.setTimeout(deps.config.http.keepAliveTimeout);
+    socket.setTimeout(deps.config().http.keepAliveTimeout);
     socket.on('data', (b: Buffer) => this.onClientData(b));
     socket.on('timeout', () => this.onTimeout());
     socket.on('end', () => this.onClientEnd());
@@ -138,37 +144,58 @@ export class ClientConnection implements ConnectionContext {
 
   private onClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
+    if (this.blocked() || this.pending.length > 0) {
+      this.pending.push(chunk);
+      this.pauseClient('pipelined');
+      return;
+    }
     this.consumeClient(chunk);
+  }
+
+  /** Client bytes must wait: a gate is deciding, or the request is complete and its answer is not. */
+  private blocked(): boolean {
+    return this.deciding || (this.exchange !== undefined && this.exchange.requestDone);
+  }
+
+  private drainPending(): void {
+    this.resumeClient('pipelined');
+    while (this.pending.length > 0 && !this.blocked() && !this.closed) this.consumeClient(this.pending.shift()!);
   }
 
   private consumeClient(chunk: Buffer): void {
     let buf = chunk;
     while (buf.length > 0 && !this.closed) {
       const ex = this.exchange;
+      if (this.blocked()) {
+        // Pipelined bytes, or bytes behind a head a gate is still deciding on: keep their order.
+        this.pending.unshift(buf);
+        this.pauseClient('pipelined');
+        return;
+      }
       if (!ex) {
         if (this.headBuf.length > 0) buf = Buffer.concat([this.headBuf, buf]);
-        const r = parseRequestHead(buf, this.deps.config.http, this.headResume);
+        const r = parseRequestHead(buf, this.deps.config().http, this.headResume);
         if (r.kind === 'incomplete') {
           this.headBuf = buf;
           this.headResume = r.resumeAt;
-          this.headTimer ??= setTimeout(() => this.refuse(408, 'headers-timeout', 'request head not received in time'), this.deps.config.http.headersTimeout);
+          this.headTimer ??= setTimeout(() => this.refuse({ status: 408, reason: 'headers-timeout', message: 'request head not received in time' }), this.deps.config().http.headersTimeout);
           return;
         }
         this.headBuf = EMPTY;
         this.headResume = 0;
         this.clearHeadTimer();
         if (r.kind === 'error') {
-          this.refuse(statusForError(r.error.code), r.error.code, r.error.message);
+          this.refuse({ status: statusForError(r.error.code), reason: r.error.code, message: r.error.message });
           return;
         }
         buf = buf.subarray(r.consumed);
         if (!this.startExchange(r.head)) return;
-      } else if (!ex.requestDone) {
+      } else {
         const step = ex.request.push(buf);
         buf = buf.subarray(step.consumed);
         if (step.error) {
           if (ex.responseStarted) this.teardown(`malformed request body: ${step.error.message}`);
-          else this.refuse(statusForError(step.error.code), step.error.code, step.error.message);
+          else this.refuse({ status: statusForError(step.error.code), reason: step.error.code, message: step.error.message });
           return;
         }
         if (!step.flowing) this.pauseClientUntilUpstreamDrains();
@@ -176,42 +203,61 @@ export class ClientConnection implements ConnectionContext {
           ex.requestDone = true;
           this.maybeFinishExchange();
         }
-      } else {
-        // Pipelined bytes: hold them until the current exchange is over.
-        this.pending.push(buf);
-        this.pauseClient('pipelined');
-        return;
       }
     }
   }
 
+  /** Classifies a request and asks the gates; false when it was refused. */
   private startExchange(head: RequestHead): boolean {
     const cls = classifyRequest(head.method, head.target);
     if (!cls.ok) {
-      this.refuse(400, 'path-not-canonical', cls.reason);
+      this.refuse({ status: 400, reason: 'path-not-canonical', message: cls.reason });
       return false;
     }
     this.current = { method: head.method, path: cls.path, protocol: cls.protocol, startedAt: Date.now() };
     this.requests++;
     const framing = requestFraming(head);
     if ('code' in framing) {
-      this.refuse(statusForError(framing.code), framing.code, framing.message);
+      this.refuse({ status: statusForError(framing.code), reason: framing.code, message: framing.message });
       return false;
     }
-    for (const gate of this.deps.gates) {
-      const v = gate.check(this, head, cls.protocol);
-      if (!v.allow) {
-        this.refuse(v.status, v.reason, v.message);
-        return false;
-      }
+    const verdicts = runGates(this.deps.gates, this, { head, protocol: cls.protocol, path: cls.path });
+    if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
+    this.deciding = true;
+    this.pauseClient('deciding');
+    verdicts.then(
+      (v) => {
+        this.deciding = false;
+        this.resumeClient('deciding');
+        if (this.closed) return;
+        if (this.admit(head, framing, v)) this.drainPending();
+      },
+      (e: Error) => {
+        this.deciding = false;
+        this.log.error({ err: e.message }, 'gate failed');
+        this.refuse({ status: 503, reason: 'gate-error', message: 'the gateway could not decide on this request' });
+      },
+    );
+    return true;
+  }
+
+  /** Forwards an allowed request head and sets up its exchange. */
+  private admit(head: RequestHead, framing: BodyFraming, verdicts: readonly GateVerdict[]): boolean {
+    const denied = verdicts.find((v) => !v.allow);
+    if (denied && !denied.allow) {
+      this.refuse(denied);
+      return false;
     }
-    this.socket.setTimeout(this.deps.config.upstream.idleTimeouts[cls.protocol]);
+    const info = this.current!;
+    this.lastProtocol = info.protocol;
+    const cfg = this.deps.config();
+    this.socket.setTimeout(cfg.upstream.idleTimeouts[info.protocol]);
     const closeAfter = clientWantsClose(head);
     this.ensureUpstream();
-    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, this.deps.config.http.forwardedHeaders, closeAfter));
+    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter));
     this.exchange = {
       head,
-      info: this.current,
+      info,
       request: new BodyRelay(framing, this.upstreamSink),
       response: undefined,
       status: 0,
@@ -219,6 +265,7 @@ export class ClientConnection implements ConnectionContext {
       closeAfter,
       requestDone: framing.kind === 'none',
       responseDone: false,
+      verdicts,
     };
     return true;
   }
@@ -253,11 +300,11 @@ export class ClientConnection implements ConnectionContext {
 
   private ensureUpstream(): void {
     if (this.upstream) return;
-    const up = connectUpstream(this.deps.upstream);
+    const up = connectUpstream(this.deps.upstream());
     this.upstream = up;
     this.connectTimer = setTimeout(
       () => up.destroy(pcError('PC_CONNECT_TIMEOUT', 'connect timeout')),
-      this.deps.config.upstream.connectTimeout,
+      this.deps.config().upstream.connectTimeout,
     );
     up.once('secureConnect', () => {
       this.upstreamConnected = true;
@@ -278,7 +325,7 @@ export class ClientConnection implements ConnectionContext {
       }
       if (!ex.response) {
         if (this.resBuf.length > 0) buf = Buffer.concat([this.resBuf, buf]);
-        const r = parseResponseHead(buf, this.deps.config.http, this.resResume);
+        const r = parseResponseHead(buf, this.deps.config().http, this.resResume);
         if (r.kind === 'incomplete') {
           this.resBuf = buf;
           this.resResume = r.resumeAt;
@@ -291,15 +338,23 @@ export class ClientConnection implements ConnectionContext {
           return;
         }
         buf = buf.subarray(r.consumed);
-        const head = r.head;
+        let head: ResponseHead = r.head;
         if (head.status === 101) {
           this.upstreamFailed(pcError('PC_BAD_RESPONSE', 'protocol switch (101) refused'));
           return;
         }
         if (head.status < 200) {
+          for (const v of ex.verdicts) if (v.allow) v.onInterim?.(head.status);
           if (ex.head.version === '1.1') this.clientSink.write(interimHead(head));
           continue;
         }
+        const action = this.responseAction(ex, head);
+        if (!action.pass) {
+          this.exchange = undefined;
+          this.refuse(action.refusal, ex);
+          return;
+        }
+        if (action.headers) head = { ...head, headers: action.headers };
         const framing = responseFraming(head, ex.head.method);
         if ('code' in framing) {
           this.upstreamFailed(pcError('PC_BAD_RESPONSE', framing.message));
@@ -318,6 +373,17 @@ export class ClientConnection implements ConnectionContext {
         if (step.done) this.responseFinished(ex);
       }
     }
+  }
+
+  private responseAction(ex: Exchange, head: ResponseHead): ResponseAction {
+    let headers: ResponseAction = { pass: true };
+    for (const v of ex.verdicts) {
+      if (!v.allow || !v.onResponse) continue;
+      const a = v.onResponse(headers.pass && headers.headers ? { ...head, headers: headers.headers } : head);
+      if (!a.pass) return a;
+      if (a.headers) headers = a;
+    }
+    return headers;
   }
 
   private startResponse(ex: Exchange, status: number, framing: BodyFraming, head: () => Buffer, upstreamClose: boolean): void {
@@ -351,11 +417,8 @@ export class ClientConnection implements ConnectionContext {
       this.endGracefully();
       return;
     }
-    this.socket.setTimeout(this.deps.config.http.keepAliveTimeout);
-    const pending = this.pending;
-    this.pending = [];
-    this.resumeClient('pipelined');
-    for (const b of pending) this.consumeClient(b);
+    this.socket.setTimeout(this.deps.config().http.keepAliveTimeout);
+    this.drainPending();
   }
 
   private onUpstreamClosed(): void {
@@ -407,17 +470,16 @@ export class ClientConnection implements ConnectionContext {
     this.teardown(`idle time-out (${ex.info.protocol})`);
   }
 
-  /** Answers the client ourselves and closes: nothing of this request reaches Exchange. */
-  private refuse(status: number, reason: string, message: string): void {
+  /** Answers the client ourselves and closes: nothing of this request (or its answer) reaches the other side. */
+  private refuse(r: Refusal, ex: Exchange | undefined = this.exchange): void {
     if (this.closed) return;
     this.clearHeadTimer();
-    const ex = this.exchange;
     const info = ex?.info ?? this.current;
-    this.publish(info, status, reason, 0, 0);
-    this.log.info({ status, reason, method: info?.method, path: info?.path, protocol: info?.protocol, detail: message }, 'request refused');
+    this.publish(info, r.status, r.reason, ex?.request.transferred ?? 0, 0);
+    this.log.info({ status: r.status, reason: r.reason, method: info?.method, path: info?.path, protocol: info?.protocol, user: this.identity?.entry?.key, detail: r.message }, 'request refused');
     this.exchange = undefined;
     this.destroyUpstream();
-    this.socket.write(simpleResponse(status, reasonPhrase(status), `${message}\n`, [{ name: 'X-Portcullis-Reason', value: reason }]));
+    this.socket.write(r.response ?? simpleResponse(r.status, reasonPhrase(r.status), `${r.message}\n`, [{ name: 'X-Portcullis-Reason', value: r.reason }]));
     this.endGracefully();
   }
 
@@ -426,7 +488,7 @@ export class ClientConnection implements ConnectionContext {
     const resBytes = ex.response?.transferred ?? 0;
     this.publish(ex.info, status, reason, reqBytes, resBytes);
     this.log.info(
-      { method: ex.info.method, path: ex.info.path, protocol: ex.info.protocol, status, reason, reqBytes, resBytes, ms: Date.now() - ex.info.startedAt },
+      { method: ex.info.method, path: ex.info.path, protocol: ex.info.protocol, user: this.identity?.entry?.key, status, reason, reqBytes, resBytes, ms: Date.now() - ex.info.startedAt },
       'request',
     );
   }

@@ -1,5 +1,6 @@
 import type { Protocol } from '../classify/protocols.js';
 import type { Zone } from '../config/schema.js';
+import type { DirectoryEntry } from '../directory/provider.js';
 
 /** What is known about the request currently on a connection. */
 export interface RequestInfo {
@@ -8,6 +9,15 @@ export interface RequestInfo {
   readonly path: string;
   readonly protocol: Protocol;
   readonly startedAt: number;
+}
+
+export interface BoundIdentity {
+  /** 'user': a directory user; 'kerberos': authenticated, but the user is not visible. */
+  readonly kind: 'user' | 'kerberos';
+  readonly entry?: DirectoryEntry;
+  /** How the client authenticated (NTLM, Negotiate, Basic, Bearer). */
+  readonly via: string;
+  readonly at: number;
 }
 
 /**
@@ -23,8 +33,10 @@ export interface ConnectionContext {
   readonly remotePort: number;
   readonly servername: string | undefined;
   readonly openedAt: number;
-  /** Set by the identity stage once the upstream accepted the handshake. */
-  identity: unknown;
+  /** Set once Exchange accepted this connection's handshake; never inherited by another connection. */
+  identity: BoundIdentity | undefined;
+  /** Protocol of the last request (what a re-evaluation checks the identity against). */
+  lastProtocol: Protocol | undefined;
   requests: number;
   bytesFromClient: number;
   bytesToClient: number;

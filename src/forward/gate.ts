@@ -1,33 +1,77 @@
 import type { Protocol } from '../classify/protocols.js';
 import type { GatewayConfig } from '../config/schema.js';
+import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';
+import type { ResponseHead } from '../http/response-head.js';
 import type { ConnectionContext } from './connection-context.js';
 
+export interface GateRequest {
+  readonly head: RequestHead;
+  readonly protocol: Protocol;
+  /** Canonical path (lower-case, decoded). */
+  readonly path: string;
+}
+
+/** What the gate wants done with the final response of an allowed request. */
+export type ResponseAction =
+  | { readonly pass: true; readonly headers?: readonly HeaderField[] }
+  | { readonly pass: false; readonly refusal: Refusal };
+
+export interface Refusal {
+  readonly status: number;
+  readonly reason: string;
+  readonly message: string;
+  /** A complete response to send instead of the generic one (e.g. the MS-RPCH error form). */
+  readonly response?: Buffer;
+}
+
 export type GateVerdict =
-  | { readonly allow: true }
-  | { readonly allow: false; readonly status: number; readonly reason: string; readonly message: string };
+  | {
+      readonly allow: true;
+      /** Sees the upstream's interim (1xx) responses of this request. */
+      readonly onInterim?: (status: number) => void;
+      /** Sees the final response head before the client does. */
+      readonly onResponse?: (head: ResponseHead) => ResponseAction;
+    }
+  | ({ readonly allow: false } & Refusal);
 
 /**
- * Asked for every request before a byte of it reaches Exchange. The zone gate below is the only
- * one in the gateway core; identity and policy plug in here as further gates.
+ * Asked for every request before a byte of it reaches Exchange. Gates may answer asynchronously
+ * (a directory lookup); the connection holds the client's bytes meanwhile.
  */
 export interface RequestGate {
-  check(ctx: ConnectionContext, head: RequestHead, protocol: Protocol): GateVerdict;
+  check(ctx: ConnectionContext, req: GateRequest): GateVerdict | Promise<GateVerdict>;
 }
 
 /** Refuses protocols a zone may not reach at all (external: unknown paths, ECP, PowerShell). */
-export function zoneGate(zones: GatewayConfig['zones']): RequestGate {
+export function zoneGate(zones: () => GatewayConfig['zones']): RequestGate {
   return {
-    check(ctx, _head, protocol) {
-      if (zones[ctx.zone].blockedProtocols.includes(protocol)) {
+    check(ctx, req) {
+      if (zones()[ctx.zone].blockedProtocols.includes(req.protocol)) {
         return {
           allow: false,
           status: 403,
           reason: 'protocol-blocked-in-zone',
-          message: `${protocol} is not published to the ${ctx.zone} zone`,
+          message: `${req.protocol} is not published to the ${ctx.zone} zone`,
         };
       }
       return { allow: true };
     },
   };
+}
+
+/** Runs gates in order; stays synchronous until a gate answers with a promise. */
+export function runGates(gates: readonly RequestGate[], ctx: ConnectionContext, req: GateRequest, from = 0, acc: GateVerdict[] = []): GateVerdict[] | Promise<GateVerdict[]> {
+  for (let i = from; i < gates.length; i++) {
+    const v = gates[i]!.check(ctx, req);
+    if (v instanceof Promise) {
+      return v.then((resolved) => {
+        acc.push(resolved);
+        return resolved.allow ? runGates(gates, ctx, req, i + 1, acc) : acc;
+      });
+    }
+    acc.push(v);
+    if (!v.allow) return acc;
+  }
+  return acc;
 }

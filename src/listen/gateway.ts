@@ -18,6 +18,13 @@ export interface Gateway {
   readonly listeners: readonly RunningListener[];
   /** Live client connections (each with its pinned upstream). */
   readonly connections: ReadonlySet<ClientConnection>;
+  /** The configuration new requests see. */
+  config(): GatewayConfig;
+  /**
+   * Swaps in a validated configuration: new requests (also on open connections) use it at once.
+   * Listener addresses and certificates need a restart; that is logged, not silently ignored.
+   */
+  reload(next: GatewayConfig): void;
   stop(): Promise<void>;
 }
 
@@ -35,10 +42,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log.warn({ upstream: config.upstream.url }, 'UPSTREAM TLS VERIFICATION IS DISABLED (upstream.tls.insecure): do not run this in production');
   }
   const registry = new Set<ClientConnection>();
+  let current = config;
+  let target = upstreamTarget(config.upstream);
   const deps = {
-    config,
-    upstream: upstreamTarget(config.upstream),
-    gates: [zoneGate(config.zones), ...(opts.gates ?? [])],
+    config: () => current,
+    upstream: () => target,
+    gates: [zoneGate(() => current.zones), ...(opts.gates ?? [])],
     log,
     registry,
   };
@@ -81,6 +90,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     listeners: running,
     connections: registry,
+    config: () => current,
+    reload(next) {
+      if (JSON.stringify(next.listeners) !== JSON.stringify(current.listeners)) {
+        log.warn('listener or certificate changes take effect after a restart');
+      }
+      target = upstreamTarget(next.upstream);
+      current = next;
+    },
     async stop() {
       const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       for (const c of [...registry]) c.close('gateway stopping');

@@ -1,15 +1,17 @@
 // In-process test environment: a CA, the lab Exchange and the gateway, all on port 0.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
+import { type Runtime, startRuntime } from '../../src/cli/runtime.js';
 import { labOptions } from '../../src/cli/lab-defaults.js';
-import { type GatewayConfig, configSchema } from '../../src/config/schema.js';
 import { loadDirectoryFile } from '../../src/directory/file-directory.js';
 import { createCa, issueServerCert } from '../../src/lab/certs.js';
 import type { LabOptions } from '../../src/lab/lab-context.js';
 import { type Lab, startLab } from '../../src/lab/lab-server.js';
-import { type Gateway, startGateway } from '../../src/listen/gateway.js';
+import type { Gateway } from '../../src/listen/gateway.js';
 
 export const DEMO_DIRECTORY = new URL('../../examples/demo/directory.yaml', import.meta.url).pathname;
 
@@ -48,10 +50,22 @@ export function testPki(): Promise<Pki> {
   return pkiPromise;
 }
 
+export const DEMO_POLICY = {
+  defaults: { external: 'deny', internal: 'allow' },
+  rules: [
+    { name: 'outlook-remote', effect: 'allow', zones: ['external'], protocols: ['autodiscover', 'mapi', 'rpc', 'ews', 'oab', 'owa'], groups: ['Outlook-Remote'] },
+    { name: 'mobile', effect: 'allow', zones: ['external'], protocols: ['autodiscover', 'eas'], groups: ['Mobile-Only'] },
+  ],
+};
+
 export interface Env {
   readonly pki: Pki;
   readonly lab: Lab;
+  readonly runtime: Runtime;
   readonly gateway: Gateway;
+  /** The config and directory files the running gateway watches (tests edit them). */
+  readonly configFile: string;
+  readonly directoryFile: string;
   readonly port: number;
   readonly url: string;
   stop(): Promise<void>;
@@ -62,6 +76,8 @@ export interface EnvOptions {
   /** Deep-partial config overrides, merged over the defaults below. */
   readonly config?: (base: Record<string, unknown>) => Record<string, unknown>;
   readonly upstreamUrl?: string;
+  /** Watch the files for changes (hot reload), as `portcullis serve` does. */
+  readonly watch?: boolean;
 }
 
 export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
@@ -71,26 +87,39 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   const lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1', opts.lab ?? {}), {
     host: '127.0.0.1',
     port: 0,
-    cert: (await import('node:fs')).readFileSync(pki.labCert),
-    key: (await import('node:fs')).readFileSync(pki.labKey),
+    cert: readFileSync(pki.labCert),
+    key: readFileSync(pki.labKey),
   });
+  const dir = mkdtempSync(path.join(pki.dir, 'env-'));
+  const directoryFile = path.join(dir, 'directory.yaml');
+  copyFileSync(DEMO_DIRECTORY, directoryFile);
   const base: Record<string, unknown> = {
     listeners: [{ name: 'external', address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
     upstream: { url: opts.upstreamUrl ?? lab.url, tls: { ca: pki.caFile }, connectTimeout: '2s' },
+    directory: { provider: 'file', file: directoryFile },
+    policy: DEMO_POLICY,
+    admin: { address: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
   };
-  const config: GatewayConfig = configSchema.parse(opts.config ? opts.config(base) : base);
-  const gateway = await startGateway({ config, log: pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' }) });
+  const configFile = path.join(dir, 'portcullis.yaml');
+  writeFileSync(configFile, stringify(opts.config ? opts.config(base) : base));
+  const loaded = loadConfig(configFile);
+  if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  const runtime = await startRuntime(configFile, loaded.config, pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' }), { watch: opts.watch ?? false });
+  const gateway = runtime.gateway;
   const port = gateway.listeners[0]!.port;
   lab.state.externalUrl = `https://127.0.0.1:${port}`;
   return {
     pki,
     lab,
+    runtime,
     gateway,
+    configFile,
+    directoryFile,
     port,
     url: `https://127.0.0.1:${port}`,
     async stop() {
-      await gateway.stop();
+      await runtime.stop();
       await lab.stop();
     },
   };

@@ -62,7 +62,7 @@ describe('interop: real clients through the gateway', () => {
   });
 
   it('exchangelib EWS directly with NTLM', async () => {
-    const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
+    const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\bob', '--email', 'bob@lab.example', '--password', 'Passw0rd!']);
     assert.match(out, /^OK/m);
   });
 
@@ -78,8 +78,8 @@ describe('interop: real clients through the gateway', () => {
   });
 
   it('requests-ntlm: one handshake, then several requests on the authenticated connection', async () => {
-    const out = await py('requests_ntlm_client.py', ['--url', `${env.url}/owa/`, '--user', 'LAB\\dave', '--password', 'Passw0rd!']);
-    assert.match(out, /identities=LAB\\dave,LAB\\dave,LAB\\dave,LAB\\dave,LAB\\dave/);
+    const out = await py('requests_ntlm_client.py', ['--url', `${env.url}/owa/`, '--user', 'LAB\\alice', '--password', 'Passw0rd!']);
+    assert.match(out, /identities=LAB\\alice,LAB\\alice,LAB\\alice,LAB\\alice,LAB\\alice/);
     assert.match(out, /^OK/m);
   });
 });

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/schema.js';
+import { formatProblem } from '../config/yaml-source.js';
+import { loadDirectoryFile } from './file-directory.js';
+import { fileProvider } from './file-provider.js';
+import { LdapDirectory } from './ldap-provider.js';
+import type { DirectoryProvider } from './provider.js';
+
+export type BuildResult = { readonly ok: true; readonly provider: DirectoryProvider } | { readonly ok: false; readonly problems: string[] };
+
+/** Builds the configured directory; an absent directory section means "nobody is known". */
+export function buildDirectory(config: GatewayConfig, log: Logger): BuildResult {
+  const d = config.directory;
+  if (!d) {
+    return {
+      ok: true,
+      provider: {
+        name: 'none',
+        domains: { netbios: [], upnSuffixes: [] },
+        lookup: async () => ({ status: 'unknown-domain' }),
+        close: async () => {},
+      },
+    };
+  }
+  if (d.provider === 'file') {
+    const r = loadDirectoryFile(d.file);
+    return r.ok ? { ok: true, provider: fileProvider(r.directory) } : { ok: false, problems: r.problems.map(formatProblem) };
+  }
+  try {
+    return { ok: true, provider: new LdapDirectory(d, log) };
+  } catch (e) {
+    return { ok: false, problems: [`ldap directory: ${(e as Error).message}`] };
+  }
+}

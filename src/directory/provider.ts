@@ -1,0 +1,59 @@
+/** A user as every stage after the directory sees it: normalised, with transitive groups. */
+export interface DirectoryEntry {
+  /** `DOMAIN\sam`, upper-case domain: the key for revocation, lockout and connection indexes. */
+  readonly key: string;
+  readonly domain: string;
+  readonly sam: string;
+  readonly upn: string;
+  readonly mail: string;
+  readonly enabled: boolean;
+  /** Every group, direct or nested, by name. */
+  readonly groups: readonly string[];
+}
+
+/** What a client claimed to be (from Basic, NTLM or a JWT), before the directory confirms it. */
+export interface Claim {
+  /** NetBIOS domain as sent, or '' (UPN logons carry no domain). */
+  readonly domain: string;
+  /** sAMAccountName, or a UPN when `domain` is empty, or a bare name. */
+  readonly user: string;
+}
+
+export type LookupResult =
+  | { readonly status: 'found'; readonly entry: DirectoryEntry }
+  | { readonly status: 'unknown-domain' }
+  | { readonly status: 'not-found' }
+  /** The directory could not be asked and no usable cached answer exists: decisions fail closed. */
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+export interface DirectoryProvider {
+  readonly name: string;
+  /** Accepted NetBIOS domains and UPN suffixes (lower-case). */
+  readonly domains: { readonly netbios: readonly string[]; readonly upnSuffixes: readonly string[] };
+  lookup(claim: Claim): Promise<LookupResult>;
+  /** Checks a password with the directory (LDAP bind); providers that cannot, do not implement it. */
+  verifyPassword?(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'>;
+  /** Called after a refresh finds changed memberships (re-evaluates live connections). */
+  onChange?(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Splits a claim into the form a directory looks up; the domain check is shared by providers. */
+export function claimForm(claim: Claim, domains: DirectoryProvider['domains']): { kind: 'downlevel'; domain: string; sam: string } | { kind: 'upn'; upn: string } | { kind: 'unknown-domain' } {
+  if (claim.domain) {
+    if (!domains.netbios.includes(claim.domain.toLowerCase())) {
+      // Some clients put the DNS domain in the NTLM DomainName field.
+      if (domains.upnSuffixes.includes(claim.domain.toLowerCase())) return { kind: 'downlevel', domain: domains.netbios[0]!, sam: claim.user };
+      return { kind: 'unknown-domain' };
+    }
+    return { kind: 'downlevel', domain: claim.domain, sam: claim.user };
+  }
+  const at = claim.user.lastIndexOf('@');
+  if (at > 0) {
+    if (!domains.upnSuffixes.includes(claim.user.slice(at + 1).toLowerCase())) return { kind: 'unknown-domain' };
+    return { kind: 'upn', upn: claim.user };
+  }
+  // A bare name: only meaningful with exactly one domain.
+  if (domains.netbios.length !== 1) return { kind: 'unknown-domain' };
+  return { kind: 'downlevel', domain: domains.netbios[0]!, sam: claim.user };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { PROTOCOLS } from '../classify/protocols.js';
+import { parseCidr } from '../config/cidr.js';
+import { duration } from '../config/duration.js';
+
+const ZONE = z.enum(['external', 'internal']);
+
+export const AUTH_KINDS = ['user', 'kerberos', 'unidentified'] as const;
+
+const rule = z
+  .object({
+    name: z.string().min(1).describe('Shown in decisions, logs and audit as rule:<name>.'),
+    effect: z.enum(['allow', 'deny']).describe('deny overrides allow: one matching deny rule refuses the request.'),
+    protocols: z.array(z.enum(PROTOCOLS)).optional().describe('Protocols the rule covers (all when absent).'),
+    zones: z.array(ZONE).optional().describe('Zones the rule covers (all when absent).'),
+    groups: z.array(z.string()).optional().describe('Matches users in any of these groups (nested membership counts).'),
+    users: z.array(z.string()).optional().describe('Matches these users (DOMAIN\\user or UPN).'),
+    clientCidrs: z
+      .array(z.string().refine((s) => parseCidr(s) !== undefined, { message: 'not a CIDR range' }))
+      .optional()
+      .describe('Matches clients whose address is in one of these ranges.'),
+    authentication: z
+      .array(z.enum(AUTH_KINDS))
+      .optional()
+      .describe('Who the rule applies to: identified users, Kerberos clients (user not visible), or unidentified clients. Default: user.'),
+  })
+  .strict();
+
+export const policySchema = z
+  .object({
+    defaults: z
+      .object({
+        external: z.enum(['allow', 'deny']).default('deny'),
+        internal: z.enum(['allow', 'deny']).default('allow'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Decision when no rule matches, per zone.'),
+    kerberos: z
+      .enum(['deny', 'allow-unidentified'])
+      .default('deny')
+      .describe('Kerberos inside Negotiate hides the user: deny it, or let rules with authentication: [kerberos] decide.'),
+    stripNegotiate: z
+      .array(ZONE)
+      .default(['external'])
+      .describe('Zones where "Negotiate" is removed from Exchange\'s 401 offers, so clients use NTLM and the user is visible.'),
+    anonymousPaths: z
+      .array(z.string().startsWith('/'))
+      .default(['/autodiscover/autodiscover.json', '/owa/auth', '/owa/favicon.ico'])
+      .describe('Canonical path prefixes Exchange may answer without authentication (everything else must be a 401 handshake leg).'),
+    rules: z.array(rule).default([]),
+  })
+  .strict();
+
+export const lockoutSchema = z
+  .object({
+    threshold: z.number().int().min(1).default(5).describe('Failed external logins per user before the user is blocked externally.'),
+    window: duration('Window in which failures are counted.').prefault('15m'),
+    cooldown: duration('How long a locked-out user is blocked externally.').prefault('15m'),
+  })
+  .strict();
+
+export type PolicyConfig = z.output<typeof policySchema>;
+export type PolicyRule = PolicyConfig['rules'][number];
+export type LockoutConfig = z.output<typeof lockoutSchema>;

@@ -1,0 +1,103 @@
+import type { LockoutConfig } from './policy-schema.js';
+import type { UserStates } from './evaluate.js';
+
+export interface Revocation {
+  readonly key: string;
+  readonly reason: string;
+  readonly at: number;
+  readonly until: number | undefined;
+}
+
+export interface Lockout {
+  readonly key: string;
+  readonly failures: number;
+  readonly lockedUntil: number | undefined;
+}
+
+/**
+ * Revocations (admin-initiated, optionally expiring) and smart-lockout counters, per user key
+ * (`DOMAIN\sam`, compared case-insensitively). In memory: a restart forgets them, which is the
+ * safe direction for lockout and is documented for revocation.
+ */
+export class UserStateStore implements UserStates {
+  private readonly revoked = new Map<string, Revocation>();
+  private readonly failures = new Map<string, number[]>();
+  private readonly locked = new Map<string, number>();
+
+  constructor(
+    private lockout: LockoutConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  setLockoutConfig(cfg: LockoutConfig): void {
+    this.lockout = cfg;
+  }
+
+  revoke(key: string, reason: string, forMs?: number): Revocation {
+    const r = { key, reason, at: this.now(), until: forMs ? this.now() + forMs : undefined };
+    this.revoked.set(key.toLowerCase(), r);
+    return r;
+  }
+
+  unrevoke(key: string): boolean {
+    return this.revoked.delete(key.toLowerCase());
+  }
+
+  revocations(): Revocation[] {
+    return [...this.revoked.values()].filter((r) => this.isRevoked(r.key));
+  }
+
+  isRevoked(key: string): boolean {
+    const r = this.revoked.get(key.toLowerCase());
+    if (!r) return false;
+    if (r.until !== undefined && r.until <= this.now()) {
+      this.revoked.delete(key.toLowerCase());
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts a failed external login; returns true when this failure locked the user out. */
+  recordFailure(key: string): boolean {
+    const k = key.toLowerCase();
+    const now = this.now();
+    const recent = (this.failures.get(k) ?? []).filter((t) => t > now - this.lockout.window);
+    recent.push(now);
+    this.failures.set(k, recent);
+    if (recent.length >= this.lockout.threshold && !this.isLockedOut(key)) {
+      this.locked.set(k, now + this.lockout.cooldown);
+      return true;
+    }
+    return false;
+  }
+
+  recordSuccess(key: string): void {
+    this.failures.delete(key.toLowerCase());
+  }
+
+  isLockedOut(key: string): boolean {
+    const k = key.toLowerCase();
+    const until = this.locked.get(k);
+    if (until === undefined) return false;
+    if (until <= this.now()) {
+      this.locked.delete(k);
+      this.failures.delete(k);
+      return false;
+    }
+    return true;
+  }
+
+  lockouts(): Lockout[] {
+    const keys = new Set([...this.failures.keys(), ...this.locked.keys()]);
+    return [...keys].map((k) => ({
+      key: k,
+      failures: (this.failures.get(k) ?? []).filter((t) => t > this.now() - this.lockout.window).length,
+      lockedUntil: this.isLockedOut(k) ? this.locked.get(k) : undefined,
+    }));
+  }
+
+  unlock(key: string): void {
+    this.locked.delete(key.toLowerCase());
+    this.failures.delete(key.toLowerCase());
+  }
+}
