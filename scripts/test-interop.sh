@@ -8,6 +8,9 @@ need=()
 /usr/bin/python3 -c 'import requests_ntlm' 2>/dev/null || need+=(python3-requests-ntlm)
 command -v curl >/dev/null || need+=(curl)
 [ -f /etc/gss/mech.d/mech.ntlmssp.conf ] || need+=(gss-ntlmssp)
+command -v samba-tool >/dev/null || need+=(samba samba-ad-dc samba-ad-provision winbind krb5-user)
+command -v slapd >/dev/null || need+=(slapd)
+command -v ldapsearch >/dev/null || need+=(ldap-utils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -88,7 +88,7 @@ export class LdapDirectory implements DirectoryProvider {
     if (!dn) return 'unavailable';
     const client = this.client();
     try {
-      if (this.cfg.startTls) await client.startTLS(this.tls);
+      if (this.cfg.startTls) await client.startTLS({ ...this.tls }); // a copy: ldapts writes the socket into it
       await client.bind(dn, password);
       const salt = randomBytes(16);
       this.passwordCache.set(entry.key, { salt, mac: createHmac('sha256', this.hmacKey).update(salt).update(password).digest(), until: now + 5 * 60_000 });
@@ -110,7 +110,9 @@ export class LdapDirectory implements DirectoryProvider {
   }
 
   private client(): Client {
-    return new Client({ url: this.cfg.url, timeout: this.cfg.timeout, connectTimeout: this.cfg.timeout, tlsOptions: this.tls });
+    // ldapts speaks implicit TLS whenever tlsOptions are given, even on ldap://: only for ldaps.
+    const ldaps = this.cfg.url.startsWith('ldaps://');
+    return new Client({ url: this.cfg.url, timeout: this.cfg.timeout, connectTimeout: this.cfg.timeout, ...(ldaps ? { tlsOptions: { ...this.tls } } : {}) });
   }
 
   private fetchOnce(key: string, form: Form): Promise<Cached> {
@@ -130,7 +132,7 @@ export class LdapDirectory implements DirectoryProvider {
     const client = this.client();
     const ad = this.cfg.flavor === 'ad';
     try {
-      if (this.cfg.startTls) await client.startTLS(this.tls);
+      if (this.cfg.startTls) await client.startTLS({ ...this.tls }); // a copy: ldapts writes the socket into it
       await client.bind(this.cfg.bindDn, this.password);
       const who =
         form.kind === 'upn'

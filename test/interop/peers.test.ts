@@ -48,6 +48,18 @@ describe('interop: real clients through the gateway', () => {
     assert.match(out, /FAILED: .*401/);
   });
 
+  it('impacket as carol (not in Outlook-Remote) is refused before Exchange sees her credentials', async () => {
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'carol', '--password', 'Passw0rd!']);
+    assert.match(out, /FAILED: .*code: 0x5 - ERROR_ACCESS_DENIED/); // impacket decodes the MS-RPCH error form
+    assert.equal(env.lab.state.log.filter((e) => e.claimedUser === 'LAB\\carol').length, 0);
+  });
+
+  it('exchangelib as carol is refused (403)', async () => {
+    const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, /FAILED: .*403/);
+    assert.equal(env.lab.state.log.filter((e) => e.claimedUser === 'LAB\\carol').length, 0);
+  });
+
   it('exchangelib POX Autodiscover, then EWS ResolveNames and GetFolder(inbox)', async () => {
     const out = await py('exchangelib_client.py', ['pox', '--base', env.url, '--user', 'LAB\\alice', '--email', 'alice@lab.example', '--password', 'Passw0rd!']);
     assert.match(out, new RegExp(`ews_url=${env.url}/EWS/Exchange.asmx`));

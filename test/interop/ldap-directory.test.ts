@@ -1,0 +1,141 @@
+// The ldap directory provider against real directories started on loopback by scripts/:
+// Samba as an Active Directory DC (in-chain rule, disabled accounts, StartTLS and LDAPS) and
+// OpenLDAP (groupOfNames walking, fail-closed after the grace period).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { directoryConfigSchema, type LdapConfig } from '../../src/directory/directory-config.js';
+import { LdapDirectory } from '../../src/directory/ldap-provider.js';
+import { startEnv } from '../helpers/env.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const SCRIPTS = new URL('../../scripts/', import.meta.url).pathname;
+const log = pino({ level: 'silent' });
+const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+function ldapConfig(over: Record<string, unknown>): LdapConfig {
+  return directoryConfigSchema.parse({ provider: 'ldap', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'], ...over }) as LdapConfig;
+}
+
+describe('ldap provider against Samba AD', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pc-samba-'));
+  const ad = (over: Record<string, unknown> = {}) =>
+    ldapConfig({ url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example', flavor: 'ad', ...over });
+  before(() => {
+    const t0 = Date.now();
+    execFileSync('bash', [SCRIPTS + 'samba-dc.sh', 'up', dir], { stdio: 'pipe' });
+    console.log(`# Samba AD DC provisioned and started in ${Date.now() - t0} ms`);
+  });
+  after(() => execFileSync('bash', [SCRIPTS + 'samba-dc.sh', 'down', dir]));
+
+  it('finds users by DOMAIN\\user and UPN, with nested groups by the in-chain rule', async () => {
+    const d = new LdapDirectory(ad(), log);
+    const bob = await d.lookup({ domain: 'LAB', user: 'bob' });
+    assert.equal(bob.status, 'found');
+    if (bob.status === 'found') {
+      assert.deepEqual([...bob.entry.groups].sort(), ['Outlook-Remote', 'Sales']);
+      assert.equal(bob.entry.key, 'LAB\\bob');
+      assert.equal(bob.entry.enabled, true);
+    }
+    const byUpn = await d.lookup({ domain: '', user: 'bob@lab.example' });
+    assert.ok(byUpn.status === 'found' && byUpn.entry.key === 'LAB\\bob');
+    const carol = await d.lookup({ domain: 'LAB', user: 'carol' });
+    assert.ok(carol.status === 'found' && carol.entry.groups.length === 0);
+    assert.equal((await d.lookup({ domain: 'LAB', user: 'nobody' })).status, 'not-found');
+    assert.equal((await d.lookup({ domain: 'EVIL', user: 'bob' })).status, 'unknown-domain');
+    await d.close();
+  });
+
+  it('reports a disabled account as disabled', async () => {
+    const d = new LdapDirectory(ad(), log);
+    const erin = await d.lookup({ domain: 'LAB', user: 'erin' });
+    assert.ok(erin.status === 'found' && erin.entry.enabled === false);
+    await d.close();
+  });
+
+  it('checks passwords by bind (empty passwords never pass), over StartTLS too', async () => {
+    const d = new LdapDirectory(ad({ url: 'ldap://127.0.0.1:389', startTls: true }), log);
+    const bob = await d.lookup({ domain: 'LAB', user: 'bob' });
+    assert.equal(bob.status, 'found');
+    if (bob.status !== 'found') return;
+    assert.equal(await d.verifyPassword(bob.entry, 'Passw0rd!'), 'ok');
+    assert.equal(await d.verifyPassword(bob.entry, 'Passw0rd!'), 'ok', 'cached under a salted hash');
+    assert.equal(await d.verifyPassword(bob.entry, 'wrong'), 'bad-password');
+    assert.equal(await d.verifyPassword(bob.entry, ''), 'bad-password');
+    await d.close();
+  });
+
+  it('the gateway on the AD directory: bob allowed, carol and erin denied, a bad Basic password stopped by pre-authentication', async () => {
+    const env = await startEnv({
+      config: (b) => ({ ...b, directory: { provider: 'ldap', url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'], cacheTtl: '1s' }, preauth: 'ldap' }),
+    });
+    try {
+      const req = async (user: string, pw = 'Passw0rd!') => {
+        const c = await RawClient.connect(env.port, env.pki.ca);
+        const r = await c.request('POST', '/EWS/Exchange.asmx', { Authorization: basic(user, pw) }, '<x/>');
+        c.close();
+        return r;
+      };
+      assert.equal((await req('LAB\\bob')).header('x-lab-identity'), 'LAB\\bob');
+      assert.equal((await req('LAB\\carol')).head.status, 403);
+      const erin = await req('LAB\\erin');
+      assert.equal(erin.head.status, 403);
+      assert.equal(erin.header('x-portcullis-reason'), 'user-disabled');
+      const before = env.lab.state.log.length;
+      const bad = await req('LAB\\bob', 'wrong');
+      assert.equal(bad.head.status, 401);
+      assert.equal(bad.header('x-portcullis-reason'), 'bad-password');
+      assert.equal(env.lab.state.log.length, before, 'a wrong password never reaches Exchange');
+
+      // Live: take Sales out of Outlook-Remote in AD; bob's open connection is cut at the next refresh.
+      const c = await RawClient.connect(env.port, env.pki.ca);
+      assert.equal((await c.request('GET', '/owa/', { Authorization: basic('LAB\\bob') })).head.status, 200);
+      const t0 = Date.now();
+      execFileSync('samba-tool', ['group', 'removemembers', 'Outlook-Remote', 'Sales', '-s', path.join(dir, 'etc/smb.conf')], { stdio: 'pipe' });
+      await c.waitClosed(5_000);
+      console.log(`# AD membership change -> bob's connection closed: ${Date.now() - t0} ms (cacheTtl 1 s)`);
+      execFileSync('samba-tool', ['group', 'addmembers', 'Outlook-Remote', 'Sales', '-s', path.join(dir, 'etc/smb.conf')], { stdio: 'pipe' });
+    } finally {
+      await env.stop();
+    }
+  });
+});
+
+describe('ldap provider against OpenLDAP', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pc-openldap-'));
+  const cfg = (over: Record<string, unknown> = {}) =>
+    ldapConfig({ url: 'ldaps://127.0.0.1:6360', ca: path.join(dir, 'tls/ldap.crt'), bindDn: 'uid=svc-gateway,ou=people,dc=lab,dc=example', bindPassword: 'Passw0rd!', baseDn: 'dc=lab,dc=example', flavor: 'openldap', ...over });
+  before(() => execFileSync('bash', [SCRIPTS + 'openldap.sh', 'up', dir], { stdio: 'pipe' }));
+  after(() => execFileSync('bash', [SCRIPTS + 'openldap.sh', 'down', dir]));
+
+  it('walks nested groupOfNames (no in-chain rule there)', async () => {
+    const d = new LdapDirectory(cfg(), log);
+    const bob = await d.lookup({ domain: 'LAB', user: 'bob' });
+    assert.ok(bob.status === 'found');
+    if (bob.status === 'found') assert.deepEqual([...bob.entry.groups].sort(), ['Outlook-Remote', 'Sales']);
+    const alice = await d.lookup({ domain: '', user: 'alice@lab.example' });
+    assert.ok(alice.status === 'found' && alice.entry.groups.join() === 'Outlook-Remote');
+    assert.equal(await d.verifyPassword((bob as { entry: Parameters<typeof d.verifyPassword>[0] }).entry, 'Passw0rd!'), 'ok');
+    await d.close();
+  });
+
+  it('serves from cache within the grace period, then fails closed', async () => {
+    let now = Date.now();
+    const d = new LdapDirectory(cfg({ cacheTtl: 1000, gracePeriod: 2000, timeout: 1000 }), log, () => now);
+    assert.equal((await d.lookup({ domain: 'LAB', user: 'bob' })).status, 'found');
+    execFileSync('bash', [SCRIPTS + 'openldap.sh', 'down', dir]);
+    await new Promise((r) => setTimeout(r, 300));
+    now += 1500; // past the TTL, within the grace period
+    assert.equal((await d.lookup({ domain: 'LAB', user: 'bob' })).status, 'found');
+    now += 2000; // past TTL + grace
+    const r = await d.lookup({ domain: 'LAB', user: 'bob' });
+    assert.equal(r.status, 'unavailable');
+    if (r.status === 'unavailable') assert.match(r.reason, /LDAP ldaps:\/\/127\.0\.0\.1:6360/);
+    await d.close();
+    execFileSync('bash', [SCRIPTS + 'openldap.sh', 'up', dir], { stdio: 'pipe' });
+  });
+});
