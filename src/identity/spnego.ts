@@ -46,14 +46,29 @@ function classifyInner(inner: Buffer, mechTypes: string[]): NegotiateResult {
   return fail('SPNEGO mechanism token is neither NTLM nor Kerberos');
 }
 
-function parseNegTokenInit(seq: Buffer): NegotiateResult {
+/** The fields of a NegTokenInit or NegTokenResp SEQUENCE. */
+function sequenceFields(seq: Buffer, what: string): Tlv[] | string {
   const s = readTlv(seq);
-  if (!s.ok) return fail(s.error);
-  if (s.value.tag !== 0x30) return fail('NegTokenInit is not a SEQUENCE');
+  if (!s.ok) return s.error;
+  if (s.value.tag !== 0x30) return `${what} is not a SEQUENCE`;
   const fields = readChildren(s.value.value);
-  if (!fields.ok) return fail(fields.error);
+  return fields.ok ? fields.value : fields.error;
+}
+
+/** The mechanism token in field [2] (mechToken or responseToken), classified. */
+function mechToken(fields: Tlv[], mechTypes: string[], what: string): NegotiateResult {
+  const tok = child(fields, 0xa2);
+  if (!tok) return { ok: true, token: { kind: 'empty', mechTypes } };
+  const os = readTlv(tok.value);
+  if (!os.ok || os.value.tag !== 0x04) return fail(`${what} is not an OCTET STRING`);
+  return classifyInner(os.value.value, mechTypes);
+}
+
+function parseNegTokenInit(seq: Buffer): NegotiateResult {
+  const fields = sequenceFields(seq, 'NegTokenInit');
+  if (typeof fields === 'string') return fail(fields);
   const mechTypes: string[] = [];
-  const mt = child(fields.value, 0xa0);
+  const mt = child(fields, 0xa0);
   if (mt) {
     const list = readTlv(mt.value);
     if (!list.ok || list.value.tag !== 0x30) return fail('mechTypes is not a SEQUENCE OF OID');
@@ -65,32 +80,21 @@ function parseNegTokenInit(seq: Buffer): NegotiateResult {
       mechTypes.push(d);
     }
   }
-  const tok = child(fields.value, 0xa2);
-  if (!tok) return { ok: true, token: { kind: 'empty', mechTypes } };
-  const os = readTlv(tok.value);
-  if (!os.ok || os.value.tag !== 0x04) return fail('mechToken is not an OCTET STRING');
-  return classifyInner(os.value.value, mechTypes);
+  return mechToken(fields, mechTypes, 'mechToken');
 }
 
 function parseNegTokenResp(seq: Buffer): NegotiateResult {
-  const s = readTlv(seq);
-  if (!s.ok) return fail(s.error);
-  if (s.value.tag !== 0x30) return fail('NegTokenResp is not a SEQUENCE');
-  const fields = readChildren(s.value.value);
-  if (!fields.ok) return fail(fields.error);
+  const fields = sequenceFields(seq, 'NegTokenResp');
+  if (typeof fields === 'string') return fail(fields);
   const mechTypes: string[] = [];
-  const mech = child(fields.value, 0xa1);
+  const mech = child(fields, 0xa1);
   if (mech) {
     const o = readTlv(mech.value);
     const d = o.ok && o.value.tag === 0x06 ? oidToString(o.value.value) : undefined;
     if (!d) return fail('malformed supportedMech');
     mechTypes.push(d);
   }
-  const tok = child(fields.value, 0xa2);
-  if (!tok) return { ok: true, token: { kind: 'empty', mechTypes } };
-  const os = readTlv(tok.value);
-  if (!os.ok || os.value.tag !== 0x04) return fail('responseToken is not an OCTET STRING');
-  return classifyInner(os.value.value, mechTypes);
+  return mechToken(fields, mechTypes, 'responseToken');
 }
 
 /** Parses what follows `Authorization: Negotiate ` (already base64-decoded). */
