@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { DEMO_DIRECTORY, DEMO_POLICY, testPki } from './helpers/env.js';
 
 const BIN = new URL('../bin/portcullis.js', import.meta.url).pathname;
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
 
 describe('portcullis CLI', () => {
   let config = '';

@@ -1,37 +1,20 @@
-import { channel } from 'node:diagnostics_channel';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { classifyRequest } from '../classify/classify.js';
-import type { Protocol } from '../classify/protocols.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
+import { type Exchange, responseAction } from './exchange.js';
+import { publishRequestEnd, reasonPhrase } from './request-events.js';
 import { statusForError } from '../http/errors.js';
 import { type BodyFraming, requestFraming, responseFraming } from '../http/framing.js';
-import { headerTokens } from '../http/headers.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { parseResponseHead } from '../http/response-head.js';
 import { simpleResponse } from '../http/serialize.js';
 import { BodyRelay, type ByteSink } from './body-relay.js';
 import type { BoundIdentity, ConnectionContext, RequestInfo } from './connection-context.js';
-import { type GateVerdict, type Refusal, type RequestGate, type ResponseAction, runGates } from './gate.js';
+import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
 import type { ResponseHead } from '../http/response-head.js';
-import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead } from './hop-headers.js';
+import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead, upstreamWantsClose } from './hop-headers.js';
 import { type UpstreamTarget, connectUpstream, describeUpstreamError, pcError } from './upstream-connect.js';
-
-/** Published once per finished or refused request; metrics and audit subscribe, the core imports neither. */
-export const requestEndChannel = channel('portcullis:request:end');
-
-export interface RequestEndEvent {
-  readonly connection: number;
-  readonly zone: Zone;
-  readonly method: string;
-  readonly path: string;
-  readonly protocol: Protocol | undefined;
-  readonly status: number;
-  readonly reason: string | undefined;
-  readonly requestBytes: number;
-  readonly responseBytes: number;
-  readonly ms: number;
-}
 
 export interface ConnectionDeps {
   /** Read on every request, so a reload applies to connections that stay open. */
@@ -40,20 +23,6 @@ export interface ConnectionDeps {
   readonly gates: readonly RequestGate[];
   readonly log: Logger;
   readonly registry: Set<ClientConnection>;
-}
-
-interface Exchange {
-  readonly head: RequestHead;
-  readonly info: RequestInfo;
-  readonly request: BodyRelay;
-  response: BodyRelay | undefined;
-  status: number;
-  /** A final response head went to the client: errors can no longer be answered, only cut. */
-  responseStarted: boolean;
-  closeAfter: boolean;
-  requestDone: boolean;
-  responseDone: boolean;
-  readonly verdicts: readonly GateVerdict[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -348,7 +317,7 @@ export class ClientConnection implements ConnectionContext {
           if (ex.head.version === '1.1') this.clientSink.write(interimHead(head));
           continue;
         }
-        const action = this.responseAction(ex, head);
+        const action = responseAction(ex.verdicts, head);
         if (!action.pass) {
           this.exchange = undefined;
           this.refuse(action.refusal, ex);
@@ -373,17 +342,6 @@ export class ClientConnection implements ConnectionContext {
         if (step.done) this.responseFinished(ex);
       }
     }
-  }
-
-  private responseAction(ex: Exchange, head: ResponseHead): ResponseAction {
-    let headers: ResponseAction = { pass: true };
-    for (const v of ex.verdicts) {
-      if (!v.allow || !v.onResponse) continue;
-      const a = v.onResponse(headers.pass && headers.headers ? { ...head, headers: headers.headers } : head);
-      if (!a.pass) return a;
-      if (a.headers) headers = a;
-    }
-    return headers;
   }
 
   private startResponse(ex: Exchange, status: number, framing: BodyFraming, head: () => Buffer, upstreamClose: boolean): void {
@@ -494,20 +452,7 @@ export class ClientConnection implements ConnectionContext {
   }
 
   private publish(info: RequestInfo | undefined, status: number, reason: string | undefined, req: number, res: number): void {
-    if (!requestEndChannel.hasSubscribers) return;
-    const ev: RequestEndEvent = {
-      connection: this.id,
-      zone: this.zone,
-      method: info?.method ?? '',
-      path: info?.path ?? '',
-      protocol: info?.protocol,
-      status,
-      reason,
-      requestBytes: req,
-      responseBytes: res,
-      ms: info ? Date.now() - info.startedAt : 0,
-    };
-    requestEndChannel.publish(ev);
+    publishRequestEnd(this, info, status, reason, req, res);
   }
 
   private endGracefully(): void {
@@ -545,23 +490,4 @@ export class ClientConnection implements ConnectionContext {
   }
 }
 
-function upstreamWantsClose(head: { version: '1.0' | '1.1'; headers: readonly { name: string; value: string }[] }): boolean {
-  const tokens = headerTokens(head.headers, 'connection');
-  return head.version === '1.0' ? !tokens.includes('keep-alive') : tokens.includes('close');
-}
 
-const PHRASES: Record<number, string> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  408: 'Request Timeout',
-  413: 'Content Too Large',
-  431: 'Request Header Fields Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-export function reasonPhrase(status: number): string {
-  return PHRASES[status] ?? 'Error';
-}

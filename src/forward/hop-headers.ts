@@ -80,3 +80,9 @@ export function clientResponseHead(head: ResponseHead, framing: BodyFraming, chu
 export function interimHead(head: ResponseHead): Buffer {
   return serializeHead(`HTTP/${head.version} ${head.status} ${head.reason}`, dropHopByHop(head.headers));
 }
+
+/** Whether Exchange wants the connection closed after this response. */
+export function upstreamWantsClose(head: ResponseHead): boolean {
+  const tokens = headerTokens(head.headers, 'connection');
+  return head.version === '1.0' ? !tokens.includes('keep-alive') : tokens.includes('close');
+}
