@@ -93,3 +93,15 @@ export class BodyRelay {
     return this.finished || this.framing.kind === 'close';
   }
 }
+
+/** A sink writing to a socket, with an optional byte counter. */
+export function socketSink(socket: { write(b: Buffer): boolean; cork(): void; uncork(): void }, count?: (n: number) => void): ByteSink {
+  return {
+    write: (b) => {
+      count?.(b.length);
+      return socket.write(b);
+    },
+    cork: () => socket.cork(),
+    uncork: () => socket.uncork(),
+  };
+}

@@ -9,7 +9,8 @@ import { type BodyFraming, requestFraming, responseFraming } from '../http/frami
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { parseResponseHead } from '../http/response-head.js';
 import { simpleResponse } from '../http/serialize.js';
-import { BodyRelay, type ByteSink } from './body-relay.js';
+import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
+import { BufferedBody } from './response-rewrite.js';
 import type { BoundIdentity, ConnectionContext, RequestInfo } from './connection-context.js';
 import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
 import type { ResponseHead } from '../http/response-head.js';
@@ -79,19 +80,8 @@ export class ClientConnection implements ConnectionContext {
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
     this.log = deps.log.child({ conn: this.id });
-    this.clientSink = {
-      write: (b) => {
-        this.bytesToClient += b.length;
-        return this.socket.write(b);
-      },
-      cork: () => this.socket.cork(),
-      uncork: () => this.socket.uncork(),
-    };
-    this.upstreamSink = {
-      write: (b) => this.upstream!.write(b),
-      cork: () => this.upstream!.cork(),
-      uncork: () => this.upstream!.uncork(),
-    };
+    this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
+    this.upstreamSink = { write: (b) => this.upstream!.write(b), cork: () => this.upstream!.cork(), uncork: () => this.upstream!.uncork() };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.setTimeout(deps.config().http.keepAliveTimeout);
@@ -109,7 +99,6 @@ export class ClientConnection implements ConnectionContext {
     this.teardown(reason);
   }
 
-  // ---- client side -------------------------------------------------------------------------
 
   private onClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
@@ -265,7 +254,6 @@ export class ClientConnection implements ConnectionContext {
     this.upstream!.once('drain', () => this.resumeClient('backpressure'));
   }
 
-  // ---- upstream side -----------------------------------------------------------------------
 
   private ensureUpstream(): void {
     if (this.upstream) return;
@@ -329,6 +317,14 @@ export class ClientConnection implements ConnectionContext {
           this.upstreamFailed(pcError('PC_BAD_RESPONSE', framing.message));
           return;
         }
+        if (action.transform) {
+          // Collect (bounded) and rewrite: nothing goes to the client until the whole body is in.
+          const sink = new BufferedBody(action.transform);
+          ex.buffered = { sink, head };
+          ex.response = new BodyRelay(framing, sink, true);
+          if (ex.response.done) this.responseFinished(ex);
+          continue;
+        }
         this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter), upstreamWantsClose(head));
         if (ex.response!.done) this.responseFinished(ex);
       } else {
@@ -355,12 +351,24 @@ export class ClientConnection implements ConnectionContext {
 
   private pauseUpstreamUntilClientDrains(): void {
     const up = this.upstream!;
-    if (up.isPaused()) return;
-    up.pause();
-    this.socket.once('drain', () => up.resume());
+    if (!up.isPaused()) {
+      this.socket.once('drain', () => up.resume());
+      up.pause();
+    }
   }
 
   private responseFinished(ex: Exchange): void {
+    if (ex.buffered) {
+      const out = ex.buffered.sink.finish(ex.buffered.head);
+      ex.buffered = undefined;
+      if (!out.ok) {
+        this.refuse(out.refusal, ex);
+        return;
+      }
+      const fr = { kind: 'length', length: out.body.length } as const;
+      this.startResponse(ex, out.head.status, fr, () => clientResponseHead(out.head, fr, false, ex.closeAfter), upstreamWantsClose(out.head));
+      this.clientSink.write(out.body);
+    }
     ex.responseDone = true;
     this.maybeFinishExchange();
   }
@@ -413,7 +421,6 @@ export class ClientConnection implements ConnectionContext {
     this.teardown(f.reason);
   }
 
-  // ---- time-outs, refusals, teardown -------------------------------------------------------
 
   private onTimeout(): void {
     const ex = this.exchange;

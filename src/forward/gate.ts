@@ -4,6 +4,7 @@ import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { ConnectionContext } from './connection-context.js';
+import type { BodyTransform } from './response-rewrite.js';
 
 export interface GateRequest {
   readonly head: RequestHead;
@@ -14,7 +15,7 @@ export interface GateRequest {
 
 /** What the gate wants done with the final response of an allowed request. */
 export type ResponseAction =
-  | { readonly pass: true; readonly headers?: readonly HeaderField[] }
+  | { readonly pass: true; readonly headers?: readonly HeaderField[]; readonly transform?: BodyTransform }
   | { readonly pass: false; readonly refusal: Refusal };
 
 export interface Refusal {
