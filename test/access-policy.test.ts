@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { negTokenInit, OID } from '../src/identity/spnego.js';
 import { oidBytes, tlv } from '../src/identity/der.js';
-import { type Env, startEnv } from './helpers/env.js';
+import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
 import { RawClient } from './helpers/raw-client.js';
+
 import { NEGOTIATE, authenticateFor } from './helpers/ntlm-client.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
@@ -46,7 +47,7 @@ describe('access policy at the gateway (demo directory and policy)', () => {
 
   it('bob may open an RPC channel from outside (100 Continue binds the identity)', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
-    c.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\bob')}\r\nExpect: 100-continue\r\nContent-Length: 76\r\n\r\n`);
+    c.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\bob')}\r\nExpect: 100-continue\r\nContent-Length: 76\r\n\r\n`);
     const cont = await c.read('RPC_OUT_DATA', 5000, true);
     assert.equal(cont.head.status, 100);
     await new Promise((r) => setTimeout(r, 50));
@@ -70,7 +71,7 @@ describe('access policy at the gateway (demo directory and policy)', () => {
 
   it('carol gets the MS-RPCH error form on an RPC channel', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
-    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\carol')}\r\nContent-Length: 1073741824\r\n\r\n`);
+    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\carol')}\r\nContent-Length: 1073741824\r\n\r\n`);
     const r = await c.read('RPC_IN_DATA');
     assert.equal(`HTTP/${r.head.version} ${r.head.status} ${r.head.reason}`, 'HTTP/1.0 503 RPC Error: 5');
     await c.waitClosed();

@@ -62,6 +62,6 @@ describe('portcullis CLI', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Set-CASMailbox -Identity 'carol@lab\.example' -MAPIBlockOutlookRpcHttp \$false -MAPIBlockOutlookExternalConnectivity \$true/);
     const json = JSON.parse(run('cas-plan', '-c', config, '--json').stdout) as unknown[];
-    assert.equal(json.length, 4);
+    assert.equal(json.length, 5);
   });
 });

@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { type Env, startEnv } from './helpers/env.js';
+import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
 import { RawClient } from './helpers/raw-client.js';
+
 import { ntlmLogin } from './helpers/ntlm-client.js';
 
 const run = promisify(execFile);
@@ -98,14 +99,14 @@ describe('gateway forwarding (in-process lab + gateway on port 0)', () => {
   it('relays 100 Continue literally and answers RPC echo requests', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
     const auth = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
-    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Length: 0\r\n\r\n`);
+    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Length: 0\r\n\r\n`);
     const echo = await c.read('RPC_IN_DATA');
     assert.equal(echo.head.status, 200);
     assert.equal(echo.head.reason, 'Success');
     assert.equal(echo.body.length, 20);
     c.close();
     const d = await RawClient.connect(env.port, env.pki.ca);
-    d.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nExpect: 100-continue\r\nContent-Length: 76\r\n\r\n`);
+    d.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nExpect: 100-continue\r\nContent-Length: 76\r\n\r\n`);
     const cont = await d.read('RPC_OUT_DATA', 5000, true);
     assert.equal(cont.head.status, 100);
     assert.equal(`HTTP/${cont.head.version} ${cont.head.status} ${cont.head.reason}`, 'HTTP/1.1 100 Continue');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { startEnv } from './helpers/env.js';
+import { startEnv, RPC_TARGET } from './helpers/env.js';
 import { RawClient } from './helpers/raw-client.js';
+
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const mapiHeaders = (type: string, cookie?: string) =>
@@ -17,7 +18,7 @@ async function bobsLiveConnections(port: number, ca: string) {
   const cookie = connect.head.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value.split(';')[0]).join('; ');
   mapi.write(`POST /mapi/emsmdb/?MailboxId=x@lab.example HTTP/1.1\r\nHost: x\r\n${mapiHeaders('NotificationWait', cookie)}Content-Length: 8\r\n\r\n${'\0'.repeat(8)}`);
   const rpc = await RawClient.connect(port, ca);
-  rpc.write(`RPC_IN_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\bob')}\r\nExpect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n`);
+  rpc.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\bob')}\r\nExpect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n`);
   assert.equal((await rpc.read('RPC_IN_DATA', 5000, true)).head.status, 100);
   await new Promise((r) => setTimeout(r, 200)); // the NotificationWait is now held by the lab
   assert.equal(mapi.closed || rpc.closed, false);

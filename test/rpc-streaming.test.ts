@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { paddingPdu } from '../src/lab/rts.js';
 import { rpcStats } from '../src/lab/rpc-proxy.js';
-import { type Env, startEnv } from './helpers/env.js';
+import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
 import { RawClient } from './helpers/raw-client.js';
+
 
 const GiB = 1024 ** 3;
 const auth = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
@@ -33,7 +34,7 @@ describe('RPC over HTTP channels stream without buffering', () => {
 
   it('carries a 1 GiB RPC_IN_DATA body with bounded memory', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
-    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nExpect: 100-continue\r\nContent-Length: ${GiB}\r\n\r\n`);
+    c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nExpect: 100-continue\r\nContent-Length: ${GiB}\r\n\r\n`);
     const cont = await c.read('RPC_IN_DATA', 5000, true);
     assert.equal(cont.head.status, 100);
     const before = rpcStats.inBytes;
@@ -45,9 +46,13 @@ describe('RPC over HTTP channels stream without buffering', () => {
     while (left > 0) {
       const n = Math.min(left, block.length);
       left -= n;
-      if (!c.socket.write(n === block.length ? block : block.subarray(0, n))) await new Promise((r) => c.socket.once('drain', r));
+      if (c.closed) throw new Error('the gateway closed the RPC channel');
+      if (!c.socket.write(n === block.length ? block : block.subarray(0, n))) await new Promise((r) => { c.socket.once('drain', r); c.socket.once('close', r); });
     }
-    while (rpcStats.inBytes - before < GiB) await new Promise((r) => setTimeout(r, 20));
+    while (rpcStats.inBytes - before < GiB) {
+      if (c.closed) throw new Error('the RPC channel closed early');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const growth = rss.stop();
     const s = (Date.now() - t0) / 1000;
     console.log(`# RPC_IN_DATA 1 GiB: ${s.toFixed(1)} s (${MiB(GiB / s)} MiB/s), RSS growth ${MiB(growth)} MiB (lab, gateway and client in one process)`);
@@ -58,7 +63,7 @@ describe('RPC over HTTP channels stream without buffering', () => {
 
   it('carries a 1 GiB RPC_OUT_DATA response stream with bounded memory', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
-    c.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?EXCH01:6001 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nPragma: LabStream=${GiB - 28}\r\nContent-Length: 76\r\n\r\n`);
+    c.write(`RPC_OUT_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nPragma: LabStream=${GiB - 28}\r\nContent-Length: 76\r\n\r\n`);
     c.write(connA1(Buffer.alloc(16, 7)));
     const rss = sampleRss();
     const t0 = Date.now();
@@ -76,6 +81,7 @@ describe('RPC over HTTP channels stream without buffering', () => {
         received += b.length;
         if (received >= GiB) resolve();
       });
+      c.socket.once('close', () => resolve());
     });
     const growth = rss.stop();
     const s = (Date.now() - t0) / 1000;

@@ -11,6 +11,8 @@ import { bearerVerifier } from '../identity/bearer.js';
 import { type Gateway, startGateway } from '../listen/gateway.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { compilePolicy } from '../policy/evaluate.js';
+import { edgeGate } from '../policy/edge-gate.js';
+import { autodiscoverGate } from '../autodiscover/autodiscover-gate.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 
@@ -40,7 +42,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   let state = first.state;
   const users = new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, log);
-  const gateway = await startGateway({ config, log, gates: [access] });
+  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
     log.info({ why, closed }, 're-evaluated live connections');

@@ -6,6 +6,8 @@ import { parseCidr } from './cidr.js';
 import { duration } from './duration.js';
 import { directoryConfigSchema } from '../directory/directory-config.js';
 import { lockoutSchema, policySchema } from '../policy/policy-schema.js';
+import { autodiscoverSchema } from '../autodiscover/autodiscover-schema.js';
+import { edgeSchema } from '../classify/edge-schema.js';
 
 export const ZONES = ['external', 'internal'] as const;
 export type Zone = (typeof ZONES)[number];
@@ -141,6 +143,8 @@ export const configSchema = z
     zones: zones.prefault({}),
     directory: directoryConfigSchema.optional(),
     policy: policySchema.prefault({}).describe('Who may use which protocol from which zone.'),
+    autodiscover: autodiscoverSchema.prefault({}).describe('Per-user Autodiscover rewriting and the published namespace.'),
+    edge: edgeSchema.prefault({}).describe('Hardened edge: path allow-list, exploit shapes, RPC targets, offered schemes.'),
     lockout: lockoutSchema.prefault({}).describe('Smart lockout: stop forwarding a user\'s external logins after repeated failures.'),
     preauth: z
       .enum(['none', 'ldap'])

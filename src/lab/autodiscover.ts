@@ -208,7 +208,7 @@ export async function handlePox(state: LabState, identity: string, req: LabReque
         mapiHttp: Number(req.header('x-mapihttpcapability') ?? '0') >= 1,
         exHttp: /exhttpinfo/i.test(req.header('x-clientcanhandle') ?? ''),
       });
-  res.send(200, 'OK', body, 'text/xml; charset=utf-8');
+  res.send(200, 'OK', body, 'text/xml; charset=utf-8', [], true);
 }
 
 const SUPPORTED_SCHEMAS =
@@ -252,7 +252,7 @@ export async function handleSoap(state: LabState, req: LabRequest, res: LabRespo
     ? `<UserResponse><ErrorCode>NoError</ErrorCode><ErrorMessage>No error.</ErrorMessage><RedirectTarget i:nil="true"/><UserSettingErrors/><UserSettings>${userSettings}</UserSettings></UserResponse>`
     : `<UserResponse><ErrorCode>InvalidUser</ErrorCode><ErrorMessage>Invalid user: '${xml(mailbox)}'</ErrorMessage><RedirectTarget i:nil="true"/><UserSettingErrors/><UserSettings/></UserResponse>`;
   const body = `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://www.w3.org/2005/08/addressing"><s:Header><a:Action s:mustUnderstand="1">http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettingsResponse</a:Action><h:ServerVersionInfo xmlns:h="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><h:MajorVersion>${BUILD.major}</h:MajorVersion><h:MinorVersion>${BUILD.minor}</h:MinorVersion><h:MajorBuildNumber>${BUILD.build}</h:MajorBuildNumber><h:MinorBuildNumber>${BUILD.revision}</h:MinorBuildNumber><h:Version>Exchange2015</h:Version></h:ServerVersionInfo></s:Header><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><ErrorCode>NoError</ErrorCode><ErrorMessage/><UserResponses>${userResponse}</UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`;
-  res.send(200, 'OK', body, 'text/xml; charset=utf-8');
+  res.send(200, 'OK', body, 'text/xml; charset=utf-8', [], true);
 }
 
 const JSON_PROTOCOLS: Record<string, string> = {

@@ -1,6 +1,7 @@
 // The lab's HTTP server, on the gateway's own parsers: Node's http server refuses RPC_IN_DATA,
 // and an RPC channel is a request whose body streams for hours while the response streams back.
 import { EventEmitter } from 'node:events';
+import { gzipSync } from 'node:zlib';
 import type tls from 'node:tls';
 import { statusForError } from '../http/errors.js';
 import { requestFraming } from '../http/framing.js';
@@ -142,9 +143,13 @@ export class LabResponse {
     this.onEnd();
   }
 
-  /** A whole response in one call. */
-  send(status: number, reason: string, body: string | Buffer, contentType: string, headers: HeaderField[] = []): void {
-    const b = typeof body === 'string' ? Buffer.from(body) : body;
+  /** A whole response in one call; gzip when the client accepts it and `compress` is set (IIS dynamic compression). */
+  send(status: number, reason: string, body: string | Buffer, contentType: string, headers: HeaderField[] = [], compress = false): void {
+    let b = typeof body === 'string' ? Buffer.from(body) : body;
+    if (compress && /\bgzip\b/i.test(this.req.header('accept-encoding') ?? '')) {
+      b = gzipSync(b);
+      headers = [...headers, { name: 'Content-Encoding', value: 'gzip' }, { name: 'Vary', value: 'Accept-Encoding' }];
+    }
     this.writeHead(status, reason, [...headers, { name: 'Content-Type', value: contentType }, { name: 'Content-Length', value: String(b.length) }]);
     if (this.req.method !== 'HEAD' && b.length > 0) this.socket.write(b);
     this.ended = true;

@@ -1,7 +1,7 @@
 import type { Protocol } from '../classify/protocols.js';
 import type { Refusal } from '../forward/gate.js';
 import { serializeHead } from '../http/serialize.js';
-import { type Decision, describeDecision } from './decision.js';
+
 
 /**
  * A denial in the form each protocol's clients treat as final:
@@ -11,9 +11,9 @@ import { type Decision, describeDecision } from './decision.js';
  * - everything else: 403 with a short plain-text body.
  * The connection is always closed afterwards.
  */
-export function refusalFor(protocol: Protocol, status: number, d: Decision, detail?: string): Refusal {
+export function refusalFor(protocol: Protocol, status: number, d: { readonly reasons: readonly string[]; readonly rule?: string }, detail?: string): Refusal {
   const reason = d.reasons[0] ?? 'denied';
-  const message = `access denied: ${describeDecision(d)}${detail ? ` - ${detail}` : ''}`;
+  const message = `access denied: ${d.reasons.join(', ')}${d.rule ? ` (rule ${d.rule})` : ''}${detail ? ` - ${detail}` : ''}`;
   const body = Buffer.from(`${message}\n`, 'utf8');
   const headers = [
     { name: 'X-Portcullis-Reason', value: d.reasons.join(', ') },

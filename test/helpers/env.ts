@@ -13,6 +13,9 @@ import type { LabOptions } from '../../src/lab/lab-context.js';
 import { type Lab, startLab } from '../../src/lab/lab-server.js';
 import type { Gateway } from '../../src/listen/gateway.js';
 
+/** An RPC target the edge allows by default: a mailbox GUID at an accepted domain, store port. */
+export const RPC_TARGET = '2f1e5a4c-0d4e-4c3b-9a1f-7e6d5c4b3a21@lab.example:6001';
+
 export const DEMO_DIRECTORY = new URL('../../examples/demo/directory.yaml', import.meta.url).pathname;
 
 export interface Pki {
@@ -55,6 +58,7 @@ export const DEMO_POLICY = {
   rules: [
     { name: 'outlook-remote', effect: 'allow', zones: ['external'], protocols: ['autodiscover', 'mapi', 'rpc', 'ews', 'oab', 'owa'], groups: ['Outlook-Remote'] },
     { name: 'mobile', effect: 'allow', zones: ['external'], protocols: ['autodiscover', 'eas'], groups: ['Mobile-Only'] },
+    { name: 'mapi-only', effect: 'allow', zones: ['external'], protocols: ['autodiscover', 'mapi', 'ews', 'oab'], groups: ['MAPI-Only'] },
   ],
 };
 
@@ -109,6 +113,13 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   const gateway = runtime.gateway;
   const port = gateway.listeners[0]!.port;
   lab.state.externalUrl = `https://127.0.0.1:${port}`;
+  // The published name is the gateway's own address, known only now: publish it and reload.
+  const written = (await import('yaml')).parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  if (!written['autodiscover']) {
+    written['autodiscover'] = { namespaces: [{ internal: 'exch01.lab.local', external: `127.0.0.1:${port}` }], publishedNames: ['127.0.0.1'] };
+    writeFileSync(configFile, stringify(written));
+    if (!(await runtime.reload())) throw new Error('test env: reload with the published namespace failed');
+  }
   return {
     pki,
     lab,

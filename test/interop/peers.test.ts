@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Env, startEnv } from '../helpers/env.js';
+import { type Env, RPC_TARGET, startEnv } from '../helpers/env.js';
 
 const run = promisify(execFile);
 const PY = '/usr/bin/python3';
@@ -31,7 +31,7 @@ describe('interop: real clients through the gateway', () => {
   after(() => env.stop());
 
   it('impacket RPC over HTTP (NTLM): RTS handshake, bind and ept_lookup', async () => {
-    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'alice', '--password', 'Passw0rd!']);
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'alice', '--password', 'Passw0rd!']);
     console.log(`# impacket NTLM: ${out.trim().split('\n').pop()}`);
     assert.match(out, /^OK entries=0/m);
     const rpc = env.lab.state.log.filter((e) => e.path === '/rpc/rpcproxy.dll' && e.identity === 'LAB\\alice');
@@ -39,17 +39,17 @@ describe('interop: real clients through the gateway', () => {
   });
 
   it('impacket RPC over HTTP (Basic)', async () => {
-    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'bob', '--password', 'Passw0rd!', '--auth', 'basic']);
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'bob', '--password', 'Passw0rd!', '--auth', 'basic']);
     assert.match(out, /^OK entries=0/m);
   });
 
   it('impacket with a wrong password fails cleanly', async () => {
-    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'alice', '--password', 'wrong']);
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'alice', '--password', 'wrong']);
     assert.match(out, /FAILED: .*401/);
   });
 
   it('impacket as carol (not in Outlook-Remote) is refused before Exchange sees her credentials', async () => {
-    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll`, '--user', 'carol', '--password', 'Passw0rd!']);
+    const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'carol', '--password', 'Passw0rd!']);
     assert.match(out, /FAILED: .*code: 0x5 - ERROR_ACCESS_DENIED/); // impacket decodes the MS-RPCH error form
     assert.equal(env.lab.state.log.filter((e) => e.claimedUser === 'LAB\\carol').length, 0);
   });
@@ -65,6 +65,25 @@ describe('interop: real clients through the gateway', () => {
     assert.match(out, new RegExp(`ews_url=${env.url}/EWS/Exchange.asmx`));
     assert.match(out, /resolved=1 inbox=Inbox/);
     assert.match(out, /^OK/m);
+  });
+
+  it('exchangelib POX Autodiscover as erin (MAPI, not RPC): no RPC block, only published names, EWS works', async () => {
+    const out = await py('exchangelib_client.py', ['pox', '--base', env.url, '--user', 'LAB\\erin', '--email', 'erin@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, /^protocols=EXCH$/m, 'EXPR and EXHTTP (RPC over HTTP) removed; the EXCH block keeps the EWS URLs');
+    assert.match(out, new RegExp(`^hosts=127\\.0\\.0\\.1:${env.port}$`, 'm'));
+    assert.match(out, /resolved=1 inbox=Inbox/);
+  });
+
+  it('exchangelib SOAP Autodiscover as erin: the EWS URL is the published one', async () => {
+    const out = await py('exchangelib_client.py', ['soap', '--base', env.url, '--user', 'LAB\\erin', '--email', 'erin@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, new RegExp(`settings_ews_url=https://127\\.0\\.0\\.1:${env.port}/EWS/Exchange.asmx`));
+    assert.match(out, /^OK/m);
+  });
+
+  it('exchangelib Autodiscover as carol (allowed nothing from outside): denied', async () => {
+    const out = await py('exchangelib_client.py', ['pox', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
+    assert.match(out, /FAILED/);
+    assert.doesNotMatch(out, /^OK/m);
   });
 
   it('exchangelib SOAP Autodiscover (GetUserSettings), then EWS', async () => {

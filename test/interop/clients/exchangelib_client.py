@@ -33,6 +33,13 @@ try:
             service_endpoint=f'{a.base}{path}', credentials=creds, auth_type=NTLM, retry_policy=FailFast()))
         acc = Account(a.email, credentials=creds, autodiscover=a.mode, access_type=DELEGATE)
         print(f'ews_url={acc.protocol.service_endpoint}')
+        ad = acc.ad_response
+        if a.mode == 'pox':
+            print('protocols=' + ','.join(sorted(str(p.type) for p in ad.account.protocols)))
+            urls = [v for p in ad.account.protocols for v in (p.ews_url, p.oab_url, p.as_url) if v]
+            print('hosts=' + ','.join(sorted({u.split('/')[2] for u in urls})))
+        else:
+            print('settings_ews_url=' + str(ad.ews_url))
     names = acc.protocol.resolve_names(['bob'])
     inbox = acc.inbox
     print(f'resolved={len(names)} inbox={inbox.name}')
