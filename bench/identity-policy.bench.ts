@@ -10,7 +10,7 @@ import { UserStateStore } from '../src/policy/user-states.js';
 import { configSchema } from '../src/config/schema.js';
 import { parseRequestHead } from '../src/http/request-head.js';
 import { DEFAULT_HEAD_LIMITS } from '../src/http/head-scan.js';
-import { authenticateMessage } from '../test/helpers/ntlm-client.js';
+import { authenticateMessage } from '../src/doctor/ntlm-client.js';
 import type { ConnectionContext } from '../src/forward/connection-context.js';
 
 const dirLoad = loadDirectoryFile(new URL('../examples/demo/directory.yaml', import.meta.url).pathname);

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { negTokenInit, OID } from '../src/identity/spnego.js';
 import { oidBytes, tlv } from '../src/identity/der.js';
 import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
-import { NEGOTIATE, authenticateFor } from './helpers/ntlm-client.js';
+import { NEGOTIATE, authenticateFor } from '../src/doctor/ntlm-client.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 

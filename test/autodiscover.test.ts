@@ -3,7 +3,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { cannedUpstream } from './helpers/canned-upstream.js';
 import { type Env, startEnv } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
 const basic = (u: string) => `Basic ${Buffer.from(`${u}:Passw0rd!`).toString('base64')}`;
 const pox = (mail: string, schema = 'outlook/responseschema/2006a') =>

@@ -4,9 +4,9 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
-import { ntlmLogin } from './helpers/ntlm-client.js';
+import { ntlmLogin } from '../src/doctor/ntlm-client.js';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Env, startEnv } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
-import { ntlmLogin } from './helpers/ntlm-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
+import { ntlmLogin } from '../src/doctor/ntlm-client.js';
 
 describe('identity isolation under concurrency', () => {
   let env: Env;

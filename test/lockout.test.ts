@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Env, startEnv } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
-import { NEGOTIATE, authenticateFor } from './helpers/ntlm-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
+import { NEGOTIATE, authenticateFor } from '../src/doctor/ntlm-client.js';
 
 async function ntlmAttempt(port: number, ca: string, password: string): Promise<number> {
   const c = await RawClient.connect(port, ca);

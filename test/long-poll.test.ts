@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startEnv } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
 const basic = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
 const mapiHeaders = (type: string, cookie?: string) => ({

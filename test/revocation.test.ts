@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startEnv, RPC_TARGET } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;

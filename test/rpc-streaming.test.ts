@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { paddingPdu } from '../src/lab/rts.js';
 import { rpcStats } from '../src/lab/rpc-proxy.js';
 import { type Env, startEnv, RPC_TARGET } from './helpers/env.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient } from '../src/doctor/http-probe.js';
 
 
 const GiB = 1024 ** 3;

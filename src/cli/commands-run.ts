@@ -9,6 +9,7 @@ import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
+import { labZone, startDnsResponder } from '../lab/dns-responder.js';
 import { labOptions } from './lab-defaults.js';
 
 function fail(lines: string[]): never {
@@ -87,6 +88,8 @@ export function registerRunCommands(program: Command): void {
         key: readFileSync(pki.lab.keyFile),
       });
       const rt = await serve(path.join(demo, 'portcullis.yaml'));
+      // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
+      const dns = await startDnsResponder(labZone(8443), 8053);
       const ca = path.relative(process.cwd(), pki.caFile);
       console.error(`
 ${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
@@ -101,12 +104,15 @@ Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
   curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
   portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin ${rt.admin?.url}
   portcullis revoke 'LAB\\bob' --admin ${rt.admin?.url}          ${pc.dim("# cuts bob's open connections now")}
+  echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
+       --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
 
 Ctrl-C stops both.
 `);
       onSignals(async () => {
         await rt.stop();
         await lab.stop();
+        await dns.stop();
       });
     });
 }

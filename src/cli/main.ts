@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerConfigCommands } from './commands-config.js';
 import { registerRunCommands } from './commands-run.js';
 import { registerAccessCommands } from './commands-access.js';
+import { registerDoctorCommand } from './commands-doctor.js';
 
 const program = new Command()
   .name('portcullis')
@@ -10,4 +11,5 @@ const program = new Command()
 registerRunCommands(program);
 registerConfigCommands(program);
 registerAccessCommands(program);
+registerDoctorCommand(program);
 await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authenticateMessage } from '../../test/helpers/ntlm-client.js';
+import { authenticateMessage } from '../doctor/ntlm-client.js';
 import { parseBasic } from './basic.js';
 import { parseAuthorization } from './credentials.js';
 import { negTokenInit } from './spnego.js';

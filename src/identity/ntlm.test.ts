@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildChallenge, ntHash, verifyNtlmV2 } from '../lab/ntlm-server.js';
-import { authenticateMessage } from '../../test/helpers/ntlm-client.js';
+import { authenticateMessage } from '../doctor/ntlm-client.js';
 import { AvId, NtlmFlags, parseNtlm, writeAvPairs } from './ntlm.js';
 
 const utf16 = (s: string) => Buffer.from(s, 'utf16le');

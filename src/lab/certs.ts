@@ -77,6 +77,21 @@ export async function issueServerCert(ca: { keys: CryptoKeyPair; x509: x509.X509
   return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey) };
 }
 
+/** A self-signed server certificate (no CA behind it): what the doctor must call untrusted. */
+export async function selfSignedServerCert(names: readonly string[]): Promise<Pem> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${names[0]}`,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 365 * 86_400_000),
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
+  });
+  return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey) };
+}
+
 export interface DemoPki {
   readonly dir: string;
   readonly caFile: string;

@@ -19,6 +19,8 @@ export const RPC_TARGET = '2f1e5a4c-0d4e-4c3b-9a1f-7e6d5c4b3a21@lab.example:6001
 export const DEMO_DIRECTORY = new URL('../../examples/demo/directory.yaml', import.meta.url).pathname;
 
 export interface Pki {
+  /** The test CA itself, to issue more certificates it signs (doctor scenarios). */
+  readonly issuer: Awaited<ReturnType<typeof createCa>>;
   readonly dir: string;
   readonly caFile: string;
   readonly ca: string;
@@ -41,6 +43,7 @@ export function testPki(): Promise<Pki> {
       return path.join(dir, n);
     };
     return {
+      issuer: ca,
       dir,
       caFile: f('ca.crt', ca.cert),
       ca: ca.cert,

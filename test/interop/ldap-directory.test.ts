@@ -11,7 +11,7 @@ import pino from 'pino';
 import { directoryConfigSchema, type LdapConfig } from '../../src/directory/directory-config.js';
 import { LdapDirectory } from '../../src/directory/ldap-provider.js';
 import { startEnv } from '../helpers/env.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient } from '../../src/doctor/http-probe.js';
 
 const SCRIPTS = new URL('../../scripts/', import.meta.url).pathname;
 const log = pino({ level: 'silent' });

@@ -1,11 +1,13 @@
-// A tiny HTTP/1.1 client on one TLS socket, so tests control exactly which connection carries
-// which request (NTLM state lives on the connection). It parses with the product's own parsers.
+// An HTTP/1.1 client on one TLS socket: the doctor and the tests control exactly which connection
+// carries which request (NTLM state lives on the connection), and can send what browsers and Node's
+// http cannot (RPC_IN_DATA, a 1 GiB Content-Length with no body). It parses with the product's own
+// parsers, with a cap on what it keeps of a body.
 import tls from 'node:tls';
-import { ChunkedDecoder } from '../../src/http/chunked.js';
-import { responseFraming } from '../../src/http/framing.js';
-import { DEFAULT_HEAD_LIMITS } from '../../src/http/head-scan.js';
-import { headerValue } from '../../src/http/headers.js';
-import { type ResponseHead, parseResponseHead } from '../../src/http/response-head.js';
+import { ChunkedDecoder } from '../http/chunked.js';
+import { responseFraming } from '../http/framing.js';
+import { DEFAULT_HEAD_LIMITS } from '../http/head-scan.js';
+import { headerValue } from '../http/headers.js';
+import { type ResponseHead, parseResponseHead } from '../http/response-head.js';
 
 export interface RawResponse {
   readonly head: ResponseHead;
@@ -17,6 +19,8 @@ export class RawClient {
   private buf: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   closed = false;
+  /** Host header for request(); set by the caller. */
+  host = 'mail.lab.example';
   private constructor(readonly socket: tls.TLSSocket) {
     socket.on('data', (b: Buffer) => {
       this.buf = Buffer.concat([this.buf, b]);
@@ -30,9 +34,21 @@ export class RawClient {
   }
 
   static connect(port: number, ca?: string, servername = 'mail.lab.example'): Promise<RawClient> {
+    return RawClient.open({ host: '127.0.0.1', port, servername, ...(ca ? { ca } : {}) });
+  }
+
+  /** Opens a TLS connection; without `ca` the certificate is not verified (the doctor judges it itself). */
+  static open(o: { host: string; port: number; servername?: string; ca?: string | Buffer; timeoutMs?: number }): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.1', port, servername, ...(ca ? { ca } : { rejectUnauthorized: false }) }, () => resolve(new RawClient(s)));
-      s.once('error', reject);
+      const s = tls.connect({ host: o.host, port: o.port, ...(o.servername ? { servername: o.servername } : {}), ...(o.ca ? { ca: o.ca } : { rejectUnauthorized: false }), ALPNProtocols: ['http/1.1'] }, () => {
+        clearTimeout(t);
+        resolve(new RawClient(s));
+      });
+      const t = setTimeout(() => s.destroy(new Error('TLS handshake timed out')), o.timeoutMs ?? 10_000);
+      s.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
     });
   }
 
@@ -95,10 +111,32 @@ export class RawClient {
 
   async request(method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
     const b = body === undefined ? undefined : Buffer.from(body);
-    const hs = { Host: 'mail.lab.example', ...headers, ...(b ? { 'Content-Length': String(b.length) } : {}) };
+    const hs = { Host: this.host, ...headers, ...(b ? { 'Content-Length': String(b.length) } : {}) };
     this.write(`${method} ${path} HTTP/1.1\r\n${Object.entries(hs).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
     if (b) this.write(b);
     return this.read(method);
+  }
+
+  /** Reads only a response head (skipping 1xx); the body stays unread for readExact(). */
+  async readHead(timeoutMs = 10_000): Promise<ResponseHead> {
+    for (;;) {
+      const r = parseResponseHead(this.buf, DEFAULT_HEAD_LIMITS);
+      if (r.kind === 'error') throw new Error(r.error.message);
+      if (r.kind === 'incomplete') {
+        await this.more(timeoutMs);
+        continue;
+      }
+      this.buf = this.buf.subarray(r.consumed);
+      if (r.head.status >= 200) return r.head;
+    }
+  }
+
+  /** Reads exactly n body bytes. */
+  async readExact(n: number, timeoutMs = 10_000): Promise<Buffer> {
+    while (this.buf.length < n) await this.more(timeoutMs);
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return Buffer.from(out);
   }
 
   /** Resolves when the peer closes the connection. */

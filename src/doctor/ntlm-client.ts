@@ -1,7 +1,7 @@
-// Client side of NTLMv2 for tests: NEGOTIATE, then AUTHENTICATE computed from the CHALLENGE.
+// Client side of NTLMv2 (the doctor's logins and the tests): NEGOTIATE, then AUTHENTICATE from the CHALLENGE.
 import { createHmac, randomBytes } from 'node:crypto';
-import { ntHash } from '../../src/lab/ntlm-server.js';
-import { NtlmFlags, parseNtlm } from '../../src/identity/ntlm.js';
+import { ntHash } from '../lab/ntlm-server.js';
+import { NtlmFlags, parseNtlm } from '../identity/ntlm.js';
 
 export const NEGOTIATE = Buffer.from('TlRMTVNTUAABAAAABQKIoAAAAAAAAAAAAAAAAAAAAAA=', 'base64');
 
