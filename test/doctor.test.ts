@@ -5,13 +5,13 @@ import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { runDoctor } from '../src/doctor/run.js';
 import type { DoctorOptions } from '../src/doctor/types.js';
 import { issueServerCert, selfSignedServerCert } from '../src/lab/certs.js';
 import { type DnsResponder, labZone, startDnsResponder } from '../src/lab/dns-responder.js';
 import { type Env, startEnv, testPki } from './helpers/env.js';
+import { cannedServer } from './helpers/canned-upstream.js';
 
 let dns: DnsResponder;
 before(async () => {
@@ -40,27 +40,11 @@ async function doctor(env: Env | { port: number }, over: Partial<DoctorOptions> 
   return { report, ids };
 }
 
-/** A stand-in for a misbehaving reverse proxy in front of Exchange. */
-async function fakeProxy(mode: '405' | 'buffering'): Promise<{ port: number; stop: () => void }> {
-  const pki = await testPki();
-  const { readFileSync } = await import('node:fs');
-  const server = tls.createServer({ cert: readFileSync(pki.gatewayCert), key: readFileSync(pki.gatewayKey) }, (s) => {
-    let buf = '';
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = buf.slice(0, end);
-      const cl = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? '0');
-      if (mode === 'buffering' && buf.length < end + 4 + cl) return; // waits for the whole body
-      buf = buf.slice(end + 4 + Math.min(cl, buf.length - end - 4));
-      const status = mode === '405' && /^RPC_/.test(head) ? '405 Method Not Allowed' : '401 Unauthorized';
-      s.write(`HTTP/1.1 ${status}\r\nWWW-Authenticate: NTLM\r\nWWW-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n`);
-    });
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, stop: () => server.close() };
+/** A misbehaving reverse proxy in front of Exchange. */
+async function fakeProxy(mode: '405' | 'buffering') {
+  const offers = 'WWW-Authenticate: NTLM\r\nWWW-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n';
+  const p = await cannedServer((head) => Buffer.from(`HTTP/1.1 ${mode === '405' && /^RPC_/.test(head) ? '405 Method Not Allowed' : '401 Unauthorized'}\r\n${offers}`), { identity: 'gateway', waitForBody: mode === 'buffering' });
+  return { port: p.port, stop: () => p.stop() };
 }
 
 async function envWithCert(pem: { cert: string; key: string }) {

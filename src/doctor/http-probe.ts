@@ -71,8 +71,8 @@ export class RawClient {
     this.socket.write(data);
   }
 
-  /** Reads one response (skipping 1xx unless `interim` is set). */
-  async read(method = 'GET', timeoutMs = 10_000, interim = false): Promise<RawResponse> {
+  /** The next response head; 1xx heads are skipped unless `interim` is set. */
+  private async nextHead(timeoutMs: number, interim: boolean): Promise<ResponseHead> {
     for (;;) {
       const r = parseResponseHead(this.buf, DEFAULT_HEAD_LIMITS);
       if (r.kind === 'error') throw new Error(r.error.message);
@@ -81,8 +81,15 @@ export class RawClient {
         continue;
       }
       this.buf = this.buf.subarray(r.consumed);
-      if (r.head.status < 200 && !interim) continue;
-      const framing = responseFraming(r.head, method);
+      if (r.head.status >= 200 || interim) return r.head;
+    }
+  }
+
+  /** Reads one response (skipping 1xx unless `interim` is set). */
+  async read(method = 'GET', timeoutMs = 10_000, interim = false): Promise<RawResponse> {
+    const head = await this.nextHead(timeoutMs, interim);
+    {
+      const framing = responseFraming(head, method);
       if ('code' in framing) throw new Error(framing.message);
       const parts: Buffer[] = [];
       if (framing.kind === 'length') {
@@ -104,7 +111,6 @@ export class RawClient {
         parts.push(this.buf);
         this.buf = Buffer.alloc(0);
       }
-      const head = r.head;
       return { head, body: Buffer.concat(parts), header: (n) => headerValue(head.headers, n) };
     }
   }
@@ -118,17 +124,8 @@ export class RawClient {
   }
 
   /** Reads only a response head (skipping 1xx); the body stays unread for readExact(). */
-  async readHead(timeoutMs = 10_000): Promise<ResponseHead> {
-    for (;;) {
-      const r = parseResponseHead(this.buf, DEFAULT_HEAD_LIMITS);
-      if (r.kind === 'error') throw new Error(r.error.message);
-      if (r.kind === 'incomplete') {
-        await this.more(timeoutMs);
-        continue;
-      }
-      this.buf = this.buf.subarray(r.consumed);
-      if (r.head.status >= 200) return r.head;
-    }
+  readHead(timeoutMs = 10_000): Promise<ResponseHead> {
+    return this.nextHead(timeoutMs, false);
   }
 
   /** Reads exactly n body bytes. */

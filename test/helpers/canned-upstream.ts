@@ -1,21 +1,32 @@
-// A stand-in for Exchange that answers every request with one canned response. Used only where
-// the lab cannot be made to misbehave in the needed way (malformed, oversized, compressed answers).
+// Stand-ins for Exchange or for a proxy in front of it, used only where the lab cannot be made to
+// misbehave in the needed way (malformed, oversized or compressed answers; a proxy that answers
+// 405 to RPC methods or buffers bodies).
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { testPki } from './env.js';
-import { readFileSync } from 'node:fs';
 
 export interface Canned {
   readonly url: string;
+  readonly port: number;
   /** Requests seen (heads only). */
   readonly seen: string[];
   stop(): Promise<void>;
 }
 
-export async function cannedUpstream(response: Buffer): Promise<Canned> {
+export interface CannedOptions {
+  /** Answer only once the whole declared body arrived (what a buffering proxy does). */
+  readonly waitForBody?: boolean;
+  /** Serve with this certificate pair instead of the lab's. */
+  readonly identity?: 'lab' | 'gateway';
+}
+
+/** A TLS server answering each request head with `respond(head)`. */
+export async function cannedServer(respond: (head: string) => Buffer, o: CannedOptions = {}): Promise<Canned> {
   const pki = await testPki();
+  const [cert, key] = o.identity === 'gateway' ? [pki.gatewayCert, pki.gatewayKey] : [pki.labCert, pki.labKey];
   const seen: string[] = [];
-  const server = tls.createServer({ cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) }, (s) => {
+  const server = tls.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (s) => {
     let buf = '';
     s.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
@@ -23,17 +34,19 @@ export async function cannedUpstream(response: Buffer): Promise<Canned> {
       if (end < 0) return;
       const head = buf.slice(0, end);
       const cl = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? '0');
-      if (buf.length < end + 4 + cl) return;
+      if ((o.waitForBody ?? true) && buf.length < end + 4 + cl) return;
       seen.push(head);
-      buf = buf.slice(end + 4 + cl);
-      s.write(response);
+      buf = buf.slice(Math.min(buf.length, end + 4 + cl));
+      s.write(respond(head));
     });
     s.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    stop: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  const port = (server.address() as AddressInfo).port;
+  return { url: `https://127.0.0.1:${port}`, port, seen, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Answers every request with one canned response. */
+export function cannedUpstream(response: Buffer): Promise<Canned> {
+  return cannedServer(() => response);
 }
