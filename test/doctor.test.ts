@@ -121,6 +121,10 @@ describe('portcullis doctor', () => {
       const env = await startEnv();
       return { env, port: env.port, stop: () => env.stop(), over: { upstream: env.lab.url } };
     }],
+    ['a redirect to plain http://', 'HTTP-REDIRECT-INSECURE', async () => {
+      const p = await cannedServer((head) => Buffer.from(/^GET \/ /.test(head) ? 'HTTP/1.1 302 Found\r\nLocation: http://mail.lab.example/owa/\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n'), { identity: 'gateway', waitForBody: false });
+      return { port: p.port, stop: () => p.stop() };
+    }],
     ['wrong password: reported, and tried only once', 'AUTH-CREDENTIALS-REJECTED', async () => {
       const env = await startEnv();
       return { env, port: env.port, stop: () => env.stop(), over: { password: 'wrong' } };

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { type Outcome, finding, skip } from './check.js';
 import { describe, login, offersOf } from './login.js';
 import type { ProbeContext } from './probe-context.js';
@@ -40,6 +41,35 @@ export async function autodiscoverCandidates(p: ProbeContext): Promise<Outcome> 
   }
   if (!found) findings.push(finding('AD-NO-ENDPOINT', hosts.map(([h]) => h).join(', ')));
   return { status: !found ? 'fail' : findings.length ? 'warn' : 'pass', evidence: found ? [...evidence, `using ${found}`] : evidence, findings };
+}
+
+/** Outlook's HTTP-redirect step: http://autodiscover.<domain>/… should answer 302 to an https URL. */
+export async function autodiscoverHttpRedirect(p: ProbeContext): Promise<Outcome> {
+  if (!p.domain) return skip('no mail domain (use --email user@domain)');
+  const host = `autodiscover.${p.domain}`;
+  const address = (await p.resolve(host))[0];
+  if (!address) return { status: 'info', evidence: [`${host} does not resolve; step not offered`] };
+  const answer = await new Promise<string | Error>((resolve) => {
+    const s = net.connect({ host: address, port: 80 });
+    let buf = '';
+    const timer = setTimeout(() => s.destroy(new Error('no answer')), Math.min(p.opts.timeoutMs, 3000));
+    s.once('connect', () => s.write(`GET /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    s.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    s.once('end', () => {
+      clearTimeout(timer);
+      resolve(buf);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      resolve(e);
+    });
+  });
+  if (answer instanceof Error) return { status: 'info', evidence: [`http://${host}/: ${answer.message} (step not offered)`] };
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1] ?? '?';
+  const location = /\r\nlocation:\s*([^\r\n]+)/i.exec(answer)?.[1]?.trim();
+  const evidence = [`GET http://${host}/autodiscover/autodiscover.xml -> ${status}${location ? `; Location: ${location}` : ''}`];
+  if (status.startsWith('3') && location?.toLowerCase().startsWith('https://')) return { status: 'pass', evidence };
+  return { status: 'warn', evidence, findings: [finding('AD-REDIRECT-INSECURE', `${status}${location ? ` -> ${location}` : ''}`)] };
 }
 
 function hostsIn(xml: string): string[] {

@@ -81,3 +81,25 @@ export async function authSchemes(p: ProbeContext): Promise<Outcome> {
   const status = findings.some((f) => f.id === 'AUTH-NONE-OFFERED' || f.id === 'AUTH-NTLM-ONLY-IN-NEGOTIATE') ? 'fail' : findings.length ? 'warn' : 'pass';
   return { status, evidence, findings };
 }
+
+/** Redirects on the site root and /owa: they must stay on https:// and on covered names. */
+export async function redirects(p: ProbeContext): Promise<Outcome> {
+  if (!p.reachable) return skip('TCP connection failed');
+  const evidence: string[] = [];
+  const findings = [];
+  for (const path of ['/', '/owa']) {
+    const c = await p.connect();
+    try {
+      const r = await c.request('GET', path);
+      const location = r.header('location');
+      evidence.push(`GET ${path} -> ${describe(r)}${location ? `; Location: ${location}` : ''}`);
+      if (!location || r.head.status < 300 || r.head.status >= 400) continue;
+      if (/^http:\/\//i.test(location)) findings.push(finding('HTTP-REDIRECT-INSECURE', `${path} -> ${location}`));
+      const host = /^https?:\/\/([^/:]+)/i.exec(location)?.[1]?.toLowerCase();
+      if (host && p.certNames.length && !p.certNames.includes(host)) findings.push(finding('HTTP-REDIRECT-FOREIGN', `${path} -> ${location}`));
+    } finally {
+      c.close();
+    }
+  }
+  return { status: findings.length ? 'warn' : 'pass', evidence, findings };
+}

@@ -1,6 +1,6 @@
 import { runCheck, type Outcome } from './check.js';
-import { autodiscoverAnswer, autodiscoverCandidates } from './checks-autodiscover.js';
-import { authSchemes, bodyStreaming, headerSize, rpcMethods } from './checks-http.js';
+import { autodiscoverAnswer, autodiscoverCandidates, autodiscoverHttpRedirect } from './checks-autodiscover.js';
+import { authSchemes, bodyStreaming, headerSize, redirects, rpcMethods } from './checks-http.js';
 import { dnsAutodiscover, dnsHost, tcpConnect, tlsCertificate, tlsSameAsUpstream, tlsVersions } from './checks-network.js';
 import { easOptions, ewsGetFolder, mapiPing, rpcEcho, rpcHandshake } from './checks-protocols.js';
 import { ProbeContext } from './probe-context.js';
@@ -27,8 +27,10 @@ const STEPS: readonly Step[] = [
   ['HTTP', 'RPC_IN_DATA and RPC_OUT_DATA pass', rpcMethods, 'rpc'],
   ['HTTP', 'request bodies stream (not buffered)', bodyStreaming, 'rpc'],
   ['HTTP', 'large request headers accepted', headerSize],
+  ['HTTP', 'redirects stay on https and published names', redirects],
   ['Authentication', 'schemes offered per virtual directory', authSchemes],
   ['Autodiscover', 'endpoints in Outlook\'s order', autodiscoverCandidates, 'autodiscover'],
+  ['Autodiscover', 'HTTP redirect method (port 80)', autodiscoverHttpRedirect, 'autodiscover'],
   ['Autodiscover', 'answer for the mailbox (credentialed)', autodiscoverAnswer, 'autodiscover'],
   ['Outlook Anywhere', 'RPC proxy echo on ports 6001, 6002, 6004', rpcEcho, 'rpc'],
   ['Outlook Anywhere', 'RTS handshake (CONN/A1..C2)', rpcHandshake, 'rpc'],
