@@ -1,0 +1,128 @@
+// The measured setups: one fast upstream (nginx answering fixed bodies and files) and, in front of
+// it, HAProxy, nginx and Portcullis as equivalent TLS reverse proxies.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const PORTS = { upstream: 19443, haproxy: 20443, nginx: 21443, portcullis: 22443, portcullisPolicy: 23443 } as const;
+export const BODY_1K = 'x'.repeat(1024);
+
+export interface Pki {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly pem: string;
+}
+
+export function upstreamConf(dir: string, pki: Pki): string {
+  return `worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${dir}/upstream.pid;
+error_log ${dir}/upstream-error.log warn;
+daemon off;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 900s;
+  client_body_temp_path ${dir}/tmp;
+  proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  server {
+    listen 127.0.0.1:${PORTS.upstream} ssl;
+    ssl_certificate ${pki.cert};
+    ssl_certificate_key ${pki.key};
+    location /mapi/ { return 200 "${BODY_1K}"; }
+    location = /big { alias ${dir}/1g.bin; }
+    location /sink/ { client_max_body_size 0; client_body_buffer_size 1m; dav_methods PUT; create_full_put_path on; root /dev/shm/pcbench; }
+  }
+}
+`;
+}
+
+export function haproxyConf(dir: string, pki: Pki): string {
+  return `global
+  maxconn 9900
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 15m
+  timeout server 15m
+  timeout http-keep-alive 15m
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:${PORTS.haproxy} ssl crt ${pki.pem} alpn http/1.1
+  default_backend be
+backend be
+  server up 127.0.0.1:${PORTS.upstream} ssl verify none
+`;
+}
+
+export function nginxProxyConf(dir: string, pki: Pki): string {
+  return `worker_processes auto;
+worker_rlimit_nofile 20000;
+pid ${dir}/nginx-proxy.pid;
+error_log ${dir}/nginx-proxy-error.log warn;
+daemon off;
+events { worker_connections 9000; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  keepalive_requests 10000000;
+  keepalive_timeout 900s;
+  upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${PORTS.nginx} ssl;
+    ssl_certificate ${pki.cert};
+    ssl_certificate_key ${pki.key};
+    client_max_body_size 0;
+    location / {
+      proxy_pass https://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+      proxy_buffering off;
+      proxy_read_timeout 900s;
+    }
+  }
+}
+`;
+}
+
+/** Portcullis in the internal zone; `policy` adds a file directory and Basic identity per request. */
+export function portcullisConf(dir: string, pki: Pki, policy: boolean, directory: string): string {
+  return `listeners:
+  - address: 127.0.0.1
+    port: ${policy ? PORTS.portcullisPolicy : PORTS.portcullis}
+    zone: internal
+    tls: { certificates: [{ cert: ${pki.cert}, key: ${pki.key} }] }
+upstream:
+  url: https://127.0.0.1:${PORTS.upstream}
+  tls: { ca: ${pki.ca} }
+policy:
+  defaults: { external: deny, internal: ${policy ? 'deny' : 'allow'} }
+  anonymousPaths: [${policy ? '' : '/mapi/, /big, /sink/'}]
+  rules: [{ name: bench, effect: allow, groups: [Outlook-Remote] }]
+${policy ? `directory: { provider: file, file: ${directory} }\n` : ''}autodiscover: { rewrite: false }
+admin: { address: 127.0.0.1, port: 0 }
+log: { level: warn }
+`;
+}
+
+export function start(cmd: string, args: string[], dir: string, name: string): ChildProcess {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  p.on('exit', (code) => {
+    if (code && code !== 0 && !p.killed) console.error(`${name} exited ${code}: ${err.slice(0, 500)}`);
+  });
+  void dir;
+  return p;
+}
+
+export function writeConf(dir: string, name: string, text: string): string {
+  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  const f = path.join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
