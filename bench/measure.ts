@@ -40,7 +40,8 @@ export async function wrk(url: string, dir: string, headers: Record<string, stri
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
   if (non2xx) throw new Error(`wrk saw ${non2xx} non-2xx answers from ${url}`);
-  return { rps, p50ms: ms(/50%\s+(\S+)/.exec(stdout)?.[1] ?? ''), p99ms: ms(/99%\s+(\S+)/.exec(stdout)?.[1] ?? '') };
+  // Anchored: "67.50%" in the Req/Sec line must not be read as the 50th percentile.
+  return { rps, p50ms: ms(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? ''), p99ms: ms(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '') };
 }
 
 /** Bytes per second of one transfer through curl (download with GET, upload with PUT of a file). */
