@@ -57,6 +57,15 @@ describe('portcullis CLI', () => {
     assert.match(carol.stdout, /reasons: not-in-group, default-deny/);
   });
 
+  it('refuses numeric options that are not numbers instead of sending NaN', () => {
+    const r = run('revoke', 'LAB\\bob', '--minutes', 'ten', '--admin', 'http://127.0.0.1:9');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--minutes must be a positive number, not "ten"/);
+    const d = run('doctor', 'https://127.0.0.1:9', '--timeout', 'soon');
+    assert.notEqual(d.status, 0);
+    assert.match(d.stderr, /--timeout must be a positive number/);
+  });
+
   it('cas-plan prints reviewable Set-CASMailbox lines', () => {
     const r = run('cas-plan', '-c', config);
     assert.equal(r.status, 0, r.stderr);

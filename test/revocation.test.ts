@@ -54,6 +54,9 @@ describe('live revocation', () => {
     try {
       const { mapi, rpc } = await bobsLiveConnections(env.port, env.pki.ca);
       const admin = env.runtime.admin!.url;
+      const bad = await fetch(`${admin}/api/revoke`, { method: 'POST', body: JSON.stringify({ user: 'LAB\\bob', minutes: -5 }) });
+      assert.equal(bad.status, 400, 'a negative duration is refused, not turned into a revocation that expires at once');
+      assert.equal(mapi.closed || rpc.closed, false);
       const t0 = Date.now();
       const res = await fetch(`${admin}/api/revoke`, { method: 'POST', body: JSON.stringify({ user: 'bob@lab.example', reason: 'laptop stolen' }) });
       const body = (await res.json()) as { closedConnections: number };

@@ -78,7 +78,9 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       const body = await readJson(req);
       const who = await resolve(body['user']);
       if ('error' in who) return [400, who];
-      const minutes = typeof body['minutes'] === 'number' ? body['minutes'] : undefined;
+      const m = body['minutes'];
+      if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
+      const minutes = m as number | undefined;
       const t0 = performance.now();
       const r = users.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
       const closed = await access.reevaluate(gateway.connections);

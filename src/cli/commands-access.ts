@@ -6,12 +6,18 @@ import { formatProblem } from '../config/yaml-source.js';
 import { createLogger } from '../audit/logger.js';
 import { buildDirectory } from '../directory/build-provider.js';
 import { claimOfLogon } from '../identity/basic.js';
-import { describeDecision } from '../policy/decision.js';
 import { compilePolicy, evaluate } from '../policy/evaluate.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { casPlan, renderPowerShell } from '../policy/cas-plan.js';
 
 const DEFAULT_ADMIN = 'http://127.0.0.1:9090';
+
+/** Parses a numeric option; a typo must not turn into NaN (a timed revocation into a permanent one). */
+export function positiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0)) throw new Error(`${name} must be a positive number, not "${value}"`);
+  return n;
+}
 
 async function admin(url: string, path: string, body: unknown): Promise<unknown> {
   const token = process.env['PORTCULLIS_ADMIN_TOKEN'];
@@ -44,7 +50,8 @@ export function registerAccessCommands(program: Command): void {
     .option('--minutes <n>', 'lift the revocation after this many minutes')
     .option('--undo', 'remove the revocation instead')
     .action(async (user: string, o: { admin: string; reason?: string; minutes?: string; undo?: boolean }) => {
-      const r = (await admin(o.admin, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(o.minutes ? { minutes: Number(o.minutes) } : {}) })) as Record<string, unknown>;
+      const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
+      const r = (await admin(o.admin, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(minutes ? { minutes } : {}) })) as Record<string, unknown>;
       if (o.undo) console.log(`${String(r['user'])}: revocation ${r['removed'] ? 'removed' : 'was not present'}`);
       else console.log(`${pc.red('revoked')} ${String((r['revoked'] as Record<string, unknown>)['key'])}: ${String(r['closedConnections'])} open connection(s) closed in ${String(r['ms'])} ms`);
     });
@@ -84,7 +91,6 @@ export function registerAccessCommands(program: Command): void {
       console.log(`  reasons: ${d.reasons.join(', ')}${d.rule ? `\n  rule:    ${d.rule}` : ''}`);
       if (Array.isArray(out.groups)) console.log(`  groups:  ${out.groups.join(', ') || '(none)'}`);
       process.exitCode = d.allow ? 0 : 3;
-      void describeDecision;
     });
 
   program

@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { PROTOCOLS } from '../classify/protocols.js';
 import { checkLine, renderHtml, renderText } from '../doctor/render.js';
 import { runDoctor } from '../doctor/run.js';
+import { positiveNumber } from './commands-access.js';
 import type { Status } from '../doctor/types.js';
 
 const COLORS: Record<Status, (s: string) => string> = { pass: pc.green, warn: pc.yellow, fail: pc.red, skip: pc.dim, info: pc.cyan };
@@ -30,7 +31,7 @@ export function registerDoctorCommand(program: Command): void {
       if (!/^https:\/\//.test(url)) throw new Error('the URL must be https://');
       const password = o.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
       const report = await runDoctor(
-        { url, protocols, timeoutMs: Number(o.timeout), ...(o.email ? { email: o.email } : {}), ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.upstream ? { upstream: o.upstream } : {}), ...(o.ca ? { ca: o.ca } : {}) },
+        { url, protocols, timeoutMs: positiveNumber('--timeout', o.timeout), ...(o.email ? { email: o.email } : {}), ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.upstream ? { upstream: o.upstream } : {}), ...(o.ca ? { ca: o.ca } : {}) },
         o.json ? undefined : (r) => process.stderr.write(`${checkLine(r, (s, t) => COLORS[s](t))}\n`),
       );
       if (o.html) writeFileSync(o.html, renderHtml(report));

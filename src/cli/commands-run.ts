@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
+import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
 import { labZone, startDnsResponder } from '../lab/dns-responder.js';
@@ -65,7 +66,7 @@ export function registerRunCommands(program: Command): void {
       if (!d.ok) fail(d.problems.map(formatProblem));
       const lab = await startLab(labOptions(d.directory, o.externalUrl), {
         host: o.host,
-        port: Number(o.port),
+        port: positiveNumber('--port', o.port),
         cert: readFileSync(o.cert),
         key: readFileSync(o.key),
       });

@@ -2,7 +2,7 @@ import type { Protocol } from '../classify/protocols.js';
 import type { DirectoryUser } from '../directory/file-schema.js';
 import { parseNtlm } from '../identity/ntlm.js';
 import { negTokenResp, parseNegotiate } from '../identity/spnego.js';
-import { type LabRequest, type LabResponse, headerList } from './lab-http.js';
+import type { LabRequest, LabResponse } from './lab-http.js';
 import { DEFAULT_SCHEMES, type LabLogEntry, type LabScheme, type LabState, identityOf, labDomain } from './lab-context.js';
 import { buildChallenge, verifyNtlmV2 } from './ntlm-server.js';
 
@@ -114,4 +114,3 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
   return undefined;
 }
 
-export { headerList };

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type tls from 'node:tls';
 import { statusForError } from '../http/errors.js';
 import { requestFraming } from '../http/framing.js';
-import { type HeaderField, type HeaderList, headerTokens, headerValue } from '../http/headers.js';
+import { type HeaderField, headerTokens, headerValue } from '../http/headers.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { serializeHead, simpleResponse } from '../http/serialize.js';
 import { normalizeTarget } from '../classify/normalize-path.js';
@@ -244,9 +244,3 @@ export function serveLabConnection(socket: tls.TLSSocket, handler: LabHandler, o
   socket.on('close', () => current?.req.emit('close'));
   return conn;
 }
-
-export function headerList(h: Record<string, string>): HeaderField[] {
-  return Object.entries(h).map(([name, value]) => ({ name, value }));
-}
-
-export type { HeaderList };

@@ -2,7 +2,7 @@
 // cookie, answers CONN/A1 with A3 and, once CONN/B1 arrived, CONN/C2; then serves DCE/RPC.
 import { answerPdu, newDceState, type DceState } from './dcerpc.js';
 import type { LabRequest, LabResponse } from './lab-http.js';
-import { PTYPE, PduReader, RtsFlags, connA3, connC2, echoPdu, paddingPdu, readRts } from './rts.js';
+import { PTYPE, PduReader, connA3, connC2, echoPdu, paddingPdu, readRts } from './rts.js';
 
 interface VirtualConnection {
   out: LabResponse | undefined;
@@ -139,4 +139,3 @@ function streamPadding(res: LabResponse, bytes: number): void {
   pump();
 }
 
-export { RtsFlags };

@@ -45,6 +45,3 @@ export function deny(reasons: Reason[], rule?: string): Decision {
   return rule ? { allow: false, reasons, rule } : { allow: false, reasons };
 }
 
-export function describeDecision(d: Decision): string {
-  return `${d.allow ? 'allow' : 'deny'} (${d.reasons.join(', ')}${d.rule ? `; rule ${d.rule}` : ''})`;
-}

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { type Runtime, startRuntime } from '../../src/cli/runtime.js';
 import { labOptions } from '../../src/cli/lab-defaults.js';
@@ -117,7 +117,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   const port = gateway.listeners[0]!.port;
   lab.state.externalUrl = `https://127.0.0.1:${port}`;
   // The published name is the gateway's own address, known only now: publish it and reload.
-  const written = (await import('yaml')).parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  const written = parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
   if (!written['autodiscover']) {
     written['autodiscover'] = { namespaces: [{ internal: 'exch01.lab.local', external: `127.0.0.1:${port}` }], publishedNames: ['127.0.0.1'] };
     writeFileSync(configFile, stringify(written));
