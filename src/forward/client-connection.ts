@@ -107,7 +107,12 @@ export class ClientConnection implements ConnectionContext {
       this.pauseClient('pipelined');
       return;
     }
+    // Corked: a request head and the body bytes that came with it leave as one TLS record and
+    // one syscall instead of one per write (the profile's largest cost was per-write TLS work).
+    const up = this.upstream;
+    up?.cork();
     this.consumeClient(chunk);
+    up?.uncork();
   }
 
   /** Client bytes must wait: a gate is deciding, or the request is complete and its answer is not. */
@@ -273,6 +278,16 @@ export class ClientConnection implements ConnectionContext {
   }
 
   private onUpstreamData(chunk: Buffer): void {
+    // Corked for the same reason as the client side: response head and body in one record.
+    this.socket.cork();
+    try {
+      this.relayUpstream(chunk);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private relayUpstream(chunk: Buffer): void {
     let buf = chunk;
     while (buf.length > 0 && !this.closed) {
       const ex = this.exchange;

@@ -21,7 +21,10 @@ export function upstreamTarget(cfg: UpstreamConfig): UpstreamTarget {
       host,
       port: url.port ? Number(url.port) : 443,
       ...(servername ? { servername } : {}),
-      ...(cfg.tls.ca ? { ca: readFileSync(cfg.tls.ca) } : {}),
+      // One SecureContext for every upstream connection: passing `ca` per connect makes Node build a
+      // new SSL_CTX and certificate store for each one (measured: tens of KiB per pinned pair).
+      // Client-side sessions are never cached in it (Node disables OpenSSL's internal cache).
+      secureContext: tls.createSecureContext(cfg.tls.ca ? { ca: readFileSync(cfg.tls.ca) } : {}),
       rejectUnauthorized: !cfg.tls.insecure,
       ALPNProtocols: ['http/1.1'],
       // Exchange's TLS session is per client connection anyway; tickets would only tie users together.
