@@ -8,9 +8,7 @@ import type { Logger } from 'pino';
 import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
 import { claimOfLogon } from '../identity/basic.js';
-import type { Gateway } from '../listen/gateway.js';
-import type { AccessControl } from '../policy/access-gate.js';
-import type { UserStateStore } from '../policy/user-states.js';
+import type { Control } from './control.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -18,10 +16,7 @@ export interface AdminServer {
 }
 
 export interface AdminDeps {
-  readonly gateway: Gateway;
-  readonly access: AccessControl;
-  readonly users: UserStateStore;
-  readonly reload: () => Promise<boolean>;
+  readonly control: Control;
   readonly log: Logger;
 }
 
@@ -47,13 +42,14 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
 
 export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps: AdminDeps): Promise<AdminServer> {
   const token = cfg.tokenFile ? Buffer.from(readFileSync(cfg.tokenFile, 'utf8').trim()) : undefined;
-  const { gateway, access, users, log } = deps;
+  const { control, log } = deps;
+  const users = control.users;
 
   /** Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. */
   const resolve = async (user: unknown): Promise<{ key: string } | { error: string }> => {
     const claim = typeof user === 'string' ? claimOfLogon(user) : undefined;
     if (!claim) return { error: 'user must be DOMAIN\\user or user@domain' };
-    const r = await access.state().directory.lookup(claim);
+    const r = await control.lookup(claim);
     if (r.status === 'found') return { key: r.entry.key };
     // Revoking someone the directory cannot confirm still works: by the name as given.
     if (claim.domain) return { key: `${claim.domain.toUpperCase()}\\${claim.user.toLowerCase()}` };
@@ -62,18 +58,7 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
     'GET /healthz': async () => [200, { ok: true }],
-    'GET /api/connections': async () => [
-      200,
-      [...gateway.connections].map((c) => ({
-        id: c.id,
-        user: c.identity?.entry?.key ?? (c.identity?.kind === 'kerberos' ? 'kerberos' : undefined),
-        zone: c.zone,
-        protocol: c.lastProtocol,
-        client: c.remoteAddress,
-        openedAt: new Date(c.openedAt).toISOString(),
-        requests: c.requests,
-      })),
-    ],
+    'GET /api/connections': async () => [200, await control.connections()],
     'POST /api/revoke': async (req) => {
       const body = await readJson(req);
       const who = await resolve(body['user']);
@@ -82,26 +67,25 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
-      const r = users.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
-      const closed = await access.reevaluate(gateway.connections);
+      const { revocation: r, closed } = await control.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
       log.warn({ user: who.key, closed, reasons: ['revoked'] }, 'user revoked');
       return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10 }];
     },
     'POST /api/unrevoke': async (req) => {
       const who = await resolve((await readJson(req))['user']);
       if ('error' in who) return [400, who];
-      return [200, { user: who.key, removed: users.unrevoke(who.key) }];
+      return [200, { user: who.key, removed: await control.unrevoke(who.key) }];
     },
     'GET /api/revocations': async () => [200, users.revocations()],
     'GET /api/lockouts': async () => [200, users.lockouts()],
     'POST /api/unlock': async (req) => {
       const who = await resolve((await readJson(req))['user']);
       if ('error' in who) return [400, who];
-      users.unlock(who.key);
+      await control.unlock(who.key);
       return [200, { user: who.key, unlocked: true }];
     },
     'POST /api/reload': async () => {
-      const ok = await deps.reload();
+      const ok = await control.reload();
       return [ok ? 200 : 422, { reloaded: ok }];
     },
     'POST /api/explain': async (req) => {
@@ -111,10 +95,10 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       if (!PROTOCOLS.includes(protocol) || (zone !== 'external' && zone !== 'internal')) return [400, { error: 'protocol and zone are required' }];
       const claim = typeof body['user'] === 'string' ? claimOfLogon(body['user']) : undefined;
       if (!claim) return [400, { error: 'user must be DOMAIN\\user or user@domain' }];
-      const r = await access.state().directory.lookup(claim);
+      const r = await control.lookup(claim);
       const ctx = { zone, remoteAddress: typeof body['client'] === 'string' ? body['client'] : '203.0.113.1' };
       if (r.status !== 'found') return [200, { user: body['user'], lookup: r.status, decision: { allow: false, reasons: [r.status === 'not-found' ? 'unknown-user' : r.status === 'unknown-domain' ? 'unknown-domain' : 'directory-unavailable'] } }];
-      return [200, { user: r.entry.key, groups: r.entry.groups, enabled: r.entry.enabled, revoked: users.isRevoked(r.entry.key), lockedOut: users.isLockedOut(r.entry.key), decision: access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx) }];
+      return [200, { user: r.entry.key, groups: r.entry.groups, enabled: r.entry.enabled, revoked: users.isRevoked(r.entry.key), lockedOut: users.isLockedOut(r.entry.key), decision: control.evaluate(r, protocol, ctx) }];
     },
   };
 

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -7,6 +8,8 @@ import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
+import { servePrimary, workerCount } from './serve-primary.js';
+import { serveWorker } from './serve-worker.js';
 import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
@@ -30,11 +33,14 @@ function onSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function serve(file: string) {
+async function serve(file: string): Promise<{ admin: { url: string } | undefined; stop(): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
   const log = createLogger(r.config.log.level);
+  // A forked worker re-runs this command: it serves, the primary supervises.
+  if (cluster.isWorker) return serveWorker(r.file, r.config, log);
   for (const w of r.warnings) log.warn(formatProblem(w));
+  if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
   const rt = await startRuntime(r.file, r.config, log, { watch: true });
   process.on('SIGHUP', () => void rt.reload());
   return rt;

@@ -1,7 +1,5 @@
 // The composition root: config -> directory -> policy -> gateway -> admin endpoint, plus hot
 // reload. A reload builds the whole new state first and swaps it only if all of it is valid.
-import { type FSWatcher, watch } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -15,6 +13,8 @@ import { edgeGate } from '../policy/edge-gate.js';
 import { autodiscoverGate } from '../autodiscover/autodiscover-gate.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
+import { localControl } from '../admin/control.js';
+import { watchFiles } from './watch-files.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -26,7 +26,7 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-async function buildState(config: GatewayConfig, log: Logger): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
+export async function buildState(config: GatewayConfig, log: Logger): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
   const dir = buildDirectory(config, log);
   if (!dir.ok) return { ok: false, problems: dir.problems };
   const b = config.identity?.bearer;
@@ -36,11 +36,20 @@ async function buildState(config: GatewayConfig, log: Logger): Promise<{ ok: tru
   };
 }
 
-export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: { watch?: boolean } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Watch the config and directory files and reload on change (`portcullis serve`). */
+  readonly watch?: boolean;
+  /** Revocations and lockouts; a worker passes its replica of the primary's store. */
+  readonly users?: UserStateStore;
+  /** Start the admin endpoint from the config (false in workers: the primary serves it). */
+  readonly admin?: boolean;
+}
+
+export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state = first.state;
-  const users = new UserStateStore(config.lockout);
+  const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
   const reevaluate = async (why: string) => {
@@ -74,21 +83,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin ? await startAdmin(config.admin, { gateway, access, users, reload: serialReload, log }) : undefined;
-  const watchers: FSWatcher[] = [];
-  if (opts.watch) {
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void serialReload(), 150);
-    };
-    const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
-    // Watch the folders: editors replace files (rename), which a file watch would lose.
-    for (const dir of new Set(files.map((f) => path.dirname(f)))) {
-      const names = new Set(files.filter((f) => path.dirname(f) === dir).map((f) => path.basename(f)));
-      watchers.push(watch(dir, (_e, name) => name && names.has(name.toString()) && schedule()));
-    }
-  }
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log }) : undefined;
+  const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
+  const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
   return {
     gateway,
     access,
@@ -96,7 +93,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     state: () => state,
     reload: serialReload,
     async stop() {
-      for (const w of watchers) w.close();
+      watcher?.close();
       await admin?.stop();
       await gateway.stop();
       await state.directory.close();

@@ -173,6 +173,10 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    workers: z
+      .union([z.number().int().min(1).max(64), z.literal('auto')])
+      .default(1)
+      .describe('Gateway processes sharing the listeners; auto: one per CPU. Revocations and lockouts are shared; a change needs a restart.'),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

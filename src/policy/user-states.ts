@@ -35,8 +35,28 @@ export class UserStateStore implements UserStates {
 
   revoke(key: string, reason: string, forMs?: number): Revocation {
     const r = { key, reason, at: this.now(), until: forMs ? this.now() + forMs : undefined };
-    this.revoked.set(key.toLowerCase(), r);
+    this.applyRevocation(r);
     return r;
+  }
+
+  /** Takes over a revocation made elsewhere (the primary process of a worker pool). */
+  applyRevocation(r: Revocation): void {
+    this.revoked.set(r.key.toLowerCase(), r);
+  }
+
+  /** Takes over a lockout decided elsewhere; `until` is an absolute time in ms. */
+  applyLock(key: string, until: number): void {
+    this.locked.set(key.toLowerCase(), until);
+  }
+
+  /** When the user's external lockout ends, if locked out now. */
+  lockedUntil(key: string): number | undefined {
+    return this.isLockedOut(key) ? this.locked.get(key.toLowerCase()) : undefined;
+  }
+
+  /** Every active lock, for a worker that (re)starts and must not forget them. */
+  activeLocks(): Array<{ key: string; until: number }> {
+    return [...this.locked.keys()].filter((k) => this.isLockedOut(k)).map((k) => ({ key: k, until: this.locked.get(k)! }));
   }
 
   unrevoke(key: string): boolean {

@@ -1,0 +1,65 @@
+// What the admin endpoint acts on. One process (`workers: 1`) answers from its own gateway; a
+// worker pool's primary answers by asking every worker (src/cli/serve-primary.ts). The admin
+// routes are the same either way.
+import type { Protocol } from '../classify/protocols.js';
+import type { Zone } from '../config/schema.js';
+import type { Claim, LookupResult } from '../directory/provider.js';
+import type { ClientConnection } from '../forward/client-connection.js';
+import type { Gateway } from '../listen/gateway.js';
+import type { AccessControl } from '../policy/access-gate.js';
+import type { Decision } from '../policy/decision.js';
+import type { Lockout, Revocation, UserStateStore } from '../policy/user-states.js';
+
+export interface ConnectionView {
+  readonly id: number;
+  /** The worker process holding the connection (absent with one process). */
+  readonly worker?: number;
+  readonly user: string | undefined;
+  readonly zone: Zone;
+  readonly protocol: string | undefined;
+  readonly client: string;
+  readonly openedAt: string;
+  readonly requests: number;
+}
+
+export interface Control {
+  connections(): Promise<ConnectionView[]>;
+  /** Revokes and closes the user's live connections; resolves with how many were closed. */
+  revoke(key: string, reason: string, forMs: number | undefined): Promise<{ revocation: Revocation; closed: number }>;
+  unrevoke(key: string): Promise<boolean>;
+  unlock(key: string): Promise<void>;
+  reload(): Promise<boolean>;
+  readonly users: Pick<UserStateStore, 'revocations' | 'lockouts' | 'isRevoked' | 'isLockedOut'>;
+  lookup(claim: Claim): Promise<LookupResult>;
+  evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
+}
+
+export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
+  return {
+    id: c.id,
+    ...(worker !== undefined ? { worker } : {}),
+    user: c.identity?.entry?.key ?? (c.identity?.kind === 'kerberos' ? 'kerberos' : undefined),
+    zone: c.zone,
+    protocol: c.lastProtocol,
+    client: c.remoteAddress,
+    openedAt: new Date(c.openedAt).toISOString(),
+    requests: c.requests,
+  };
+}
+
+/** The single-process control: this process' gateway, access gate and user states. */
+export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>): Control {
+  return {
+    connections: async () => [...gateway.connections].map((c) => viewOf(c)),
+    async revoke(key, reason, forMs) {
+      const revocation = users.revoke(key, reason, forMs);
+      return { revocation, closed: await access.reevaluate(gateway.connections) };
+    },
+    unrevoke: async (key) => users.unrevoke(key),
+    unlock: async (key) => users.unlock(key),
+    reload,
+    users,
+    lookup: (claim) => access.state().directory.lookup(claim),
+    evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
+  };
+}

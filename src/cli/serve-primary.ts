@@ -1,0 +1,176 @@
+// `portcullis serve` with `workers` > 1: this process forks the gateway workers (they share the
+// listeners through node:cluster), owns the revocations and smart-lockout counts for all of them,
+// serves the admin endpoint, watches the files and replaces a worker that dies. Why processes:
+// a Node process runs JavaScript on one core, and the gateway's work per request (TLS on both
+// legs, parsing, policy) is CPU-bound (docs/benchmarks.md).
+import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { type AdminServer, startAdmin } from '../admin/admin-server.js';
+import type { Control, ConnectionView } from '../admin/control.js';
+import { loadConfig } from '../config/load.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { formatProblem } from '../config/yaml-source.js';
+import { AccessControl, type AccessState } from '../policy/access-gate.js';
+import { type UserStateUpdate, countOutcome, snapshotOf } from '../policy/replica-user-states.js';
+import { UserStateStore } from '../policy/user-states.js';
+import { buildState } from './runtime.js';
+import { watchFiles } from './watch-files.js';
+import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+
+export function workerCount(config: GatewayConfig): number {
+  return config.workers === 'auto' ? os.availableParallelism() : config.workers;
+}
+
+export interface Primary {
+  readonly admin: AdminServer | undefined;
+  stop(): Promise<void>;
+}
+
+const ASK_TIMEOUT_MS = 10_000;
+
+export async function servePrimary(file: string, config: GatewayConfig, log: Logger): Promise<Primary> {
+  const first = await buildState(config, log);
+  if (!first.ok) throw new Error(first.problems.join('\n'));
+  let state: AccessState = first.state;
+  let current = config;
+  const users = new UserStateStore(config.lockout);
+  // Used for `policy explain` and user lookups; never as a gate (the workers hold the sockets).
+  const access = new AccessControl(() => state, users, log);
+  const count = workerCount(config);
+  let stopping = false;
+  let nextAsk = 1;
+  const waiting = new Map<number, (v: unknown) => void>();
+  let listening = 0;
+
+  const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+  const post = (w: Worker, m: ToWorker) => {
+    if (w.isConnected()) w.send(m);
+  };
+  const broadcast = (update: UserStateUpdate) => live().forEach((w) => post(w, { t: 'update', update }));
+  /** Asks every worker; a worker that dies or hangs counts as no answer (null). */
+  const askAll = <Q extends keyof WorkerQuestions>(q: Q): Promise<Array<WorkerQuestions[Q] | null>> =>
+    Promise.all(
+      live().map(
+        (w) =>
+          new Promise<WorkerQuestions[Q] | null>((resolve) => {
+            const id = nextAsk++;
+            const done = (v: unknown) => {
+              clearTimeout(timer);
+              w.off('exit', gone);
+              waiting.delete(id);
+              resolve(v as WorkerQuestions[Q] | null);
+            };
+            const gone = () => done(null);
+            const timer = setTimeout(gone, ASK_TIMEOUT_MS);
+            w.once('exit', gone);
+            waiting.set(id, done);
+            post(w, { t: 'ask', id, q });
+          }),
+      ),
+    );
+
+  const fork = () => {
+    const w = cluster.fork();
+    const started = Date.now();
+    w.on('message', (m: unknown) => {
+      if (!isToPrimary(m)) return;
+      switch (m.t) {
+        case 'hello':
+          post(w, { t: 'update', update: snapshotOf(users) });
+          return;
+        case 'listening':
+          if (++listening === count) log.info({ workers: count, listeners: m.listeners }, 'gateway ready');
+          return;
+        case 'login': {
+          const lock = countOutcome(users, m.outcome);
+          if (lock) {
+            log.warn({ user: m.outcome.key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
+            broadcast(lock);
+          }
+          return;
+        }
+        case 'reply':
+          waiting.get(m.id)?.(m.value);
+          return;
+      }
+    });
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ worker: w.id, code, signal }, 'gateway worker died; its connections are lost, starting a new one');
+      // A worker that dies at once (broken environment) is retried slowly, not in a tight loop.
+      setTimeout(() => !stopping && fork(), Date.now() - started < 5_000 ? 2_000 : 100).unref();
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+  log.info({ workers: count }, 'gateway workers starting');
+
+  let reloading: Promise<boolean> = Promise.resolve(true);
+  const reloadOnce = async (): Promise<boolean> => {
+    const r = loadConfig(file);
+    if (!r.ok) {
+      for (const p of r.problems) log.error(formatProblem(p));
+      log.error({ problems: r.problems.length }, 'new configuration rejected; the running one stays');
+      return false;
+    }
+    const next = await buildState(r.config, log);
+    if (!next.ok) {
+      for (const p of next.problems) log.error(p);
+      log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
+      return false;
+    }
+    if (workerCount(r.config) !== count) log.warn({ running: count, configured: workerCount(r.config) }, 'a different number of workers needs a restart');
+    const old = state;
+    state = next.state;
+    current = r.config;
+    users.setLockoutConfig(r.config.lockout);
+    if (old.directory !== state.directory) void old.directory.close();
+    const answers = await askAll('reload');
+    const ok = answers.every((a) => a === true);
+    if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
+    else log.error({ answers }, 'a worker kept its previous configuration');
+    return ok;
+  };
+  const reload = () => (reloading = reloading.then(reloadOnce, reloadOnce));
+
+  const control: Control = {
+    connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
+    async revoke(key, reason, forMs) {
+      const revocation = users.revoke(key, reason, forMs);
+      broadcast({ kind: 'revoke', revocation });
+      const closed = (await askAll('reevaluate')).reduce<number>((a, b) => a + (b ?? 0), 0);
+      return { revocation, closed };
+    },
+    async unrevoke(key) {
+      const removed = users.unrevoke(key);
+      broadcast({ kind: 'unrevoke', key });
+      return removed;
+    },
+    async unlock(key) {
+      users.unlock(key);
+      broadcast({ kind: 'unlock', key });
+    },
+    reload,
+    users,
+    lookup: (claim) => state.directory.lookup(claim),
+    evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
+  };
+  const admin = current.admin ? await startAdmin(current.admin, { control, log }) : undefined;
+  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
+  process.on('SIGHUP', () => void reload());
+
+  return {
+    admin,
+    async stop() {
+      stopping = true;
+      watcher.close();
+      const exits = live().map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+      for (const w of live()) w.process.kill('SIGTERM');
+      const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), 10_000);
+      await Promise.all(exits);
+      clearTimeout(kill);
+      await admin?.stop();
+      await state.directory.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// One gateway worker of `portcullis serve` with `workers` > 1: the full request path (listeners,
+// identity, policy, pinned upstreams) with a replica of the primary's revocations and lockouts.
+// The primary serves the admin endpoint and watches the files; a worker only does what it is told.
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import { viewOf } from '../admin/control.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { ReplicaUserStates } from '../policy/replica-user-states.js';
+import { type Runtime, startRuntime } from './runtime.js';
+import { type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
+
+function send(m: ToPrimary): void {
+  process.send?.(m);
+}
+
+export async function serveWorker(file: string, config: GatewayConfig, baseLog: Logger): Promise<Runtime> {
+  const id = cluster.worker?.id ?? 0;
+  const log = baseLog.child({ worker: id });
+  const users = new ReplicaUserStates(config.lockout, (outcome) => send({ t: 'login', outcome }));
+  let snapshot!: () => void;
+  const gotSnapshot = new Promise<void>((r) => (snapshot = r));
+  let runtime: Runtime | undefined;
+  const answer = async (q: keyof WorkerQuestions, rt: Runtime): Promise<WorkerQuestions[typeof q]> => {
+    switch (q) {
+      case 'connections':
+        return [...rt.gateway.connections].map((c) => viewOf(c, id));
+      case 'reevaluate':
+        return rt.access.reevaluate(rt.gateway.connections);
+      case 'reload':
+        return rt.reload();
+    }
+  };
+  // Installed before anything else: IPC messages that arrive without a listener are lost.
+  process.on('message', (m: unknown) => {
+    if (!isToWorker(m)) return;
+    if (m.t === 'update') {
+      users.apply(m.update);
+      if (m.update.kind === 'snapshot') snapshot();
+      return;
+    }
+    const rt = runtime;
+    if (!rt) return send({ t: 'reply', id: m.id, value: null });
+    answer(m.q, rt).then(
+      (value) => send({ t: 'reply', id: m.id, value }),
+      (e: Error) => {
+        log.error({ err: e.message, question: m.q }, 'worker could not answer the primary');
+        send({ t: 'reply', id: m.id, value: null });
+      },
+    );
+  });
+  send({ t: 'hello' });
+  // Serve nothing before the revocations and locks are known.
+  await gotSnapshot;
+  runtime = await startRuntime(file, config, log, { watch: false, users, admin: false });
+  send({ t: 'listening', listeners: runtime.gateway.listeners });
+  // Without its primary a worker would hold connections nobody can revoke: stop.
+  // (through the signal handler, so a stop already under way is not started twice)
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  return runtime;
+}

@@ -1,0 +1,165 @@
+// `portcullis serve` with two worker processes: connections land on both, and revocation,
+// smart lockout and a replaced worker behave as with one process (state lives in the primary).
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { labOptions } from '../src/cli/lab-defaults.js';
+import { RawClient } from '../src/doctor/http-probe.js';
+import { loadDirectoryFile } from '../src/directory/file-directory.js';
+import { type Lab, startLab } from '../src/lab/lab-server.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from './helpers/env.js';
+
+const BIN = new URL('../bin/portcullis.js', import.meta.url).pathname;
+// erin (MAPI-Only) may use EWS from outside, not OWA.
+const EWS = '/EWS/Exchange.asmx';
+const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+interface Served {
+  readonly proc: ChildProcess;
+  readonly lines: Array<Record<string, unknown>>;
+  waitFor(pred: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+}
+
+function serve(config: string): Served {
+  const proc = spawn(process.execPath, [BIN, 'serve', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let rest = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    rest += d.toString();
+    const parts = rest.split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>);
+    waiters.splice(0).forEach((w) => w());
+  });
+  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  return {
+    proc,
+    lines,
+    async waitFor(pred, ms = 15_000) {
+      const t0 = Date.now();
+      for (;;) {
+        const hit = lines.find(pred);
+        if (hit) return hit;
+        if (Date.now() - t0 > ms) throw new Error(`log line not seen; got: ${lines.map((l) => l['msg']).join(' | ')}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+  };
+}
+
+describe('worker processes (workers: 2)', () => {
+  let pki: Pki;
+  let lab: Lab;
+  let gw: Served;
+  let port = 0;
+  let admin = '';
+  const api = async (p: string, body?: unknown) => (await fetch(`${admin}${p}`, body ? { method: 'POST', body: JSON.stringify(body) } : {})).json() as Promise<never>;
+  const owa = async (auth: string, where = '/owa/') => {
+    const c = await RawClient.connect(port, pki.ca);
+    const r = await c.request('GET', where, { Authorization: auth });
+    return { c, status: r.head.status };
+  };
+
+  before(async () => {
+    pki = await testPki();
+    const d = loadDirectoryFile(DEMO_DIRECTORY);
+    if (!d.ok) throw new Error('demo directory invalid');
+    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    const dir = mkdtempSync(path.join(pki.dir, 'workers-'));
+    copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
+    const config = path.join(dir, 'portcullis.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        workers: 2,
+        listeners: [{ address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
+        upstream: { url: lab.url, tls: { ca: pki.caFile } },
+        directory: { provider: 'file', file: path.join(dir, 'directory.yaml') },
+        policy: DEMO_POLICY,
+        lockout: { threshold: 3, window: '15m', cooldown: '15m' },
+        admin: { address: '127.0.0.1', port: 0 },
+        log: { level: 'info' },
+      }),
+    );
+    gw = serve(config);
+    const ready = await gw.waitFor((l) => l['msg'] === 'gateway ready');
+    port = (ready['listeners'] as Array<{ port: number }>)[0]!.port;
+    admin = `http://127.0.0.1:${(await gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
+  });
+  after(async () => {
+    if (gw.proc.exitCode === null) {
+      const exited = new Promise((r) => gw.proc.once('exit', r));
+      gw.proc.kill('SIGTERM');
+      await exited;
+    }
+    await lab.stop();
+  });
+
+  it('connections are spread over both workers and listed together by the admin endpoint', async () => {
+    const conns = await Promise.all(Array.from({ length: 6 }, () => owa(basic('LAB\\alice'))));
+    assert.deepEqual(conns.map((c) => c.status), [200, 200, 200, 200, 200, 200]);
+    const list = await api('/api/connections') as Array<{ worker: number; user: string }>;
+    assert.equal(list.filter((c) => c.user === 'LAB\\alice').length, 6);
+    assert.deepEqual([...new Set(list.map((c) => c.worker))].sort(), [1, 2]);
+    conns.forEach((c) => c.c.close());
+  });
+
+  it("a revocation cuts the user's connections on every worker and only theirs", async () => {
+    const bobs = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
+    const alice = await owa(basic('LAB\\alice'));
+    assert.ok(bobs.every((b) => b.status === 200));
+    const r = await api('/api/revoke', { user: 'LAB\\bob' }) as { closedConnections: number };
+    assert.equal(r.closedConnections, 4);
+    await Promise.all(bobs.map((b) => b.c.waitClosed(2_000)));
+    assert.equal(alice.c.closed, false);
+    const again = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
+    assert.deepEqual(again.map((a) => a.status), [403, 403, 403, 403], 'refused by both workers');
+    alice.c.close();
+  });
+
+  it('failed logins on different workers add up to one lockout', async () => {
+    for (let i = 0; i < 3; i++) {
+      const a = await owa(basic('LAB\\erin', 'wrong'), EWS);
+      assert.equal(a.status, 401);
+      a.c.close();
+    }
+    await new Promise((r) => setTimeout(r, 100)); // the lock travels primary -> workers over IPC
+    const seenBefore = lab.state.log.length;
+    const tries = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\erin'), EWS)));
+    assert.deepEqual(tries.map((t) => t.status), [403, 403, 403, 403], 'the right password is refused on both workers');
+    assert.equal(lab.state.log.length, seenBefore, 'nothing of a locked-out user reaches Exchange');
+    const locks = await api('/api/lockouts') as Array<{ key: string; lockedUntil?: number }>;
+    assert.ok(locks.some((l) => l.key === 'lab\\erin' && l.lockedUntil));
+  });
+
+  it('a worker that dies is replaced, and the new one knows every revocation and lock', async () => {
+    const kids = readFileSync(`/proc/${gw.proc.pid}/task/${gw.proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(kids.length, 2);
+    process.kill(kids[0]!, 'SIGKILL');
+    await gw.waitFor((l) => l['msg'] === 'gateway worker died; its connections are lost, starting a new one');
+    await gw.waitFor((l) => l['msg'] === 'listening' && gw.lines.filter((x) => x['msg'] === 'listening').length >= 3);
+    const bobs = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
+    const erins = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\erin'), EWS)));
+    assert.deepEqual([...bobs, ...erins].map((a) => a.status), Array(8).fill(403));
+    const alices = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\alice'))));
+    assert.deepEqual(alices.map((a) => a.status), [200, 200, 200, 200]);
+    const list = await api('/api/connections') as Array<{ worker: number }>;
+    assert.equal(new Set(list.map((c) => c.worker)).size, 2, 'both workers serve again');
+    [...bobs, ...erins, ...alices].forEach((a) => a.c.close());
+  });
+
+  it('SIGTERM stops the primary and its workers', async () => {
+    const kids = readFileSync(`/proc/${gw.proc.pid}/task/${gw.proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const exited = new Promise<number | null>((r) => gw.proc.once('exit', (code) => r(code)));
+    gw.proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    for (const k of kids) assert.throws(() => process.kill(k, 0), /ESRCH/, `worker ${k} is gone`);
+  });
+});
