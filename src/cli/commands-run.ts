@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
-import { servePrimary, workerCount } from './serve-primary.js';
+import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
 import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
@@ -41,6 +41,9 @@ async function serve(file: string): Promise<{ admin: { url: string } | undefined
   if (cluster.isWorker) return serveWorker(r.file, r.config, log);
   for (const w of r.warnings) log.warn(formatProblem(w));
   if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
+  if (gatewayExecArgv(process.execArgv).length !== process.execArgv.length) {
+    log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
+  }
   const rt = await startRuntime(r.file, r.config, log, { watch: true });
   process.on('SIGHUP', () => void rt.reload());
   return rt;
