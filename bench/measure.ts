@@ -1,6 +1,6 @@
 // Measuring tools: wrk for request rates, curl for bulk transfers, a small Node client for idle
 // pinned connections and fixed-rate latency (no tool models those), /proc for memory.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, fork, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -54,8 +54,8 @@ export async function curlSpeed(url: string, upload?: string): Promise<number> {
   return Number(speed);
 }
 
-/** RSS in bytes of a process and all its descendants (nginx and HAProxy fork workers). */
-export function rssTree(pid: number): number {
+/** A process and all its descendants (nginx and HAProxy fork workers, Portcullis its workers). */
+function treeOf(pid: number): number[] {
   const kids = new Map<number, number[]>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -66,16 +66,25 @@ export function rssTree(pid: number): number {
       /* gone */
     }
   }
-  let total = 0;
+  const out: number[] = [];
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return out;
+}
+
+/** RSS in bytes of a process and all its descendants. */
+export function rssTree(pid: number): number {
+  let total = 0;
+  for (const p of treeOf(pid)) {
     try {
       total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
     } catch {
       /* gone */
     }
-    stack.push(...(kids.get(p) ?? []));
   }
   return total;
 }
@@ -135,7 +144,8 @@ export async function fixedRate(port: number, rate: number, seconds: number, hea
       c.s.write(req);
       sent++;
     }
-    await new Promise((r) => setImmediate(r));
+    // 1 ms ticks, not a busy loop: a spinning client would take a core from the proxy it measures.
+    await new Promise((r) => setTimeout(r, 1));
   }
   await new Promise((r) => setTimeout(r, 500));
   pool.forEach((c) => c.s.destroy());
@@ -144,9 +154,39 @@ export async function fixedRate(port: number, rate: number, seconds: number, hea
 }
 
 export function version(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
-  } catch (e) {
-    return String((e as { stderr?: string }).stderr ?? '').split('\n')[0]!.trim();
+  // nginx -v and some others print their version on stderr.
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim() ?? `${cmd}: not found`;
+}
+
+/** CPU seconds (user + system) used so far by a process and its descendants. */
+export function cpuTree(pid: number): number {
+  let ticks = 0;
+  for (const p of treeOf(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      /* gone */
+    }
   }
+  return ticks / 100;
+}
+
+/** Holds n idle connections from `children` forked processes (each within its descriptor limit). */
+export async function idleFromChildren(port: number, n: number, children: number): Promise<() => void> {
+  const kids = Array.from({ length: children }, (_, i) =>
+    fork(new URL('./idle-client.ts', import.meta.url).pathname, [String(port), String(Math.floor(n / children) + (i < n % children ? 1 : 0))], { execArgv: ['--import', 'tsx'] }),
+  );
+  await Promise.all(
+    kids.map(
+      (k) =>
+        new Promise<void>((resolve, reject) => {
+          k.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(`idle client: ${m.error}`))));
+          k.once('exit', (code) => reject(new Error(`idle client exited ${code}`)));
+        }),
+    ),
+  );
+  return () => kids.forEach((k) => k.kill('SIGKILL'));
 }

@@ -3,8 +3,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
 
-export const PORTS = { upstream: 19443, haproxy: 20443, nginx: 21443, portcullis: 22443, portcullisPolicy: 23443 } as const;
+export const PORTS = { upstream: 19443, haproxy: 20443, nginx: 21443, portcullis: 22443, portcullisPolicy: 23443, portcullisWorkers: 24443, portcullisMemory: 25443 } as const;
 export const BODY_1K = 'x'.repeat(1024);
 
 export interface Pki {
@@ -15,7 +16,9 @@ export interface Pki {
 }
 
 export function upstreamConf(dir: string, pki: Pki): string {
-  return `worker_processes 1;
+  // Two workers (reuseport spreads connections): P3 holds 20,000 pinned upstream connections and
+  // one process may hold at most 20,000 descriptors here.
+  return `worker_processes 2;
 worker_rlimit_nofile 20000;
 pid ${dir}/upstream.pid;
 error_log ${dir}/upstream-error.log warn;
@@ -28,7 +31,7 @@ http {
   client_body_temp_path ${dir}/tmp;
   proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   server {
-    listen 127.0.0.1:${PORTS.upstream} ssl;
+    listen 127.0.0.1:${PORTS.upstream} ssl reuseport;
     ssl_certificate ${pki.cert};
     ssl_certificate_key ${pki.key};
     location /mapi/ { return 200 "${BODY_1K}"; }
@@ -90,10 +93,11 @@ http {
 }
 
 /** Portcullis in the internal zone; `policy` adds a file directory and Basic identity per request. */
-export function portcullisConf(dir: string, pki: Pki, policy: boolean, directory: string): string {
-  return `listeners:
+export function portcullisConf(dir: string, pki: Pki, policy: boolean, directory: string, port: number = policy ? PORTS.portcullisPolicy : PORTS.portcullis, workers = 1): string {
+  return `workers: ${workers}
+listeners:
   - address: 127.0.0.1
-    port: ${policy ? PORTS.portcullisPolicy : PORTS.portcullis}
+    port: ${port}
     zone: internal
     tls: { certificates: [{ cert: ${pki.cert}, key: ${pki.key} }] }
 upstream:
@@ -118,6 +122,11 @@ export function start(cmd: string, args: string[], dir: string, name: string): C
   });
   void dir;
   return p;
+}
+
+/** Portcullis as installed: bin/portcullis.js' shebang carries the gateway's V8 flags. */
+export function startPortcullis(root: string, config: string, dir: string, name: string, extraNodeArgs: string[] = []): ChildProcess {
+  return start(process.execPath, [...GATEWAY_V8_FLAGS, ...extraNodeArgs, path.join(root, 'bin/portcullis.js'), 'serve', '-c', config], dir, name);
 }
 
 export function writeConf(dir: string, name: string, text: string): string {

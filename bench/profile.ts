@@ -1,12 +1,12 @@
 // npm run bench:profile: the P1 load (wrk, small keep-alive POSTs) against one Portcullis started
 // with --cpu-prof, then the hottest functions by self time. The .cpuprofile opens in Chrome
 // DevTools or speedscope as a flame graph; the summary is what docs/benchmarks.md quotes.
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createCa, issueServerCert } from '../src/lab/certs.js';
 import { waitPort, wrk } from './measure.js';
-import { PORTS, haproxyConf, portcullisConf, start, upstreamConf, writeConf } from './peers.js';
+import { PORTS, haproxyConf, portcullisConf, start, startPortcullis, upstreamConf, writeConf } from './peers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIR = '/tmp/pcprofile';
@@ -45,7 +45,8 @@ export function summarise(profile: Profile, top = 25): string {
   return ['| self | area |', '|---|---|', ...rows(byFile, 12), '', '| self | function |', '|---|---|', ...rows(byFn, top)].join('\n');
 }
 
-async function main(): Promise<void> {
+/** P1 against one Portcullis process under --cpu-prof; the summary is markdown. */
+export async function profileP1(seconds: number, withHaproxy = false): Promise<{ rps: number; haproxyRps?: number; file: string; summary: string }> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(path.join(DIR, 'prof'), { recursive: true });
   mkdirSync('/dev/shm/pcbench', { recursive: true });
@@ -57,18 +58,20 @@ async function main(): Promise<void> {
   const up = start('nginx', ['-p', DIR, '-c', writeConf(DIR, 'upstream.conf', upstreamConf(DIR, pki))], DIR, 'upstream nginx');
   const hap = withHaproxy ? start('haproxy', ['-f', writeConf(DIR, 'haproxy.cfg', haproxyConf(DIR, pki)), '-db'], DIR, 'haproxy') : undefined;
   const conf = writeConf(DIR, 'portcullis.yaml', portcullisConf(DIR, pki, false, ''));
-  const pc = start(process.execPath, ['--cpu-prof', '--cpu-prof-dir', path.join(DIR, 'prof'), path.join(ROOT, 'bin/portcullis.js'), 'serve', '-c', conf], DIR, 'portcullis');
+  const pc = startPortcullis(ROOT, conf, DIR, 'portcullis', ['--cpu-prof', '--cpu-prof-dir', path.join(DIR, 'prof')]);
+  let rps = 0;
+  let haproxyRps: number | undefined;
   try {
     await waitPort(PORTS.upstream);
     await waitPort(PORTS.portcullis);
     await wrk(`https://127.0.0.1:${PORTS.portcullis}/mapi/emsmdb/`, DIR, {}, 2, 20);
     const r = await wrk(`https://127.0.0.1:${PORTS.portcullis}/mapi/emsmdb/`, DIR, {}, seconds, 50);
-    console.log(`P1 under the profiler: ${r.rps.toFixed(0)} req/s, p50 ${r.p50ms} ms`);
+    rps = r.rps;
     if (hap) {
       await waitPort(PORTS.haproxy);
       await wrk(`https://127.0.0.1:${PORTS.haproxy}/mapi/emsmdb/`, DIR, {}, 2, 20);
       const h = await wrk(`https://127.0.0.1:${PORTS.haproxy}/mapi/emsmdb/`, DIR, {}, seconds, 50);
-      console.log(`P1 HAProxy: ${h.rps.toFixed(0)} req/s, p50 ${h.p50ms} ms (Portcullis under the profiler: ${(r.rps / h.rps).toFixed(2)}×)`);
+      haproxyRps = h.rps;
     }
   } finally {
     const exited = new Promise((r) => pc.once('exit', r));
@@ -80,9 +83,12 @@ async function main(): Promise<void> {
   const file = readdirSync(path.join(DIR, 'prof')).find((n) => n.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
   const out = path.join(DIR, 'prof', file);
-  console.log(`profile: ${out}\n`);
-  console.log(summarise(JSON.parse(readFileSync(out, 'utf8')) as Profile));
-  void execFileSync;
+  return { rps, ...(haproxyRps ? { haproxyRps } : {}), file: out, summary: summarise(JSON.parse(readFileSync(out, 'utf8')) as Profile) };
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await profileP1(seconds, withHaproxy);
+  console.log(`P1 under the profiler: ${r.rps.toFixed(0)} req/s${r.haproxyRps ? `; HAProxy ${r.haproxyRps.toFixed(0)} req/s (${(r.rps / r.haproxyRps).toFixed(2)}×)` : ''}`);
+  console.log(`profile (open in Chrome DevTools or speedscope): ${r.file}\n`);
+  console.log(r.summary);
+}

@@ -23,12 +23,16 @@ export function workerCount(config: GatewayConfig): number {
 }
 
 /**
- * V8 flags for a gateway process. A small young generation: every 16 KiB TLS record read becomes
- * an ArrayBuffer, and with V8's default 16 MiB semi-space hundreds of MiB of them accumulate
- * between two scavenges, which V8 answers with full mark-compact collections (about 35 per GiB
- * streamed). At 1 MiB, scavenges free them first: 20-40% less CPU per GiB (docs/benchmarks.md).
+ * V8 flags for a gateway process, measured while streaming 1 GiB (docs/benchmarks.md). Every
+ * 16 KiB TLS record read becomes an ArrayBuffer. With V8's default 16 MiB young generation,
+ * hundreds of MiB of them pile up between two scavenges and V8 answers with full mark-compact
+ * collections (about 35 per GiB); a 1 MiB young generation frees them in cheap scavenges. Records
+ * still in flight at a scavenge are promoted, and with the small default old-generation limit
+ * (live heap + 2 MiB) that set off storms of 60-140 mark-compacts per GiB in one run out of three;
+ * a 64 MiB initial old space removed them (0-3 per GiB in six runs out of six). Net: 1.6-2.0 CPU
+ * seconds per GiB instead of 2.2-4.5.
  */
-export const GATEWAY_V8_FLAGS = ['--max-semi-space-size=1'];
+export const GATEWAY_V8_FLAGS = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
 
 export function gatewayExecArgv(execArgv: readonly string[]): string[] {
   return [...execArgv, ...GATEWAY_V8_FLAGS.filter((f) => !execArgv.some((a) => a.startsWith(f.split('=')[0]!)))];
