@@ -1,7 +1,7 @@
 // The measured setups: one fast upstream (nginx answering fixed bodies and files) and, in front of
 // it, HAProxy, nginx and Portcullis as equivalent TLS reverse proxies.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
 
@@ -28,7 +28,7 @@ http {
   access_log off;
   keepalive_requests 10000000;
   keepalive_timeout 900s;
-  client_body_temp_path ${dir}/tmp;
+  client_body_temp_path /dev/shm/pcbench/tmp; # same file system as /sink: a rename, not a copy
   proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   server {
     listen 127.0.0.1:${PORTS.upstream} ssl reuseport;
@@ -114,13 +114,15 @@ log: { level: warn }
 }
 
 export function start(cmd: string, args: string[], dir: string, name: string): ChildProcess {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // stdout kept per peer (Portcullis logs warnings there): <dir>/<name>.out
+  const out = openSync(path.join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.out`), 'a');
+  const p = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   p.on('exit', (code) => {
     if (code && code !== 0 && !p.killed) console.error(`${name} exited ${code}: ${err.slice(0, 500)}`);
   });
-  void dir;
   return p;
 }
 

@@ -44,7 +44,7 @@ export function writeReport(r: Results, file: string): void {
     const runs = r.p1.get(id)!;
     const m = median(runs.map((x) => x.rps));
     const mid = runs.find((x) => x.rps === m) ?? runs[0]!;
-    return { rps: m, p50: mid.p50ms, p99: mid.p99ms, cpu: median(runs.map((x) => x.cpuUsPerRequest)), all: runs.map((x) => x.rps.toFixed(0)).join(', ') };
+    return { rps: m, p50: mid.p50ms, p99: mid.p99ms, cpu: median(runs.map((x) => x.cpuUsPerRequest)), all: runs.map((x) => x.rps.toFixed(0)).join(', '), errors: runs.reduce((a, x) => a + x.errors, 0) };
   };
   const p2 = (id: Setup) => {
     const runs = r.p2.get(id)!;
@@ -76,11 +76,11 @@ export function writeReport(r: Results, file: string): void {
     '',
     `wrk -t2 -c50 -d${r.seconds}s --latency, POST /mapi/emsmdb/ (MAPI-like). Median of ${r.rounds} rounds (all rounds in the last column).`,
     '',
-    '| setup | requests/s | p50 | p99 | CPU per request | vs HAProxy | vs nginx | rounds |',
-    '|---|---|---|---|---|---|---|---|',
+    '| setup | requests/s | p50 | p99 | CPU per request | vs HAProxy | vs nginx | rounds | non-2xx answers |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...SETUPS.map((s) => {
       const v = p1(s.id);
-      return `| ${s.name} | ${v.rps.toFixed(0)} | ${v.p50.toFixed(2)} ms | ${v.p99.toFixed(2)} ms | ${v.cpu.toFixed(0)} µs | ${ratio(v.rps, hap.rps)} | ${ratio(v.rps, ngx.rps)} | ${v.all} |`;
+      return `| ${s.name} | ${v.rps.toFixed(0)} | ${v.p50.toFixed(2)} ms | ${v.p99.toFixed(2)} ms | ${v.cpu.toFixed(0)} µs | ${ratio(v.rps, hap.rps)} | ${ratio(v.rps, ngx.rps)} | ${v.all} | ${v.errors} |`;
     }),
     '',
     '## P2: streaming 1 GiB each way',

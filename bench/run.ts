@@ -32,6 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
+  rmSync('/dev/shm/pcbench/sink', { recursive: true, force: true }); // uploads of an earlier run
   mkdirSync('/dev/shm/pcbench', { recursive: true, mode: 0o777 });
   execFileSync('chmod', ['777', '/dev/shm/pcbench']); // nginx workers run as nobody
   const big = path.join(DIR, '1g.bin');
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       cpu0 = cpuTree(pid);
       const up = await curlSpeed(url(s.port, `/sink/${s.id}-${round}`), big);
       const upCpu = cpuTree(pid) - cpu0;
-      rmSync(`/dev/shm/pcbench/${s.id}-${round}`, { force: true });
+      rmSync(`/dev/shm/pcbench/sink/${s.id}-${round}`, { force: true }); // 1 GiB of RAM each
       r.p2.set(s.id, [...(r.p2.get(s.id) ?? []), { down, up, downCpu, upCpu }]);
       console.error(`P2 ${s.name}: down ${(down / 2 ** 20).toFixed(0)} MiB/s, up ${(up / 2 ** 20).toFixed(0)} MiB/s`);
     }

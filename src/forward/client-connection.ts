@@ -2,10 +2,10 @@ import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { classifyRequest } from '../classify/classify.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
-import { type Exchange, responseAction } from './exchange.js';
+import { type Exchange, planResponse } from './exchange.js';
 import { publishRequestEnd, reasonPhrase } from './request-events.js';
 import { statusForError } from '../http/errors.js';
-import { type BodyFraming, requestFraming, responseFraming } from '../http/framing.js';
+import { type BodyFraming, requestFraming } from '../http/framing.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { parseResponseHead } from '../http/response-head.js';
 import { simpleResponse } from '../http/serialize.js';
@@ -13,7 +13,6 @@ import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
 import { BufferedBody } from './response-rewrite.js';
 import type { BoundIdentity, ConnectionContext, RequestInfo } from './connection-context.js';
 import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
-import type { ResponseHead } from '../http/response-head.js';
 import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead, upstreamWantsClose } from './hop-headers.js';
 import { type UpstreamTarget, connectUpstream, describeUpstreamError, pcError } from './upstream-connect.js';
 
@@ -98,7 +97,6 @@ export class ClientConnection implements ConnectionContext {
     this.log.info({ reason }, 'connection closed by gateway');
     this.teardown(reason);
   }
-
 
   private onClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
@@ -193,7 +191,10 @@ export class ClientConnection implements ConnectionContext {
         this.deciding = false;
         this.resumeClient('deciding');
         if (this.closed) return;
+        const up = this.upstream; // corked as in onClientData: the head and its body in one record
+        up?.cork();
         if (this.admit(head, framing, v)) this.drainPending();
+        up?.uncork();
       },
       (e: Error) => {
         this.deciding = false;
@@ -217,6 +218,8 @@ export class ClientConnection implements ConnectionContext {
     this.socket.setTimeout(cfg.upstream.idleTimeouts[info.protocol]);
     const closeAfter = clientWantsClose(head);
     this.ensureUpstream();
+    // Corked until the next tick: the head and the body bytes forwarded right after it leave as
+    // one TLS record, also when a gate decided asynchronously (outside onClientData's cork).
     this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter));
     this.exchange = {
       head,
@@ -259,7 +262,6 @@ export class ClientConnection implements ConnectionContext {
     this.upstream!.once('drain', () => this.resumeClient('backpressure'));
   }
 
-
   private ensureUpstream(): void {
     if (this.upstream) return;
     const up = connectUpstream(this.deps.upstream());
@@ -280,11 +282,8 @@ export class ClientConnection implements ConnectionContext {
   private onUpstreamData(chunk: Buffer): void {
     // Corked for the same reason as the client side: response head and body in one record.
     this.socket.cork();
-    try {
-      this.relayUpstream(chunk);
-    } finally {
-      this.socket.uncork();
-    }
+    this.relayUpstream(chunk);
+    this.socket.uncork();
   }
 
   private relayUpstream(chunk: Buffer): void {
@@ -310,37 +309,24 @@ export class ClientConnection implements ConnectionContext {
           return;
         }
         buf = buf.subarray(r.consumed);
-        let head: ResponseHead = r.head;
-        if (head.status === 101) {
-          this.upstreamFailed(pcError('PC_BAD_RESPONSE', 'protocol switch (101) refused'));
-          return;
-        }
-        if (head.status < 200) {
-          for (const v of ex.verdicts) if (v.allow) v.onInterim?.(head.status);
-          if (ex.head.version === '1.1') this.clientSink.write(interimHead(head));
-          continue;
-        }
-        const action = responseAction(ex.verdicts, head);
-        if (!action.pass) {
+        const plan = planResponse(ex, r.head);
+        if (plan.kind === 'bad') return this.upstreamFailed(pcError('PC_BAD_RESPONSE', plan.message));
+        if (plan.kind === 'refuse') {
           this.exchange = undefined;
-          this.refuse(action.refusal, ex);
-          return;
+          return this.refuse(plan.refusal, ex);
         }
-        if (action.headers) head = { ...head, headers: action.headers };
-        const framing = responseFraming(head, ex.head.method);
-        if ('code' in framing) {
-          this.upstreamFailed(pcError('PC_BAD_RESPONSE', framing.message));
-          return;
-        }
-        if (action.transform) {
-          // Collect (bounded) and rewrite: nothing goes to the client until the whole body is in.
-          const sink = new BufferedBody(action.transform);
-          ex.buffered = { sink, head };
-          ex.response = new BodyRelay(framing, sink, true);
-          if (ex.response.done) this.responseFinished(ex);
+        if (plan.kind === 'interim') {
+          if (ex.head.version === '1.1') this.clientSink.write(interimHead(plan.head));
           continue;
         }
-        this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter), upstreamWantsClose(head));
+        const { head, framing } = plan;
+        if (plan.kind === 'buffer') {
+          // Collect (bounded) and rewrite: nothing goes to the client until the whole body is in.
+          ex.buffered = { sink: new BufferedBody(plan.transform), head };
+          ex.response = new BodyRelay(framing, ex.buffered.sink, true);
+        } else {
+          this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter), upstreamWantsClose(head));
+        }
         if (ex.response!.done) this.responseFinished(ex);
       } else {
         const step = ex.response.push(buf);
@@ -436,7 +422,6 @@ export class ClientConnection implements ConnectionContext {
     this.teardown(f.reason);
   }
 
-
   private onTimeout(): void {
     const ex = this.exchange;
     if (!ex) {
@@ -511,5 +496,4 @@ export class ClientConnection implements ConnectionContext {
     this.headTimer = undefined;
   }
 }
-
 

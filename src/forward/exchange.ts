@@ -3,8 +3,10 @@ import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { BodyRelay } from './body-relay.js';
 import type { RequestInfo } from './connection-context.js';
-import type { GateVerdict, ResponseAction } from './gate.js';
-import type { BufferedBody } from './response-rewrite.js';
+import type { BodyFraming } from '../http/framing.js';
+import { responseFraming } from '../http/framing.js';
+import type { GateVerdict, Refusal, ResponseAction } from './gate.js';
+import type { BodyTransform, BufferedBody } from './response-rewrite.js';
 
 /** One request and its answer on a client connection. */
 export interface Exchange {
@@ -35,4 +37,27 @@ export function responseAction(verdicts: readonly GateVerdict[], head: ResponseH
     if (a.transform) transform = a;
   }
   return { pass: true, ...(headers ? { headers } : {}), ...(transform.transform ? { transform: transform.transform } : {}) };
+}
+
+/** What to do with a parsed response head from Exchange. */
+export type ResponsePlan =
+  | { readonly kind: 'interim'; readonly head: ResponseHead }
+  | { readonly kind: 'refuse'; readonly refusal: Refusal }
+  | { readonly kind: 'bad'; readonly message: string }
+  | { readonly kind: 'buffer'; readonly head: ResponseHead; readonly framing: BodyFraming; readonly transform: BodyTransform }
+  | { readonly kind: 'stream'; readonly head: ResponseHead; readonly framing: BodyFraming };
+
+/** Asks the gates about a response head and decides its framing; no I/O. */
+export function planResponse(ex: Exchange, parsed: ResponseHead): ResponsePlan {
+  if (parsed.status === 101) return { kind: 'bad', message: 'protocol switch (101) refused' };
+  if (parsed.status < 200) {
+    for (const v of ex.verdicts) if (v.allow) v.onInterim?.(parsed.status);
+    return { kind: 'interim', head: parsed };
+  }
+  const action = responseAction(ex.verdicts, parsed);
+  if (!action.pass) return { kind: 'refuse', refusal: action.refusal };
+  const head = action.headers ? { ...parsed, headers: action.headers } : parsed;
+  const framing = responseFraming(head, ex.head.method);
+  if ('code' in framing) return { kind: 'bad', message: framing.message };
+  return action.transform ? { kind: 'buffer', head, framing, transform: action.transform } : { kind: 'stream', head, framing };
 }
