@@ -98,14 +98,12 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
         case 'listening':
           if (++listening === count) log.info({ workers: count, listeners: m.listeners }, 'gateway ready');
           return;
-        case 'login': {
-          const lock = countOutcome(users, m.outcome);
-          if (lock) {
-            log.warn({ user: m.outcome.key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
-            broadcast(lock);
+        case 'login':
+          for (const u of countOutcome(users, m.outcome)) {
+            if (u.kind === 'lock') log.warn({ user: m.outcome.key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
+            broadcast(u);
           }
           return;
-        }
         case 'reply':
           waiting.get(m.id)?.(m.value);
           return;

@@ -10,8 +10,7 @@ test('failures reported by two replicas lock the user at the threshold counted t
   const primary = new UserStateStore(lockout, () => now);
   const replicas: ReplicaUserStates[] = [];
   const report = (o: LoginOutcome) => {
-    const u = countOutcome(primary, o);
-    if (u) for (const r of replicas) r.apply(u);
+    for (const u of countOutcome(primary, o)) for (const r of replicas) r.apply(u);
   };
   replicas.push(new ReplicaUserStates(lockout, report, () => now), new ReplicaUserStates(lockout, report, () => now));
   assert.equal(replicas[0]!.recordFailure('LAB\\bob'), false);
@@ -24,15 +23,28 @@ test('failures reported by two replicas lock the user at the threshold counted t
   assert.equal(replicas[0]!.isLockedOut('LAB\\bob'), false, 'the cooldown ends in each replica by itself');
 });
 
-test('a success reported by any replica resets the shared count', () => {
+test('a success on another replica resets the shared count; successes without failures send nothing', () => {
   const primary = new UserStateStore(lockout);
-  const r = new ReplicaUserStates(lockout, (o) => void countOutcome(primary, o));
-  r.recordFailure('LAB\\bob');
-  r.recordFailure('LAB\\bob');
-  r.recordSuccess('LAB\\bob');
-  r.recordFailure('LAB\\bob');
+  const sent: LoginOutcome[] = [];
+  const replicas: ReplicaUserStates[] = [];
+  const report = (o: LoginOutcome) => {
+    sent.push(o);
+    for (const u of countOutcome(primary, o)) for (const r of replicas) r.apply(u);
+  };
+  const [a, b] = [new ReplicaUserStates(lockout, report), new ReplicaUserStates(lockout, report)];
+  replicas.push(a, b);
+  for (let i = 0; i < 100; i++) b.recordSuccess('LAB\\bob');
+  assert.equal(sent.length, 0, 'no IPC per authenticated request');
+  a.recordFailure('LAB\\bob');
+  a.recordFailure('LAB\\bob');
+  b.recordSuccess('LAB\\bob');
+  assert.equal(primary.hasFailures('LAB\\bob'), false, 'the success on b cleared the failures seen on a');
+  a.recordFailure('LAB\\bob');
   assert.equal(primary.isLockedOut('LAB\\bob'), false);
   assert.equal(primary.lockouts()[0]?.failures, 1);
+  a.recordSuccess('LAB\\bob');
+  b.recordSuccess('LAB\\bob');
+  assert.deepEqual(sent.map((o) => o.kind), ['failure', 'failure', 'success', 'failure', 'success']);
 });
 
 test('a fresh replica takes revocations and locks from the snapshot, and later changes', () => {

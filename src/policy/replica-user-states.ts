@@ -14,10 +14,20 @@ export type UserStateUpdate =
   | { readonly kind: 'unrevoke'; readonly key: string }
   | { readonly kind: 'lock'; readonly key: string; readonly until: number }
   | { readonly kind: 'unlock'; readonly key: string }
-  | { readonly kind: 'snapshot'; readonly revocations: readonly Revocation[]; readonly locks: ReadonlyArray<{ key: string; until: number }> };
+  /** Failures of this user are being counted: a success must be reported (and only then). */
+  | { readonly kind: 'failing'; readonly key: string }
+  | { readonly kind: 'cleared'; readonly key: string }
+  | { readonly kind: 'snapshot'; readonly revocations: readonly Revocation[]; readonly locks: ReadonlyArray<{ key: string; until: number }>; readonly failing: readonly string[] };
 
-/** A worker's copy: reads are local; login outcomes go to the primary, which decides lockouts. */
+/**
+ * A worker's copy: reads are local; login outcomes go to the primary, which decides lockouts.
+ * Successes are reported only for users with failures being counted: a success is every
+ * authenticated request (Basic authenticates each one), and an IPC message per request cost
+ * more CPU than the rest of identity and policy together.
+ */
 export class ReplicaUserStates extends UserStateStore {
+  private readonly failing = new Set<string>();
+
   constructor(
     lockout: LockoutConfig,
     private readonly report: (o: LoginOutcome) => void,
@@ -28,12 +38,13 @@ export class ReplicaUserStates extends UserStateStore {
 
   /** Counted by the primary; the lock arrives as an update (false here: not decided locally). */
   override recordFailure(key: string): boolean {
+    this.failing.add(key.toLowerCase());
     this.report({ kind: 'failure', key });
     return false;
   }
 
   override recordSuccess(key: string): void {
-    this.report({ kind: 'success', key });
+    if (this.failing.delete(key.toLowerCase())) this.report({ kind: 'success', key });
   }
 
   apply(u: UserStateUpdate): void {
@@ -49,26 +60,39 @@ export class ReplicaUserStates extends UserStateStore {
         return;
       case 'unlock':
         this.unlock(u.key);
+        this.failing.delete(u.key.toLowerCase());
+        return;
+      case 'failing':
+        this.failing.add(u.key.toLowerCase());
+        return;
+      case 'cleared':
+        this.failing.delete(u.key.toLowerCase());
         return;
       case 'snapshot':
         for (const r of u.revocations) this.applyRevocation(r);
         for (const l of u.locks) this.applyLock(l.key, l.until);
+        for (const k of u.failing) this.failing.add(k);
         return;
     }
   }
 }
 
-/** The primary's side: applies a worker's login outcome; returns the lock to broadcast, if any. */
-export function countOutcome(store: UserStateStore, o: LoginOutcome): UserStateUpdate | undefined {
+/** The primary's side: applies a worker's login outcome; returns the updates to broadcast. */
+export function countOutcome(store: UserStateStore, o: LoginOutcome): UserStateUpdate[] {
   if (o.kind === 'success') {
+    if (!store.hasFailures(o.key)) return [];
     store.recordSuccess(o.key);
-    return undefined;
+    return [{ kind: 'cleared', key: o.key }];
   }
-  if (!store.recordFailure(o.key)) return undefined;
-  return { kind: 'lock', key: o.key, until: store.lockedUntil(o.key)! };
+  const first = !store.hasFailures(o.key);
+  const locked = store.recordFailure(o.key);
+  return [
+    ...(first ? [{ kind: 'failing', key: o.key } as const] : []),
+    ...(locked ? [{ kind: 'lock', key: o.key, until: store.lockedUntil(o.key)! } as const] : []),
+  ];
 }
 
 /** What a (re)started worker needs so that no revocation or lock is forgotten. */
 export function snapshotOf(store: UserStateStore): UserStateUpdate {
-  return { kind: 'snapshot', revocations: store.revocations(), locks: store.activeLocks() };
+  return { kind: 'snapshot', revocations: store.revocations(), locks: store.activeLocks(), failing: store.lockouts().filter((l) => l.failures > 0).map((l) => l.key) };
 }

@@ -91,6 +91,11 @@ export class UserStateStore implements UserStates {
     return false;
   }
 
+  /** Whether failed logins of this user are being counted (a success would reset them). */
+  hasFailures(key: string): boolean {
+    return this.failures.has(key.toLowerCase());
+  }
+
   recordSuccess(key: string): void {
     this.failures.delete(key.toLowerCase());
   }
