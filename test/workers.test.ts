@@ -60,6 +60,7 @@ describe('worker processes (workers: 2)', () => {
   let gw: Served;
   let port = 0;
   let admin = '';
+  let config = '';
   const api = async (p: string, body?: unknown) => (await fetch(`${admin}${p}`, body ? { method: 'POST', body: JSON.stringify(body) } : {})).json() as Promise<never>;
   const owa = async (auth: string, where = '/owa/') => {
     const c = await RawClient.connect(port, pki.ca);
@@ -74,7 +75,7 @@ describe('worker processes (workers: 2)', () => {
     lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
     const dir = mkdtempSync(path.join(pki.dir, 'workers-'));
     copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
-    const config = path.join(dir, 'portcullis.yaml');
+    config = path.join(dir, 'portcullis.yaml');
     writeFileSync(
       config,
       stringify({
@@ -153,6 +154,23 @@ describe('worker processes (workers: 2)', () => {
     const list = await api('/api/connections') as Array<{ worker: number }>;
     assert.equal(new Set(list.map((c) => c.worker)).size, 2, 'both workers serve again');
     [...bobs, ...erins, ...alices].forEach((a) => a.c.close());
+  });
+
+  it('a reload reaches every worker; a broken file is refused and the running config stays', async () => {
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, `${good}\nlisteners: [oops\n`);
+    const bad = await fetch(`${admin}/api/reload`, { method: 'POST' });
+    assert.equal(bad.status, 422);
+    assert.equal((await owa(basic('LAB\\alice'))).status, 200, 'still serving with the previous configuration');
+    // dave (Mobile-Only) gets OWA from outside once the mobile rule lists it.
+    const before = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\dave'))));
+    assert.deepEqual(before.map((b) => b.status), [403, 403, 403, 403]);
+    writeFileSync(config, good.replace(/- eas\n(\s+)(groups:\n\s+- Mobile-Only)/, '- eas\n$1  - owa\n$1$2'));
+    assert.notEqual(readFileSync(config, 'utf8'), good, 'the policy edit applied');
+    assert.deepEqual(await api('/api/reload', {}), { reloaded: true });
+    const after = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\dave'))));
+    assert.deepEqual(after.map((a) => a.status), [200, 200, 200, 200], 'both workers took the new policy');
+    [...before, ...after].forEach((a) => a.c.close());
   });
 
   it('SIGTERM stops the primary and its workers', async () => {

@@ -36,6 +36,23 @@ export async function buildState(config: GatewayConfig, log: Logger): Promise<{ 
   };
 }
 
+/** Reads the config file and builds its state; undefined (every problem logged) when invalid. */
+export async function loadNextState(file: string, log: Logger): Promise<AccessState | undefined> {
+  const r = loadConfig(file);
+  if (!r.ok) {
+    for (const p of r.problems) log.error(formatProblem(p));
+    log.error({ problems: r.problems.length }, 'new configuration rejected; the running one stays');
+    return undefined;
+  }
+  const next = await buildState(r.config, log);
+  if (!next.ok) {
+    for (const p of next.problems) log.error(p);
+    log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
+    return undefined;
+  }
+  return next.state;
+}
+
 export interface RuntimeOptions {
   /** Watch the config and directory files and reload on change (`portcullis serve`). */
   readonly watch?: boolean;
@@ -60,23 +77,13 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
   const reload = async (): Promise<boolean> => {
-    const r = loadConfig(file);
-    if (!r.ok) {
-      for (const p of r.problems) log.error(formatProblem(p));
-      log.error({ problems: r.problems.length }, 'new configuration rejected; the running one stays');
-      return false;
-    }
-    const next = await buildState(r.config, log);
-    if (!next.ok) {
-      for (const p of next.problems) log.error(p);
-      log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
-      return false;
-    }
+    const next = await loadNextState(file, log);
+    if (!next) return false;
     const old = state;
-    state = next.state;
+    state = next;
     state.directory.onChange?.(() => void reevaluate('directory changed'));
-    gateway.reload(r.config);
-    users.setLockoutConfig(r.config.lockout);
+    gateway.reload(next.config);
+    users.setLockoutConfig(next.config.lockout);
     if (old.directory !== state.directory) void old.directory.close();
     log.info('configuration reloaded');
     await reevaluate('reload');

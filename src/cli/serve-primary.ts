@@ -8,13 +8,11 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import type { Control, ConnectionView } from '../admin/control.js';
-import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { type UserStateUpdate, countOutcome, snapshotOf } from '../policy/replica-user-states.js';
 import { UserStateStore } from '../policy/user-states.js';
-import { buildState } from './runtime.js';
+import { buildState, loadNextState } from './runtime.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
@@ -49,7 +47,6 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state: AccessState = first.state;
-  let current = config;
   const users = new UserStateStore(config.lockout);
   // Used for `policy explain` and user lookups; never as a gate (the workers hold the sockets).
   const access = new AccessControl(() => state, users, log);
@@ -122,23 +119,12 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
 
   let reloading: Promise<boolean> = Promise.resolve(true);
   const reloadOnce = async (): Promise<boolean> => {
-    const r = loadConfig(file);
-    if (!r.ok) {
-      for (const p of r.problems) log.error(formatProblem(p));
-      log.error({ problems: r.problems.length }, 'new configuration rejected; the running one stays');
-      return false;
-    }
-    const next = await buildState(r.config, log);
-    if (!next.ok) {
-      for (const p of next.problems) log.error(p);
-      log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
-      return false;
-    }
-    if (workerCount(r.config) !== count) log.warn({ running: count, configured: workerCount(r.config) }, 'a different number of workers needs a restart');
+    const next = await loadNextState(file, log);
+    if (!next) return false;
+    if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;
-    state = next.state;
-    current = r.config;
-    users.setLockoutConfig(r.config.lockout);
+    state = next;
+    users.setLockoutConfig(next.config.lockout);
     if (old.directory !== state.directory) void old.directory.close();
     const answers = await askAll('reload');
     const ok = answers.every((a) => a === true);
@@ -170,7 +156,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
-  const admin = current.admin ? await startAdmin(current.admin, { control, log }) : undefined;
+  const admin = config.admin ? await startAdmin(config.admin, { control, log }) : undefined;
   const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
   process.on('SIGHUP', () => void reload());
 
