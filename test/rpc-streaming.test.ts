@@ -47,7 +47,11 @@ describe('RPC over HTTP channels stream without buffering', () => {
       const n = Math.min(left, block.length);
       left -= n;
       if (c.closed) throw new Error('the gateway closed the RPC channel');
-      if (!c.socket.write(n === block.length ? block : block.subarray(0, n))) await new Promise((r) => { c.socket.once('drain', r); c.socket.once('close', r); });
+      if (!c.socket.write(n === block.length ? block : block.subarray(0, n))) await new Promise<void>((r) => {
+        const done = () => (c.socket.off('drain', done), c.socket.off('close', done), r());
+        c.socket.once('drain', done);
+        c.socket.once('close', done);
+      });
     }
     while (rpcStats.inBytes - before < GiB) {
       if (c.closed) throw new Error('the RPC channel closed early');
