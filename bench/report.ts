@@ -37,7 +37,6 @@ export function median(xs: readonly number[]): number {
 
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-const name = (id: Setup) => SETUPS.find((s) => s.id === id)!.name;
 
 export function writeReport(r: Results, file: string): void {
   const p1 = (id: Setup) => {
@@ -141,7 +140,6 @@ export function writeReport(r: Results, file: string): void {
     ANALYSIS({ pc1Ratio: ratio(p1('pc1').rps, hap.rps), p2Note: pc2.down >= 0.95 * h2.down && pc2.up >= 0.95 * h2.up ? 'met in this run. The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison.' : `not met in this run (download ${ratio(pc2.down, h2.down)}, upload ${ratio(pc2.up, h2.up)}). The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison: Portcullis needs ${(pc2.downCpu / h2.downCpu).toFixed(2)}× HAProxy's CPU per GiB down and ${(pc2.upCpu / h2.upCpu).toFixed(2)}× up, the remaining cost being Node's per-record work described for P1.`, hapCpu: hap.cpu, pcCpu: best.cpu, pc1Cpu: p1('pc1').cpu, floorKiB: per('floor') / 1024, pairKiB: per('pc3') / 1024, hapDownCpu: h2.downCpu, pcDownCpu: pc2.downCpu }),
   ];
   writeFileSync(file, lines.join('\n'));
-  void name;
 }
 
 /** The reading of the numbers: what was changed, what it bought, what stands in the way. */
