@@ -8,7 +8,7 @@ import type { ClientConnection } from '../forward/client-connection.js';
 import type { Gateway } from '../listen/gateway.js';
 import type { AccessControl } from '../policy/access-gate.js';
 import type { Decision } from '../policy/decision.js';
-import type { Lockout, Revocation, UserStateStore } from '../policy/user-states.js';
+import type { Revocation, UserStateStore } from '../policy/user-states.js';
 
 export interface ConnectionView {
   readonly id: number;
