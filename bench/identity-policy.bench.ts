@@ -6,6 +6,7 @@ import { loadDirectoryFile } from '../src/directory/file-directory.js';
 import { AccessControl } from '../src/policy/access-gate.js';
 import { compilePolicy } from '../src/policy/evaluate.js';
 import { policySchema } from '../src/policy/policy-schema.js';
+import { AttemptLimiter } from '../src/policy/login-attempts.js';
 import { UserStateStore } from '../src/policy/user-states.js';
 import { configSchema } from '../src/config/schema.js';
 import { parseRequestHead } from '../src/http/request-head.js';
@@ -18,14 +19,15 @@ if (!dirLoad.ok) throw new Error('demo directory');
 const policyCfg = policySchema.parse({ rules: [{ name: 'outlook', effect: 'allow', zones: ['external'], protocols: ['mapi', 'rpc', 'ews'], groups: ['Outlook-Remote'] }] });
 const config = configSchema.parse({ listeners: [{ port: 1, tls: { certificates: [{ cert: 'x', key: 'y' }] } }], upstream: { url: 'https://x' }, policy: policyCfg });
 const state = { config, policy: compilePolicy(policyCfg), directory: fileProvider(dirLoad.directory), bearer: undefined };
-const gate = new AccessControl(() => state, new UserStateStore(config.lockout), pino({ level: 'silent' }));
+const users = new UserStateStore(config.lockout);
+const gate = new AccessControl(() => state, users, new AttemptLimiter(users), pino({ level: 'silent' }));
 
 const head = (auth?: string) => {
   const r = parseRequestHead(Buffer.from(`POST /mapi/emsmdb/?MailboxId=x@lab.example HTTP/1.1\r\nHost: mail\r\n${auth ? `Authorization: ${auth}\r\n` : ''}Content-Length: 0\r\n\r\n`), DEFAULT_HEAD_LIMITS);
   if (r.kind !== 'head') throw new Error('head');
   return { head: r.head, protocol: 'mapi' as const, path: '/mapi/emsmdb/' };
 };
-const ctx = (): ConnectionContext => ({ id: 1, listener: 'x', zone: 'external', remoteAddress: '203.0.113.5', remotePort: 1, servername: undefined, openedAt: 0, identity: undefined, lastProtocol: undefined, requests: 0, bytesFromClient: 0, bytesToClient: 0, current: undefined, close() {} });
+const ctx = (): ConnectionContext => ({ id: 1, listener: 'x', zone: 'external', remoteAddress: '203.0.113.5', remotePort: 1, servername: undefined, openedAt: 0, identity: undefined, pending: undefined, lastProtocol: undefined, requests: 0, bytesFromClient: 0, bytesToClient: 0, current: undefined, close() {} });
 
 async function measure(name: string, n: number, fn: () => unknown): Promise<void> {
   for (let i = 0; i < n / 10; i++) await fn();

@@ -108,6 +108,8 @@ policy:
   anonymousPaths: [${policy ? '' : '/mapi/, /big, /sink/'}]
   rules: [{ name: bench, effect: allow, groups: [Outlook-Remote] }]
 ${policy ? `directory: { provider: file, file: ${directory} }\n` : ''}autodiscover: { rewrite: false }
+# every load generator connects from 127.0.0.1: the per-source cap is for the Internet, not this
+connections: { perSourceExempt: [127.0.0.0/8] }
 admin: { address: 127.0.0.1, port: 0 }
 log: { level: warn }
 `;

@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const SUITES = {
-  unit: ['src'],
+  unit: ['src', 'fuzz'],
   integration: ['test'],
   interop: ['test/interop'],
 };

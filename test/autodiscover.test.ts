@@ -47,8 +47,20 @@ describe('Autodiscover rewriting through the gateway', () => {
     assert.match(x, new RegExp(`<Url>https://127\\.0\\.0\\.1:${env.port}/Microsoft-Server-ActiveSync</Url>`));
   });
 
+  it('dave (Mobile-Only, issue #10): the Outlook-schema answer names no Outlook protocol and no mailbox server', async () => {
+    const r = await ask(env, 'dave');
+    assert.equal(r.head.status, 200);
+    const x = r.body.toString();
+    assert.match(x, /<Error>\s*<ErrorCode>501<\/ErrorCode>/);
+    assert.doesNotMatch(x, /<Protocol|<Type>EXCH|<Server>|ServerDN|MdbDN|exch01\.lab\.local/);
+    assert.equal(Number(r.header('content-length')), r.body.length);
+  });
+
   it('carol (allowed nothing) is denied Autodiscover itself', async () => {
-    assert.equal((await ask(env, 'carol')).head.status, 403);
+    // Outside, a refusal before a password is proven is concealed as a wrong password (401).
+    const r = await ask(env, 'carol');
+    assert.equal(r.head.status, 401);
+    assert.doesNotMatch(r.body.toString(), /<Autodiscover/);
   });
 
   it('JSON v2: a protocol the user may use is answered with a published URL, another one as unavailable, unforwarded', async () => {

@@ -1,7 +1,6 @@
 // `portcullis serve` with two worker processes: connections land on both, and revocation,
 // smart lockout and a replaced worker behave as with one process (state lives in the primary).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,48 +10,11 @@ import { RawClient } from '../src/doctor/http-probe.js';
 import { loadDirectoryFile } from '../src/directory/file-directory.js';
 import { type Lab, startLab } from '../src/lab/lab-server.js';
 import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from './helpers/env.js';
+import { type Served, serve } from './helpers/served.js';
 
-const BIN = new URL('../bin/portcullis.js', import.meta.url).pathname;
 // erin (MAPI-Only) may use EWS from outside, not OWA.
 const EWS = '/EWS/Exchange.asmx';
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-
-interface Served {
-  readonly proc: ChildProcess;
-  readonly lines: Array<Record<string, unknown>>;
-  waitFor(pred: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-}
-
-function serve(config: string): Served {
-  const proc = spawn(process.execPath, [BIN, 'serve', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  let rest = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    rest += d.toString();
-    const parts = rest.split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>);
-    waiters.splice(0).forEach((w) => w());
-  });
-  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-  return {
-    proc,
-    lines,
-    async waitFor(pred, ms = 15_000) {
-      const t0 = Date.now();
-      for (;;) {
-        const hit = lines.find(pred);
-        if (hit) return hit;
-        if (Date.now() - t0 > ms) throw new Error(`log line not seen; got: ${lines.map((l) => l['msg']).join(' | ')}`);
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 200);
-        });
-      }
-    },
-  };
-}
 
 describe('worker processes (workers: 2)', () => {
   let pki: Pki;
@@ -61,7 +23,9 @@ describe('worker processes (workers: 2)', () => {
   let port = 0;
   let admin = '';
   let config = '';
-  const api = async (p: string, body?: unknown) => (await fetch(`${admin}${p}`, body ? { method: 'POST', body: JSON.stringify(body) } : {})).json() as Promise<never>;
+  // The primary generated the admin token next to the config at its start.
+  const headers = () => ({ Authorization: `Bearer ${readFileSync(path.join(path.dirname(config), 'admin.token'), 'utf8').trim()}`, 'Content-Type': 'application/json' });
+  const api = async (p: string, body?: unknown) => (await fetch(`${admin}${p}`, body ? { method: 'POST', headers: headers(), body: JSON.stringify(body) } : { headers: headers() })).json() as Promise<never>;
   const owa = async (auth: string, where = '/owa/') => {
     const c = await RawClient.connect(port, pki.ca);
     const r = await c.request('GET', where, { Authorization: auth });
@@ -109,6 +73,9 @@ describe('worker processes (workers: 2)', () => {
     const list = await api('/api/connections') as Array<{ worker: number; user: string }>;
     assert.equal(list.filter((c) => c.user === 'LAB\\alice').length, 6);
     assert.deepEqual([...new Set(list.map((c) => c.worker))].sort(), [1, 2]);
+    const stats = (await api('/api/stats')) as Array<{ worker: number; connections: { accepted: number; open: number } }>;
+    assert.deepEqual(stats.map((x) => x.worker).sort(), [1, 2], 'connection counters from every worker');
+    assert.equal(stats.reduce((a, x) => a + x.connections.accepted, 0) >= 6, true);
     conns.forEach((c) => c.c.close());
   });
 
@@ -121,7 +88,7 @@ describe('worker processes (workers: 2)', () => {
     await Promise.all(bobs.map((b) => b.c.waitClosed(2_000)));
     assert.equal(alice.c.closed, false);
     const again = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
-    assert.deepEqual(again.map((a) => a.status), [403, 403, 403, 403], 'refused by both workers');
+    assert.deepEqual(again.map((a) => a.status), [401, 401, 401, 401], 'refused by both workers (concealed: a new connection proved nothing)');
     alice.c.close();
   });
 
@@ -134,8 +101,8 @@ describe('worker processes (workers: 2)', () => {
     await new Promise((r) => setTimeout(r, 100)); // the lock travels primary -> workers over IPC
     const seenBefore = lab.state.log.length;
     const tries = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\erin'), EWS)));
-    assert.deepEqual(tries.map((t) => t.status), [403, 403, 403, 403], 'the right password is refused on both workers');
-    assert.equal(lab.state.log.length, seenBefore, 'nothing of a locked-out user reaches Exchange');
+    assert.deepEqual(tries.map((t) => t.status), [401, 401, 401, 401], 'the right password is refused on both workers');
+    assert.ok(lab.state.log.slice(seenBefore).every((e) => e.claimedUser === undefined), 'no credential of a locked-out user reaches Exchange');
     const locks = await api('/api/lockouts') as Array<{ key: string; lockedUntil?: number }>;
     assert.ok(locks.some((l) => l.key === 'lab\\erin' && l.lockedUntil));
   });
@@ -148,7 +115,7 @@ describe('worker processes (workers: 2)', () => {
     await gw.waitFor((l) => l['msg'] === 'listening' && gw.lines.filter((x) => x['msg'] === 'listening').length >= 3);
     const bobs = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
     const erins = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\erin'), EWS)));
-    assert.deepEqual([...bobs, ...erins].map((a) => a.status), Array(8).fill(403));
+    assert.deepEqual([...bobs, ...erins].map((a) => a.status), Array(8).fill(401));
     const alices = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\alice'))));
     assert.deepEqual(alices.map((a) => a.status), [200, 200, 200, 200]);
     const list = await api('/api/connections') as Array<{ worker: number }>;
@@ -159,18 +126,31 @@ describe('worker processes (workers: 2)', () => {
   it('a reload reaches every worker; a broken file is refused and the running config stays', async () => {
     const good = readFileSync(config, 'utf8');
     writeFileSync(config, `${good}\nlisteners: [oops\n`);
-    const bad = await fetch(`${admin}/api/reload`, { method: 'POST' });
+    const bad = await fetch(`${admin}/api/reload`, { method: 'POST', headers: headers() });
     assert.equal(bad.status, 422);
     assert.equal((await owa(basic('LAB\\alice'))).status, 200, 'still serving with the previous configuration');
     // dave (Mobile-Only) gets OWA from outside once the mobile rule lists it.
     const before = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\dave'))));
-    assert.deepEqual(before.map((b) => b.status), [403, 403, 403, 403]);
+    assert.deepEqual(before.map((b) => b.status), [401, 401, 401, 401]);
     writeFileSync(config, good.replace(/- eas\n(\s+)(groups:\n\s+- Mobile-Only)/, '- eas\n$1  - owa\n$1$2'));
     assert.notEqual(readFileSync(config, 'utf8'), good, 'the policy edit applied');
     assert.deepEqual(await api('/api/reload', {}), { reloaded: true });
     const after = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\dave'))));
     assert.deepEqual(after.map((a) => a.status), [200, 200, 200, 200], 'both workers took the new policy');
     [...before, ...after].forEach((a) => a.c.close());
+  });
+
+  it('wrong passwords fired at both workers at once reach Exchange at most `threshold` times (issue #10)', async () => {
+    // Connections first, then every request at once: the lock must not be checked at one time and
+    // counted at another. Old code: all 40 reached Exchange.
+    const conns = await Promise.all(Array.from({ length: 40 }, () => RawClient.connect(port, pki.ca)));
+    const seenBefore = lab.state.log.length;
+    const answers = await Promise.all(conns.map((c) => c.request('POST', EWS, { Authorization: basic('LAB\\alice', 'guess') }, '<x/>')));
+    const guesses = lab.state.log.slice(seenBefore).filter((e) => e.claimedUser?.toLowerCase().includes('alice')).length;
+    console.log(`# 40 concurrent wrong passwords over 2 workers: ${guesses} reached Exchange (threshold 3)`);
+    assert.ok(guesses <= 3, `${guesses} guesses reached Exchange`);
+    assert.ok(answers.every((a) => a.head.status === 401));
+    conns.forEach((c) => c.close());
   });
 
   it('SIGTERM stops the primary and its workers', async () => {

@@ -1,28 +1,39 @@
 // The local admin endpoint: what `portcullis revoke`, `policy explain --admin` and operators use
-// against the running gateway. Plain HTTP on loopback by default; a token file adds a bearer check.
-import { timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// against the running gateway. Plain HTTP on loopback by default, and never open: every request
+// but GET /healthz passes the checks in admin-guard.ts (Host, Origin, the bearer token in
+// admin.tokenFile, JSON bodies). /healthz answers {"ok":true} to anyone, under any Host, so a
+// load balancer can probe it; it says nothing but "this process is alive".
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
 import { claimOfLogon } from '../identity/basic.js';
+import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
+import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
 
 export interface AdminServer {
   readonly url: string;
+  /** The file the token lives in (clients read it through the config). */
+  readonly tokenFile: string;
+  /** The bearer token every request must carry, for in-process callers (tests). */
+  readonly token: string;
+  /** True when this start generated the token: `portcullis serve` prints it, once. */
+  readonly tokenCreated: boolean;
   stop(): Promise<void>;
 }
 
 export interface AdminDeps {
   readonly control: Control;
   readonly log: Logger;
+  /** The token, when the caller read it before starting anything else (ensureAdminToken). */
+  readonly token?: AdminToken | undefined;
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body, null, 2) + '\n';
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
 }
 
@@ -41,8 +52,13 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
 }
 
 export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps: AdminDeps): Promise<AdminServer> {
-  const token = cfg.tokenFile ? Buffer.from(readFileSync(cfg.tokenFile, 'utf8').trim()) : undefined;
   const { control, log } = deps;
+  const token = deps.token ?? ensureAdminToken(cfg.tokenFile);
+  const digest = tokenDigest(token.value);
+  for (const w of token.warnings) log.warn(w);
+  const exposed = adminAddressWarning(cfg);
+  if (exposed) log.warn(exposed);
+  let allowed: AllowedHosts | undefined;
   const users = control.users;
 
   /** Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. */
@@ -57,8 +73,8 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   };
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
-    'GET /healthz': async () => [200, { ok: true }],
     'GET /api/connections': async () => [200, await control.connections()],
+    'GET /api/stats': async () => [200, await control.stats()],
     'POST /api/revoke': async (req) => {
       const body = await readJson(req);
       const who = await resolve(body['user']);
@@ -103,11 +119,18 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   };
 
   const server = http.createServer((req, res) => {
-    if (token) {
-      const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer /i, ''));
-      if (given.length !== token.length || !timingSafeEqual(given, token)) return send(res, 401, { error: 'admin token required' });
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/healthz') return send(res, 200, { ok: true });
+    const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
+    if (refused) {
+      log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
+      return send(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="portcullis-admin"' } : {});
     }
-    const url = new URL(req.url ?? '/', 'http://admin');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://admin');
+    } catch {
+      return send(res, 400, { error: 'request target must be a path' });
+    }
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return send(res, 404, { error: 'no such endpoint' });
     route(req, url).then(
@@ -121,9 +144,13 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   });
   const a = server.address() as AddressInfo;
   const host = a.address.includes(':') ? `[${a.address}]` : a.address;
-  log.info({ address: a.address, port: a.port }, 'admin endpoint listening');
+  allowed = allowedHosts({ address: a.address, port: a.port }, cfg.allowedHosts);
+  log.info({ address: a.address, port: a.port, tokenFile: token.file }, 'admin endpoint listening');
   return {
     url: `http://${host}:${a.port}`,
+    tokenFile: token.file,
+    token: token.value,
+    tokenCreated: token.created,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

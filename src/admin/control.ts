@@ -15,6 +15,7 @@ export interface ConnectionView {
   /** The worker process holding the connection (absent with one process). */
   readonly worker?: number;
   readonly user: string | undefined;
+  readonly proven: boolean;
   readonly zone: Zone;
   readonly protocol: string | undefined;
   readonly client: string;
@@ -22,8 +23,13 @@ export interface ConnectionView {
   readonly requests: number;
 }
 
+/** One gateway process' counters (connection caps, handshake time-outs, refusals by cause). */
+export type ProcessStats = ReturnType<Gateway['stats']> & { readonly worker?: number };
+
 export interface Control {
   connections(): Promise<ConnectionView[]>;
+  /** Per gateway process: one entry, or one per worker. */
+  stats(): Promise<ProcessStats[]>;
   /** Revokes and closes the user's live connections; resolves with how many were closed. */
   revoke(key: string, reason: string, forMs: number | undefined): Promise<{ revocation: Revocation; closed: number }>;
   unrevoke(key: string): Promise<boolean>;
@@ -34,11 +40,17 @@ export interface Control {
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
 }
 
+function userOf(id: ClientConnection['identity']): string | undefined {
+  return id?.entry?.key ?? (id?.kind === 'kerberos' ? 'kerberos' : undefined);
+}
+
 export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
   return {
     id: c.id,
     ...(worker !== undefined ? { worker } : {}),
-    user: c.identity?.entry?.key ?? (c.identity?.kind === 'kerberos' ? 'kerberos' : undefined),
+    user: userOf(c.identity ?? c.pending),
+    // A pending user is claimed by the request in flight (an RPC channel) and allowed, not yet proven.
+    proven: c.identity !== undefined,
     zone: c.zone,
     protocol: c.lastProtocol,
     client: c.remoteAddress,
@@ -51,6 +63,7 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
 export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>): Control {
   return {
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),
+    stats: async () => [gateway.stats()],
     async revoke(key, reason, forMs) {
       const revocation = users.revoke(key, reason, forMs);
       return { revocation, closed: await access.reevaluate(gateway.connections) };

@@ -2,6 +2,8 @@
 // blocks and URLs the user may not use from there are removed, internal names are mapped to the
 // published ones, and everything else stays byte for byte as Exchange sent it.
 import { type Edit, type XmlElement, applyEdits, child, escapeText, removal, scanXml, textOf } from './xml-scan.js';
+import type { Protocol } from '../classify/protocols.js';
+import { noOutlookProtocolAnswer } from './pox-error.js';
 import { type RewriteContext, type Rewritten, isUrl, mapHost, mapUrl, protocolOfName } from './rewrite-context.js';
 
 /** Elements whose text is a host name (not a URL). */
@@ -47,6 +49,14 @@ function checkRedirects(text: string, container: XmlElement, ctx: RewriteContext
   return undefined;
 }
 
+/** Protocols an Outlook-schema answer is about; a user allowed none of them is told of none. */
+const OUTLOOK_PROTOCOLS: readonly Protocol[] = ['rpc', 'mapi', 'ews', 'oab'];
+
+function isRedirect(text: string, account: XmlElement): boolean {
+  const action = child(account, 'Action');
+  return action !== undefined && /^redirect(Addr|Url)$/i.test(textOf(text, action).trim());
+}
+
 export function rewritePox(text: string, ctx: RewriteContext): Rewritten {
   const doc = scanXml(text);
   if (!doc.ok) return { ok: false, error: `malformed Autodiscover XML: ${doc.error}` };
@@ -59,6 +69,9 @@ export function rewritePox(text: string, ctx: RewriteContext): Rewritten {
   if (account) {
     const bad = checkRedirects(text, account, ctx);
     if (bad) return { ok: false, error: bad };
+    // A settings answer (not a redirect) for a user who may use none of Outlook's protocols: even a
+    // trimmed EXCH block would still name the mailbox server, ServerDN and MdbDN.
+    if (!isRedirect(text, account) && !OUTLOOK_PROTOCOLS.some((p) => ctx.may(p))) return { ok: true, text: noOutlookProtocolAnswer() };
     for (const p of account.children.filter((c) => c.name === 'Protocol')) {
       const type = protocolType(text, p);
       const drop =

@@ -31,6 +31,33 @@ describe('Autodiscover rewrite golden files', () => {
   }
 });
 
+describe('a user allowed no Outlook protocol (issue #10: dave got an EXCH block)', () => {
+  const upstream = readFileSync(DIR + 'outlook.upstream.xml', 'utf8');
+  for (const zone of ['external', 'internal'] as const) {
+    for (const allow of [['autodiscover'], ['autodiscover', 'eas'], ['autodiscover', 'eas', 'owa', 'ecp']]) {
+      it(`${zone}, may ${allow.join('+')}: error 501, no mailbox server, ServerDN or MdbDN`, () => {
+        const r = rewritePox(upstream, goldenContext(zone, allow));
+        assert.ok(r.ok);
+        if (!r.ok) return;
+        assert.match(r.text, /<ErrorCode>501<\/ErrorCode>/);
+        assert.doesNotMatch(r.text, /<Protocol|<Server>|ServerDN|MdbDN|714ea8fb|exch01|EXCH/);
+        assert.ok(scanXml(r.text).ok);
+      });
+    }
+  }
+  for (const p of ['rpc', 'mapi', 'ews', 'oab']) {
+    it(`one Outlook protocol (${p}) is enough for a settings answer`, () => {
+      const r = rewritePox(upstream, goldenContext('external', ['autodiscover', p]));
+      assert.ok(r.ok && /<Action>settings<\/Action>/.test(r.text) && !/<ErrorCode>/.test(r.text));
+    });
+  }
+  it('a redirect is still passed: it names no server, and the final answer is rewritten again', () => {
+    const text = '<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"><Account><Action>redirectAddr</Action><RedirectAddr>dave@lab.example</RedirectAddr></Account></Response></Autodiscover>';
+    const r = rewritePox(text, goldenContext('external', ['autodiscover', 'eas']));
+    assert.ok(r.ok && r.text === text);
+  });
+});
+
 describe('Autodiscover rewrite refusals', () => {
   const ctx = goldenContext('external', ['autodiscover', 'mapi', 'ews']);
   const wrap = (account: string) =>

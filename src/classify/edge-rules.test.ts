@@ -4,12 +4,27 @@ import { classifyRequest } from './classify.js';
 import { DEFAULT_ALLOWED_PATHS } from './edge-schema.js';
 import { EXPLOIT_SHAPES, checkRpcTarget, exploitShape, pathAllowed } from './edge-rules.js';
 
+const CANARY = 'Gz2cBA7VmUiNd3jtA3Bf1EvRp5a8bNkIxQJ1tKLRfY1DoR_qdVZmVj1f2ZbKOVvCwf1nJ3H6yGA.';
+const OAB = '3f2a5c10-7b1e-4d7a-9a41-2c6d1e0b8f11';
+
 /** Published exploit request shapes, by public identifier. Each must be refused at the edge. */
 export const EXPLOITS: Array<{ cve: string; method: string; target: string; headers?: Record<string, string>; shape: string }> = [
   { cve: 'CVE-2021-26855', method: 'GET', target: '/owa/auth/x.js', headers: { Cookie: 'X-AnonResource=true; X-AnonResource-Backend=localhost/ecp/default.flt?~3' }, shape: 'backend-routing-cookie' },
   { cve: 'CVE-2021-26855', method: 'POST', target: '/ecp/y.js', headers: { Cookie: 'X-BEResource=localhost/EWS/Exchange.asmx?a=~1942062522' }, shape: 'backend-routing-cookie' },
   { cve: 'CVE-2021-26855', method: 'POST', target: '/ecp/proxyLogon.ecp', shape: 'proxylogon-ecp' },
-  { cve: 'CVE-2021-27065', method: 'POST', target: '/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory', shape: 'proxylogon-ecp' },
+  // CVE-2021-27065 as the public PoCs send it: every DDI call rides in the X-BEResource SSRF cookie.
+  { cve: 'CVE-2021-27065', method: 'POST', target: '/ecp/Eb.js', headers: { Cookie: `X-BEResource=[:[@exch01.lab.local:444/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=${CANARY}&a=~1942062522; ASP.NET_SessionId=x; msExchEcpCanary=${CANARY}` }, shape: 'backend-routing-cookie' },
+  { cve: 'CVE-2021-27065', method: 'POST', target: '/ecp/Eb.js', headers: { Cookie: `X-BEResource=[:[@exch01.lab.local:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=${CANARY}&a=~1942062522; msExchEcpCanary=${CANARY}` }, shape: 'backend-routing-cookie' },
+  // The post-authentication form: the virtual-directory reset that writes FilePathName.
+  { cve: 'CVE-2021-27065', method: 'POST', target: `/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=${CANARY}`, headers: { 'X-vDirObjectId': 'x' }, shape: 'proxylogon-ecp' },
+  { cve: 'CVE-2021-27065', method: 'POST', target: `/ecp/admin@lab.example/DDI/DDIService.svc/SetObject?schema=%52esetOABVirtualDirectory`, shape: 'proxylogon-ecp' },
+  // Issue #10: the web shells those chains left behind, reached with plain requests.
+  { cve: 'CVE-2021-27065', method: 'POST', target: '/owa/auth/Current/themes/resources/zb.aspx', shape: 'web-shell' },
+  { cve: 'CVE-2021-27065', method: 'POST', target: '/owa/auth/web.aspx', shape: 'web-shell' },
+  { cve: 'CVE-2021-27065', method: 'GET', target: `/OAB/${OAB}/zb.aspx`, shape: 'web-shell' },
+  { cve: 'CVE-2021-31207', method: 'POST', target: '/aspnet_client/system_web/zb.aspx', shape: 'web-shell' },
+  { cve: 'CVE-2021-31207', method: 'GET', target: '/owa/auth/15.2.1544/themes/resources/zb.ashx/logo.png', shape: 'web-shell' },
+  { cve: 'CVE-2021-31207', method: 'POST', target: '/ecp/15.2.1544.4/themes/default/zb.asp', shape: 'web-shell' },
   { cve: 'CVE-2021-34473', method: 'GET', target: '/autodiscover/autodiscover.json?@evil.com/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.com', shape: 'autodiscover-json-confusion' },
   { cve: 'CVE-2021-34473', method: 'POST', target: '/autodiscover/autodiscover.json?@evil.com/ews/exchange.asmx?&Email=autodiscover/autodiscover.json%3F@evil.com', shape: 'autodiscover-json-confusion' },
   { cve: 'CVE-2021-34523', method: 'POST', target: '/autodiscover/autodiscover.json?@evil.com/powershell/?X-Rps-CAT=VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9z&Email=autodiscover/autodiscover.json%3F@evil.com', shape: 'autodiscover-json-confusion' },
@@ -52,6 +67,13 @@ describe('exploit shapes', () => {
     ['POST', '/mapi/emsmdb/?MailboxId=2f1e5a4c-0d4e-4c3b-9a1f-7e6d5c4b3a21@lab.example'],
     ['GET', '/owa/alice@lab.example/'],
     ['POST', '/EWS/Exchange.asmx'],
+    // Issue #10: the ECP pages' own DDI traffic is not ProxyLogon.
+    ['POST', `/ecp/DDI/DDIService.svc/GetList?reqId=1615583487987&schema=VirtualDirectory&msExchEcpCanary=${CANARY}`],
+    ['POST', `/ecp/DDI/DDIService.svc/GetObject?schema=OABVirtualDirectory&msExchEcpCanary=${CANARY}`],
+    ['POST', `/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=${CANARY}`],
+    ['GET', '/owa/auth/Current/themes/resources/favicon.ico'],
+    ['GET', `/OAB/${OAB}/oab.xml`],
+    ['GET', '/owa/auth/logon.aspx?url=https%3a%2f%2fmail.lab.example%2fowa%2f&reason=0'],
   ] as const) {
     it(`lets a legitimate ${method} ${target} through`, () => assert.equal(exploitShape(request({ cve: '', method, target, shape: '' })), undefined));
   }

@@ -2,7 +2,11 @@
 // request head, its canonical path and raw query; the table of published exploit shapes is data
 // (EXPLOIT_SHAPES) so tests can walk it with the public identifiers it comes from.
 import type { HeaderField } from '../http/headers.js';
+import { hasDynamicSegment, ruleVerdict } from './path-rules.js';
 import type { Protocol } from './protocols.js';
+import { WEB_SHELL_FOLDERS } from './published-paths.js';
+
+export { pathAllowed } from './path-rules.js';
 
 export type EdgeVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string };
 
@@ -37,8 +41,12 @@ export const EXPLOIT_SHAPES: readonly ExploitShape[] = [
   {
     id: 'proxylogon-ecp',
     cves: ['CVE-2021-26855', 'CVE-2021-27065'],
-    description: 'ProxyLogon second stage: /ecp/proxyLogon.ecp and the DDI service used to write a web shell',
-    matches: (r) => r.path.includes('/proxylogon.ecp') || r.path.startsWith('/ecp/ddi/'),
+    description: 'ProxyLogon second stage: proxyLogon.ecp (a front-end-to-back-end call) and the DDI virtual-directory reset that writes a web shell',
+    // Only the front end calls proxyLogon.ecp/.owa on the back end. CVE-2021-27065 is the
+    // WriteFileActivity of the Reset*VirtualDirectory DDI schemas: after SetObject put a script in
+    // ExternalUrl, SetObject?schema=ResetOABVirtualDirectory writes the settings to FilePathName.
+    // Other DDI calls (GetList, GetObject, SetObject on other schemas) are the ECP pages' own traffic.
+    matches: (r, t) => /\/proxylogon\.(ecp|owa)(\/|$)/.test(r.path) || (/^\/ecp\/(.+\/)?ddi\/ddiservice\.svc(\/|$)/.test(r.path) && /[?&]schema=[^&]*reset[^&]*virtualdirectory/.test(t)),
   },
   {
     id: 'autodiscover-json-confusion',
@@ -61,6 +69,15 @@ export const EXPLOIT_SHAPES: readonly ExploitShape[] = [
     cves: ['CVE-2022-41080'],
     description: 'OWASSRF: /owa/<mailbox>/powershell reaches remote PowerShell through OWA',
     matches: (r) => r.path.split('/').slice(2).includes('powershell'),
+  },
+  {
+    id: 'web-shell',
+    cves: ['CVE-2021-27065', 'CVE-2021-31207'],
+    description: 'a web shell: a script handler (.aspx, .ashx, .asmx, .svc, .asp, .php, ...) in a folder that serves only static files or a fixed set of pages',
+    // ProxyLogon wrote shells to owa/auth and aspnet_client, ProxyShell's mailbox export to the same
+    // folders; attackers later reach them with plain GET/POST. The folders are published-paths.ts
+    // WEB_SHELL_FOLDERS, checked in every zone and whatever edge.allowedPaths says.
+    matches: (r) => hasDynamicSegment(r.path) && ruleVerdict(r.path, WEB_SHELL_FOLDERS) === false,
   },
   {
     id: 'proxytoken',
@@ -101,11 +118,6 @@ export function exploitShape(r: EdgeRequest): ExploitShape | undefined {
   const t = decodeLoosely(r.target);
   const cookies = cookieNames(r.headers);
   return EXPLOIT_SHAPES.find((s) => s.matches(r, t, cookies));
-}
-
-/** Whether the canonical path is on the protocol's allow-list (entries ending in '/' are prefixes). */
-export function pathAllowed(path: string, allowed: readonly string[]): boolean {
-  return allowed.some((a) => path === a || (a.endsWith('/') && path.startsWith(a)));
 }
 
 export interface RpcTargets {

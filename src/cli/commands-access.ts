@@ -9,8 +9,7 @@ import { claimOfLogon } from '../identity/basic.js';
 import { compilePolicy, evaluate } from '../policy/evaluate.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { casPlan, renderPowerShell } from '../policy/cas-plan.js';
-
-const DEFAULT_ADMIN = 'http://127.0.0.1:9090';
+import { adminRequest, adminTarget, TOKEN_ENV } from '../admin/admin-client.js';
 
 /** Parses a numeric option; a typo must not turn into NaN (a timed revocation into a permanent one). */
 export function positiveNumber(name: string, value: string): number {
@@ -19,16 +18,16 @@ export function positiveNumber(name: string, value: string): number {
   return n;
 }
 
-async function admin(url: string, path: string, body: unknown): Promise<unknown> {
-  const token = process.env['PORTCULLIS_ADMIN_TOKEN'];
-  const res = await fetch(url + path, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as unknown;
-  if (!res.ok) throw new Error(`${res.status}: ${JSON.stringify(json)}`);
-  return json;
+/** An admin command's failure is one line (what went wrong, what to do), not a stack trace. */
+function oneLineErrors<A extends unknown[]>(action: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
+  return async (...a) => {
+    try {
+      await action(...a);
+    } catch (e) {
+      console.error(`portcullis: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  };
 }
 
 function loadOrExit(file: string) {
@@ -45,16 +44,20 @@ export function registerAccessCommands(program: Command): void {
     .command('revoke')
     .argument('<user>', "DOMAIN\\user or UPN, e.g. 'LAB\\bob'")
     .description("revoke a user now: the running gateway closes every open connection of that user")
-    .option('--admin <url>', 'admin endpoint of the running gateway', DEFAULT_ADMIN)
+    .option('-c, --config <file>', "the gateway's configuration: its admin address, and the token from admin.tokenFile")
+    .option('--admin <url>', `admin endpoint of the running gateway (default: from -c, else http://127.0.0.1:9090 with the token in ${TOKEN_ENV})`)
     .option('--reason <text>', 'why (goes to the log and audit)')
     .option('--minutes <n>', 'lift the revocation after this many minutes')
     .option('--undo', 'remove the revocation instead')
-    .action(async (user: string, o: { admin: string; reason?: string; minutes?: string; undo?: boolean }) => {
-      const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
-      const r = (await admin(o.admin, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(minutes ? { minutes } : {}) })) as Record<string, unknown>;
-      if (o.undo) console.log(`${String(r['user'])}: revocation ${r['removed'] ? 'removed' : 'was not present'}`);
-      else console.log(`${pc.red('revoked')} ${String((r['revoked'] as Record<string, unknown>)['key'])}: ${String(r['closedConnections'])} open connection(s) closed in ${String(r['ms'])} ms`);
-    });
+    .action(
+      oneLineErrors(async (user: string, o: { admin?: string; config?: string; reason?: string; minutes?: string; undo?: boolean }) => {
+        const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
+        const target = adminTarget({ url: o.admin, config: o.config });
+        const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(minutes ? { minutes } : {}) })) as Record<string, unknown>;
+        if (o.undo) console.log(`${String(r['user'])}: revocation ${r['removed'] ? 'removed' : 'was not present'}`);
+        else console.log(`${pc.red('revoked')} ${String((r['revoked'] as Record<string, unknown>)['key'])}: ${String(r['closedConnections'])} open connection(s) closed in ${String(r['ms'])} ms`);
+      }),
+    );
 
   const policy = program.command('policy').description('inspect the access policy');
   policy
@@ -64,14 +67,21 @@ export function registerAccessCommands(program: Command): void {
     .requiredOption('--protocol <protocol>', PROTOCOLS.join(' | '))
     .requiredOption('--zone <zone>', 'external | internal')
     .option('--client <ip>', 'client address (for rules with clientCidrs)', '203.0.113.1')
-    .option('-c, --config <file>', 'explain offline from this configuration')
-    .option('--admin <url>', 'ask the running gateway (includes revocations and lockouts)')
-    .action(async (o: { user: string; protocol: string; zone: string; client: string; config?: string; admin?: string }) => {
+    .option('-c, --config <file>', 'explain offline from this configuration; with --admin, where the running gateway and its admin token are')
+    .option('--admin [url]', `ask the running gateway (includes revocations and lockouts); without a URL, the one -c names (token: admin.tokenFile, or ${TOKEN_ENV})`)
+    .action(async (o: { user: string; protocol: string; zone: string; client: string; config?: string; admin?: string | true }) => {
       if (!PROTOCOLS.includes(o.protocol as Protocol)) throw new Error(`unknown protocol ${o.protocol}`);
       if (o.zone !== 'external' && o.zone !== 'internal') throw new Error('zone must be external or internal');
       let out: { user: unknown; groups?: unknown; decision: { allow: boolean; reasons: readonly string[]; rule?: string } };
       if (o.admin || !o.config) {
-        out = (await admin(o.admin ?? DEFAULT_ADMIN, '/api/explain', { user: o.user, protocol: o.protocol, zone: o.zone, client: o.client })) as typeof out;
+        try {
+          const target = adminTarget({ url: typeof o.admin === 'string' ? o.admin : undefined, config: o.config });
+          out = (await adminRequest(target, '/api/explain', { user: o.user, protocol: o.protocol, zone: o.zone, client: o.client })) as typeof out;
+        } catch (e) {
+          console.error(`portcullis: ${(e as Error).message}`);
+          process.exitCode = 1;
+          return;
+        }
       } else {
         const cfg = loadOrExit(o.config);
         const dir = buildDirectory(cfg, createLogger('silent'));

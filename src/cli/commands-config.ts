@@ -5,6 +5,8 @@ import { loadConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
+import { keyFilePermissionProblems } from '../listen/key-permissions.js';
+import { adminConfigWarnings } from '../admin/admin-guard.js';
 
 /** `config check FILE` and `config schema`. */
 export function registerConfigCommands(program: Command): void {
@@ -22,6 +24,8 @@ export function registerConfigCommands(program: Command): void {
         return;
       }
       for (const w of r.warnings) console.error(pc.yellow(`warning: ${formatProblem(w)}`));
+      for (const k of keyFilePermissionProblems(r.config)) console.error(pc.yellow(`warning: ${k.message}`));
+      for (const w of adminConfigWarnings(r.config.admin)) console.error(pc.yellow(`warning: ${r.file}: ${w}`));
       if (r.config.directory?.provider === 'file') {
         const d = loadDirectoryFile(r.config.directory.file);
         if (!d.ok) {

@@ -8,6 +8,8 @@ import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
+import type { AdminServer } from '../admin/admin-server.js';
+import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
 import { positiveNumber } from './commands-access.js';
@@ -33,19 +35,26 @@ function onSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function serve(file: string): Promise<{ admin: { url: string } | undefined; stop(): Promise<void> }> {
+async function serve(file: string): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
   const log = createLogger(r.config.log.level);
   // A forked worker re-runs this command: it serves, the primary supervises.
   if (cluster.isWorker) return serveWorker(r.file, r.config, log);
   for (const w of r.warnings) log.warn(formatProblem(w));
-  if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
-  if (gatewayExecArgv(process.execArgv).length !== process.execArgv.length) {
-    log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
-  }
-  const rt = await startRuntime(r.file, r.config, log, { watch: true });
-  process.on('SIGHUP', () => void rt.reload());
+  const start = async () => {
+    if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
+    if (gatewayExecArgv(process.execArgv).length !== process.execArgv.length) {
+      log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
+    }
+    const rt = await startRuntime(r.file, r.config, log, { watch: true });
+    process.on('SIGHUP', () => void rt.reload());
+    return rt;
+  };
+  // An unusable admin token file is the admin's to fix: one line, not a stack trace.
+  const rt = await start().catch((e: unknown) => (e instanceof AdminTokenError ? fail([`portcullis: ${e.message}`]) : Promise.reject(e)));
+  // Generated just now: shown once on the terminal, never in the log.
+  if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;
 }
 
@@ -58,7 +67,8 @@ export function registerRunCommands(program: Command): void {
     .requiredOption('-c, --config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
       const rt = await serve(o.config);
-      onSignals(() => rt.stop());
+      // SIGTERM drains: exchanges in flight finish (http.drainTimeout), then the process exits 0.
+      onSignals(() => rt.stop({ drain: true }));
     });
 
   program
@@ -101,6 +111,7 @@ export function registerRunCommands(program: Command): void {
       // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
       const dns = await startDnsResponder(labZone(8443), 8053);
       const ca = path.relative(process.cwd(), pki.caFile);
+      const cfg = path.relative(process.cwd(), path.join(demo, 'portcullis.yaml'));
       console.error(`
 ${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
 Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
@@ -112,10 +123,13 @@ Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
        https://127.0.0.1:8443/autodiscover/autodiscover.xml
   curl --cacert ${ca} -i https://127.0.0.1:8443/ecp/        ${pc.dim('# refused from the external zone')}
   curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
-  portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin ${rt.admin?.url}
-  portcullis revoke 'LAB\\bob' --admin ${rt.admin?.url}          ${pc.dim("# cuts bob's open connections now")}
+  portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin -c ${cfg}
+  portcullis revoke 'LAB\\bob' -c ${cfg}          ${pc.dim("# cuts bob's open connections now")}
   echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
        --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
+
+Admin endpoint ${rt.admin?.url}: every request needs the token in ${rt.admin ? path.relative(process.cwd(), rt.admin.tokenFile) : '(none)'}
+(Authorization: Bearer <token>); the portcullis commands above read it through -c ${cfg}.
 
 Ctrl-C stops both.
 `);

@@ -12,7 +12,9 @@ import { compilePolicy } from '../policy/evaluate.js';
 import { edgeGate } from '../policy/edge-gate.js';
 import { autodiscoverGate } from '../autodiscover/autodiscover-gate.js';
 import { UserStateStore } from '../policy/user-states.js';
+import { AttemptLimiter, type LoginAttempts } from '../policy/login-attempts.js';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
+import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { watchFiles } from './watch-files.js';
 
@@ -23,7 +25,8 @@ export interface Runtime {
   state(): AccessState;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
   reload(): Promise<boolean>;
-  stop(): Promise<void>;
+  /** `drain`: SIGTERM's graceful stop (http.drainTimeout); tests stop at once. */
+  stop(o?: { drain?: boolean }): Promise<void>;
 }
 
 export async function buildState(config: GatewayConfig, log: Logger): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
@@ -58,16 +61,20 @@ export interface RuntimeOptions {
   readonly watch?: boolean;
   /** Revocations and lockouts; a worker passes its replica of the primary's store. */
   readonly users?: UserStateStore;
+  /** Where login attempt slots are reserved; a worker passes the primary's (over IPC). */
+  readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  // The admin token first: a token file that cannot hold one stops the start before anything listens.
+  const adminToken = config.admin && opts.admin !== false ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state = first.state;
   const users = opts.users ?? new UserStateStore(config.lockout);
-  const access = new AccessControl(() => state, users, log);
+  const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
@@ -90,7 +97,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log }) : undefined;
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
   return {
@@ -99,10 +106,10 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     admin,
     state: () => state,
     reload: serialReload,
-    async stop() {
+    async stop(o: { drain?: boolean } = {}) {
       watcher?.close();
+      await gateway.stop(o.drain ? state.config.http.drainTimeout : 0);
       await admin?.stop();
-      await gateway.stop();
       await state.directory.close();
     },
   };

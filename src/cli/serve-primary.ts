@@ -7,10 +7,12 @@ import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
+import { ensureAdminToken } from '../admin/admin-token.js';
 import type { Control, ConnectionView } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
-import { type UserStateUpdate, countOutcome, snapshotOf } from '../policy/replica-user-states.js';
+import { AttemptBroker, type UserStateUpdate, snapshotOf } from '../policy/replica-user-states.js';
+import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { buildState, loadNextState } from './runtime.js';
 import { watchFiles } from './watch-files.js';
@@ -44,12 +46,20 @@ export interface Primary {
 const ASK_TIMEOUT_MS = 10_000;
 
 export async function servePrimary(file: string, config: GatewayConfig, log: Logger): Promise<Primary> {
+  // The admin token once, here, before any worker is forked (workers serve no admin endpoint).
+  const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state: AccessState = first.state;
   const users = new UserStateStore(config.lockout);
+  // Every worker reserves its login attempt slots here, so the limit holds across workers.
+  const limiter = new AttemptLimiter(users, (key, until) => {
+    log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
+    broadcast({ kind: 'lock', key, until });
+  });
+  const broker = new AttemptBroker(limiter);
   // Used for `policy explain` and user lookups; never as a gate (the workers hold the sockets).
-  const access = new AccessControl(() => state, users, log);
+  const access = new AccessControl(() => state, users, limiter, log);
   const count = workerCount(config);
   let stopping = false;
   let nextAsk = 1;
@@ -95,18 +105,19 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
         case 'listening':
           if (++listening === count) log.info({ workers: count, listeners: m.listeners }, 'gateway ready');
           return;
-        case 'login':
-          for (const u of countOutcome(users, m.outcome)) {
-            if (u.kind === 'lock') log.warn({ user: m.outcome.key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
-            broadcast(u);
-          }
+        case 'attempt': {
+          const r = m.req;
+          if (r.t === 'settle') return broker.settle(w.id, r.id, r.outcome);
+          void broker.reserve(w.id, r.id, r.key).then((answer) => post(w, { t: 'attempt', id: r.id, answer }));
           return;
+        }
         case 'reply':
           waiting.get(m.id)?.(m.value);
           return;
       }
     });
     w.on('exit', (code, signal) => {
+      broker.workerGone(w.id);
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'gateway worker died; its connections are lost, starting a new one');
       // A worker that dies at once (broken environment) is retried slowly, not in a tight loop.
@@ -136,6 +147,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
 
   const control: Control = {
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
+    stats: async () => (await askAll('stats')).flatMap((v) => (v ? [v] : [])),
     async revoke(key, reason, forMs) {
       const revocation = users.revoke(key, reason, forMs);
       broadcast({ kind: 'revoke', revocation });
@@ -156,7 +168,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
-  const admin = config.admin ? await startAdmin(config.admin, { control, log }) : undefined;
+  const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
   const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
   process.on('SIGHUP', () => void reload());
 
@@ -167,7 +179,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       watcher.close();
       const exits = live().map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of live()) w.process.kill('SIGTERM');
-      const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), 10_000);
+      // Workers drain first (http.drainTimeout); one that hangs beyond that is killed.
+      const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), state.config.http.drainTimeout + 5_000);
       await Promise.all(exits);
       clearTimeout(kill);
       await admin?.stop();

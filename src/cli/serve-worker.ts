@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { viewOf } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { ReplicaUserStates } from '../policy/replica-user-states.js';
+import { RemoteAttempts, ReplicaUserStates } from '../policy/replica-user-states.js';
 import { type Runtime, startRuntime } from './runtime.js';
 import { type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
 
@@ -16,7 +16,9 @@ function send(m: ToPrimary): void {
 export async function serveWorker(file: string, config: GatewayConfig, baseLog: Logger): Promise<Runtime> {
   const id = cluster.worker?.id ?? 0;
   const log = baseLog.child({ worker: id });
-  const users = new ReplicaUserStates(config.lockout, (outcome) => send({ t: 'login', outcome }));
+  const users = new ReplicaUserStates(config.lockout);
+  // The primary may keep a reservation waiting for a free slot (attemptWait): allow for that.
+  const attempts = new RemoteAttempts((req) => send({ t: 'attempt', req }), () => users.lockoutConfig().attemptWait + 2_000);
   let snapshot!: () => void;
   const gotSnapshot = new Promise<void>((r) => (snapshot = r));
   let runtime: Runtime | undefined;
@@ -24,6 +26,8 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
     switch (q) {
       case 'connections':
         return [...rt.gateway.connections].map((c) => viewOf(c, id));
+      case 'stats':
+        return { ...rt.gateway.stats(), worker: id };
       case 'reevaluate':
         return rt.access.reevaluate(rt.gateway.connections);
       case 'reload':
@@ -33,6 +37,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   // Installed before anything else: IPC messages that arrive without a listener are lost.
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
+    if (m.t === 'attempt') return attempts.answered(m.id, m.answer);
     if (m.t === 'update') {
       users.apply(m.update);
       if (m.update.kind === 'snapshot') snapshot();
@@ -51,7 +56,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   send({ t: 'hello' });
   // Serve nothing before the revocations and locks are known.
   await gotSnapshot;
-  runtime = await startRuntime(file, config, log, { watch: false, users, admin: false });
+  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

@@ -1,11 +1,12 @@
 // The IPC vocabulary between `portcullis serve`'s primary process and its gateway workers.
-import type { ConnectionView } from '../admin/control.js';
+import type { ConnectionView, ProcessStats } from '../admin/control.js';
 import type { RunningListener } from '../listen/gateway.js';
-import type { LoginOutcome, UserStateUpdate } from '../policy/replica-user-states.js';
+import type { AttemptAnswer, AttemptRequest, UserStateUpdate } from '../policy/replica-user-states.js';
 
 /** Questions the primary asks every worker; each answers with a reply carrying the same id. */
 export interface WorkerQuestions {
   connections: ConnectionView[];
+  stats: ProcessStats;
   /** Re-check live connections (after a revocation); the answer is how many were closed. */
   reevaluate: number;
   reload: boolean;
@@ -13,13 +14,16 @@ export interface WorkerQuestions {
 
 export type ToWorker =
   | { readonly t: 'update'; readonly update: UserStateUpdate }
-  | { readonly t: 'ask'; readonly id: number; readonly q: keyof WorkerQuestions };
+  | { readonly t: 'ask'; readonly id: number; readonly q: keyof WorkerQuestions }
+  /** The answer to the worker's attempt reservation `id`. */
+  | { readonly t: 'attempt'; readonly id: number; readonly answer: AttemptAnswer };
 
 export type ToPrimary =
   /** The worker's message handler is installed: send the state snapshot. */
   | { readonly t: 'hello' }
   | { readonly t: 'listening'; readonly listeners: readonly RunningListener[] }
-  | { readonly t: 'login'; readonly outcome: LoginOutcome }
+  /** Reserve or settle a login attempt slot (src/policy/login-attempts.ts). */
+  | { readonly t: 'attempt'; readonly req: AttemptRequest }
   | { readonly t: 'reply'; readonly id: number; readonly value: unknown };
 
 export function isToPrimary(m: unknown): m is ToPrimary {
@@ -27,5 +31,5 @@ export function isToPrimary(m: unknown): m is ToPrimary {
 }
 
 export function isToWorker(m: unknown): m is ToWorker {
-  return typeof m === 'object' && m !== null && ((m as { t?: unknown }).t === 'update' || (m as { t?: unknown }).t === 'ask');
+  return typeof m === 'object' && m !== null && ['update', 'ask', 'attempt'].includes((m as { t?: unknown }).t as string);
 }

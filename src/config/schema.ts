@@ -8,6 +8,7 @@ import { directoryConfigSchema } from '../directory/directory-config.js';
 import { lockoutSchema, policySchema } from '../policy/policy-schema.js';
 import { autodiscoverSchema } from '../autodiscover/autodiscover-schema.js';
 import { edgeSchema } from '../classify/edge-schema.js';
+import { INTERMEDIATE_CIPHERS, INTERMEDIATE_CURVES, cipherListProblem, curveListProblem } from '../listen/tls-defaults.js';
 
 export const ZONES = ['external', 'internal'] as const;
 export type Zone = (typeof ZONES)[number];
@@ -69,6 +70,32 @@ const listener = z
           .min(1)
           .describe('Certificates chosen by SNI; the first is the default when no name matches.'),
         minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version accepted.'),
+        ciphers: z
+          .string()
+          .min(1)
+          .superRefine((v, ctx) => {
+            const p = cipherListProblem(v);
+            if (p) ctx.addIssue({ code: 'custom', message: p });
+          })
+          .default(INTERMEDIATE_CIPHERS)
+          .describe(
+            'OpenSSL cipher string: TLS 1.3 suites (TLS_…) and TLS 1.2 ciphers, colon-separated (naming no TLS_ suite keeps OpenSSL\'s TLS 1.3 defaults). Default: Mozilla "intermediate" ' +
+              '(TLS 1.3 AES-GCM and ChaCha20; TLS 1.2 ECDHE-ECDSA/RSA and DHE-RSA with AES-GCM or ChaCha20-Poly1305; no CBC, SHA-1, CCM8, ARIA). ' +
+              'Client-initiated renegotiation is always refused.',
+          ),
+        ecdhCurve: z
+          .string()
+          .min(1)
+          .superRefine((v, ctx) => {
+            const p = curveListProblem(v);
+            if (p) ctx.addIssue({ code: 'custom', message: p });
+          })
+          .default(INTERMEDIATE_CURVES)
+          .describe('Key-exchange groups, colon-separated, in preference order (Mozilla intermediate: X25519:prime256v1:secp384r1).'),
+        honorCipherOrder: z
+          .boolean()
+          .default(false)
+          .describe('Choose by the order of ciphers instead of the client\'s preference (off in Mozilla intermediate: every offered suite is strong).'),
       })
       .strict(),
     clientZones: z
@@ -110,6 +137,9 @@ const http = z
     maxHeaders: z.number().int().min(8).max(1000).default(100).describe('Most header fields accepted in one head.'),
     headersTimeout: duration('Time a client has to send a complete request head.').prefault('30s'),
     keepAliveTimeout: duration('Idle time allowed between two requests on one connection.').prefault('2m'),
+    drainTimeout: duration(
+      'On SIGTERM: listeners stop accepting, idle connections close, and exchanges in flight (an upload, an EWS call) get this long to finish; long-lived channels (RPC, NotificationWait, EAS Ping) still open then are closed.',
+    ).prefault('30s'),
     forwardedHeaders: z
       .object({
         xForwardedFor: z.boolean().default(true).describe('Append the client address to X-Forwarded-For.'),
@@ -121,16 +151,59 @@ const http = z
   })
   .strict();
 
+const connections = z
+  .object({
+    perSource: z
+      .number()
+      .int()
+      .min(1)
+      .default(1000)
+      .describe(
+        'Open connections one client address may hold across all listeners of a gateway process (each worker counts its own), TLS handshakes included; more are reset at accept. ' +
+          'An Outlook client keeps several (MAPI or RPC channels per mailbox, EWS, OAB, Autodiscover), a phone one or two: 1,000 serves about a hundred users ' +
+          'behind one NAT or carrier-grade NAT address. An office NAT or a load balancer that sends everyone through one address goes in perSourceExempt.',
+      ),
+    perSourceExempt: z
+      .array(cidr)
+      .default([])
+      .describe('Client ranges without a per-source limit (office NAT egress, a load balancer doing SNAT); they still count toward total.'),
+    ipv6PrefixLength: z
+      .number()
+      .int()
+      .min(32)
+      .max(128)
+      .default(64)
+      .describe('IPv6 clients are counted per prefix of this length (a /64 is one subscriber\'s network), so changing address does not escape perSource.'),
+    total: z
+      .union([z.number().int().min(1), z.literal('auto')])
+      .default('auto')
+      .describe(
+        'Open client connections per gateway process, TLS handshakes included; more are reset at accept, so descriptors never run out for upstream ' +
+          'connections, the admin endpoint and the other listeners. auto: half of (the open-file limit minus a reserve of a tenth, at most 1,000), ' +
+          'as each client connection may also hold an upstream socket: 9,500 with ulimit -n 20000.',
+      ),
+    handshakeTimeout: duration('Time from accept to a completed TLS handshake; a slower or silent client is closed.').prefault('10s'),
+  })
+  .strict()
+  .describe('Connection limits of the listeners, counted from accept; refusals are logged (at most one line per listener and cause per 10 s) and counted.');
+
 const zonePolicy = z
   .object({
     blockedProtocols: z.array(protocol).describe('Protocols refused outright in this zone, before any authentication.'),
+    concealDenials: z
+      .boolean()
+      .describe(
+        'Refusals before a password is proven look exactly like Exchange\'s answer to a wrong password (the request goes to Exchange without its credentials), ' +
+          'so a client cannot learn which accounts exist, are allowed or are locked. The reason goes to the log with a reference id. ' +
+          'Default: on for external, off for internal (explicit 403 with reasons).',
+      ),
   })
   .strict();
 
 const zones = z
   .object({
-    external: zonePolicy.default({ blockedProtocols: ['unknown', 'ecp', 'powershell'] }),
-    internal: zonePolicy.default({ blockedProtocols: [] }),
+    external: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? ['unknown', 'ecp', 'powershell'], concealDenials: v.concealDenials ?? true })).prefault({}),
+    internal: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? [], concealDenials: v.concealDenials ?? false })).prefault({}),
   })
   .strict()
   .describe('What each zone may reach at all. External defaults refuse unknown paths, ECP and remote PowerShell.');
@@ -140,6 +213,7 @@ export const configSchema = z
     listeners: z.array(listener).min(1).describe('TLS listeners the gateway accepts clients on.'),
     upstream,
     http: http.prefault({}),
+    connections: connections.prefault({}),
     zones: zones.prefault({}),
     directory: directoryConfigSchema.optional(),
     policy: policySchema.prefault({}).describe('Who may use which protocol from which zone.'),
@@ -167,9 +241,26 @@ export const configSchema = z
       .optional(),
     admin: z
       .object({
-        address: z.string().default('127.0.0.1').describe('Admin endpoint address (keep it on loopback).'),
+        address: z
+          .string()
+          .default('127.0.0.1')
+          .describe('Admin endpoint address. Keep it on loopback: the endpoint has no TLS yet (config check warns otherwise).'),
         port: z.number().int().min(0).max(65535).describe('Admin endpoint port (revoke, connections, reload).'),
-        tokenFile: z.string().optional().describe('File with a bearer token the admin endpoint requires.'),
+        tokenFile: z
+          .string()
+          .min(1)
+          .default('admin.token')
+          .describe(
+            'File with the bearer token every admin request must carry (Authorization: Bearer), relative to this config file. ' +
+              'Missing at start: a random token is written there (mode 0600) and printed once. Empty or shorter than 32 characters: the gateway does not start.',
+          ),
+        allowedHosts: z
+          .array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^:[\]\s/@]+)(:\d{1,5})?$/, 'a name or address as sent in Host, optionally :port (IPv6 in brackets)'))
+          .default([])
+          .describe(
+            'More names (name or name:port) clients may reach the admin endpoint by, as sent in Host. Its own address, localhost, 127.0.0.1 ' +
+              'and [::1] at its port are always accepted; any other Host is refused (DNS rebinding).',
+          ),
       })
       .strict()
       .optional(),

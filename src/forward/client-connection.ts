@@ -2,12 +2,16 @@ import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { classifyRequest } from '../classify/classify.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
-import { type Exchange, planResponse } from './exchange.js';
-import { publishRequestEnd, reasonPhrase } from './request-events.js';
+import { type Exchange, concealedDenial, newExchange, planResponse, settleVerdicts } from './exchange.js';
+import { logExchangeEnd, logRefusal } from './exchange-log.js';
+import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';
+import { checkForwardable } from './request-checks.js';
+import { reasonPhrase } from './request-events.js';
 import { statusForError } from '../http/errors.js';
 import { type BodyFraming, requestFraming } from '../http/framing.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
-import { parseResponseHead } from '../http/response-head.js';
+import { type ResponseHead, parseResponseHead } from '../http/response-head.js';
+import { HeadReader } from './head-reader.js';
 import { simpleResponse } from '../http/serialize.js';
 import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
 import { BufferedBody } from './response-rewrite.js';
@@ -25,7 +29,6 @@ export interface ConnectionDeps {
   readonly registry: Set<ClientConnection>;
 }
 
-const EMPTY = Buffer.alloc(0);
 let nextId = 1;
 
 /**
@@ -44,6 +47,7 @@ export class ClientConnection implements ConnectionContext {
   readonly remotePort: number;
   readonly servername: string | undefined;
   identity: BoundIdentity | undefined = undefined;
+  pending: BoundIdentity | undefined = undefined;
   lastProtocol: RequestInfo['protocol'] | undefined = undefined;
   requests = 0;
   bytesFromClient = 0;
@@ -54,16 +58,15 @@ export class ClientConnection implements ConnectionContext {
   private upstreamConnected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private headTimer: NodeJS.Timeout | undefined;
-  private headBuf: Buffer = EMPTY;
-  private headResume = 0;
-  private resBuf: Buffer = EMPTY;
-  private resResume = 0;
+  private readonly requestHead = new HeadReader<RequestHead>((b, at) => parseRequestHead(b, this.deps.config().http, at));
+  private readonly responseHead = new HeadReader<ResponseHead>((b, at) => parseResponseHead(b, this.deps.config().http, at));
   private exchange: Exchange | undefined;
-  private pending: Buffer[] = [];
-  /** A gate is deciding asynchronously: client bytes wait in `pending`. */
+  private queued: Buffer[] = [];
+  /** A gate is deciding asynchronously: client bytes wait in `queued`. */
   private deciding = false;
   private readonly clientPauses = new Set<string>();
   private closed = false;
+  private draining = false;
   private readonly log: Logger;
   private readonly clientSink: ByteSink;
   private readonly upstreamSink: ByteSink;
@@ -94,14 +97,22 @@ export class ClientConnection implements ConnectionContext {
 
   close(reason: string): void {
     if (this.closed) return;
-    this.log.info({ reason }, 'connection closed by gateway');
+    this.log.info({ reason, user: (this.identity ?? this.pending)?.entry?.key, protocol: this.current?.protocol }, 'connection closed by gateway');
     this.teardown(reason);
+  }
+
+  /** Shutting down: an idle connection closes now; one with an exchange in flight after it. */
+  drain(): void {
+    if (this.closed) return;
+    this.draining = true;
+    if (!this.exchange && !this.deciding && !this.requestHead.started) this.endGracefully();
+    else if (this.exchange) this.exchange.closeAfter = true;
   }
 
   private onClientData(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
-    if (this.blocked() || this.pending.length > 0) {
-      this.pending.push(chunk);
+    if (this.blocked() || this.queued.length > 0) {
+      this.queued.push(chunk);
       this.pauseClient('pipelined');
       return;
     }
@@ -120,7 +131,7 @@ export class ClientConnection implements ConnectionContext {
 
   private drainPending(): void {
     this.resumeClient('pipelined');
-    while (this.pending.length > 0 && !this.blocked() && !this.closed) this.consumeClient(this.pending.shift()!);
+    while (this.queued.length > 0 && !this.blocked() && !this.closed) this.consumeClient(this.queued.shift()!);
   }
 
   private consumeClient(chunk: Buffer): void {
@@ -129,27 +140,22 @@ export class ClientConnection implements ConnectionContext {
       const ex = this.exchange;
       if (this.blocked()) {
         // Pipelined bytes, or bytes behind a head a gate is still deciding on: keep their order.
-        this.pending.unshift(buf);
+        this.queued.unshift(buf);
         this.pauseClient('pipelined');
         return;
       }
       if (!ex) {
-        if (this.headBuf.length > 0) buf = Buffer.concat([this.headBuf, buf]);
-        const r = parseRequestHead(buf, this.deps.config().http, this.headResume);
+        const r = this.requestHead.feed(buf);
         if (r.kind === 'incomplete') {
-          this.headBuf = buf;
-          this.headResume = r.resumeAt;
           this.headTimer ??= setTimeout(() => this.refuse({ status: 408, reason: 'headers-timeout', message: 'request head not received in time' }), this.deps.config().http.headersTimeout);
           return;
         }
-        this.headBuf = EMPTY;
-        this.headResume = 0;
         this.clearHeadTimer();
         if (r.kind === 'error') {
           this.refuse({ status: statusForError(r.error.code), reason: r.error.code, message: r.error.message });
           return;
         }
-        buf = buf.subarray(r.consumed);
+        buf = r.rest;
         if (!this.startExchange(r.head)) return;
       } else {
         const step = ex.request.push(buf);
@@ -182,6 +188,12 @@ export class ClientConnection implements ConnectionContext {
       this.refuse({ status: statusForError(framing.code), reason: framing.code, message: framing.message });
       return false;
     }
+    const cfg = this.deps.config().http;
+    const unfit = checkForwardable(head, cfg.maxHeaders, cfg.forwardedHeaders);
+    if (unfit) {
+      this.refuse(unfit);
+      return false;
+    }
     const verdicts = runGates(this.deps.gates, this, { head, protocol: cls.protocol, path: cls.path });
     if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
     this.deciding = true;
@@ -190,7 +202,7 @@ export class ClientConnection implements ConnectionContext {
       (v) => {
         this.deciding = false;
         this.resumeClient('deciding');
-        if (this.closed) return;
+        if (this.closed) return settleVerdicts(v);
         const up = this.upstream; // corked as in onClientData: the head and its body in one record
         up?.cork();
         if (this.admit(head, framing, v)) this.drainPending();
@@ -209,6 +221,7 @@ export class ClientConnection implements ConnectionContext {
   private admit(head: RequestHead, framing: BodyFraming, verdicts: readonly GateVerdict[]): boolean {
     const denied = verdicts.find((v) => !v.allow);
     if (denied && !denied.allow) {
+      settleVerdicts(verdicts);
       this.refuse(denied);
       return false;
     }
@@ -216,23 +229,12 @@ export class ClientConnection implements ConnectionContext {
     this.lastProtocol = info.protocol;
     const cfg = this.deps.config();
     this.socket.setTimeout(cfg.upstream.idleTimeouts[info.protocol]);
-    const closeAfter = clientWantsClose(head);
+    const closeAfter = this.draining || clientWantsClose(head);
     this.ensureUpstream();
     // Corked until the next tick: the head and the body bytes forwarded right after it leave as
     // one TLS record, also when a gate decided asynchronously (outside onClientData's cork).
-    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter));
-    this.exchange = {
-      head,
-      info,
-      request: new BodyRelay(framing, this.upstreamSink),
-      response: undefined,
-      status: 0,
-      responseStarted: false,
-      closeAfter,
-      requestDone: framing.kind === 'none',
-      responseDone: false,
-      verdicts,
-    };
+    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, concealedDenial(verdicts) !== undefined));
+    this.exchange = newExchange(head, info, new BodyRelay(framing, this.upstreamSink), framing, verdicts, closeAfter);
     return true;
   }
 
@@ -295,20 +297,13 @@ export class ClientConnection implements ConnectionContext {
         return;
       }
       if (!ex.response) {
-        if (this.resBuf.length > 0) buf = Buffer.concat([this.resBuf, buf]);
-        const r = parseResponseHead(buf, this.deps.config().http, this.resResume);
-        if (r.kind === 'incomplete') {
-          this.resBuf = buf;
-          this.resResume = r.resumeAt;
-          return;
-        }
-        this.resBuf = EMPTY;
-        this.resResume = 0;
+        const r = this.responseHead.feed(buf);
+        if (r.kind === 'incomplete') return;
         if (r.kind === 'error') {
           this.upstreamFailed(pcError('PC_BAD_RESPONSE', r.error.message));
           return;
         }
-        buf = buf.subarray(r.consumed);
+        buf = r.rest;
         const plan = planResponse(ex, r.head);
         if (plan.kind === 'bad') return this.upstreamFailed(pcError('PC_BAD_RESPONSE', plan.message));
         if (plan.kind === 'refuse') {
@@ -325,7 +320,10 @@ export class ClientConnection implements ConnectionContext {
           ex.buffered = { sink: new BufferedBody(plan.transform), head };
           ex.response = new BodyRelay(framing, ex.buffered.sink, true);
         } else {
-          this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter), upstreamWantsClose(head));
+          // A 401 carries a reference id, so a concealed refusal and a real wrong password look alike.
+          if (head.status === 401) ex.ref = newReferenceId();
+          const extra = ex.ref ? [{ name: REFERENCE_HEADER, value: ex.ref }] : [];
+          this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter, extra), upstreamWantsClose(head));
         }
         if (ex.response!.done) this.responseFinished(ex);
       } else {
@@ -377,7 +375,8 @@ export class ClientConnection implements ConnectionContext {
   private maybeFinishExchange(): void {
     const ex = this.exchange;
     if (!ex || !ex.requestDone || !ex.responseDone) return;
-    this.logExchange(ex, ex.status, undefined);
+    logExchangeEnd(this.log, this, ex, ex.status, undefined);
+    this.settle(ex);
     this.exchange = undefined;
     this.current = undefined;
     if (ex.closeAfter) {
@@ -412,7 +411,8 @@ export class ClientConnection implements ConnectionContext {
     const ex = this.exchange;
     this.log.warn({ reason: f.reason, err: err.message, code: err.code }, f.message);
     if (ex && !ex.responseStarted) {
-      this.logExchange(ex, f.status, f.reason);
+      logExchangeEnd(this.log, this, ex, f.status, f.reason);
+      this.settle(ex);
       this.exchange = undefined;
       this.destroyUpstream();
       this.socket.write(simpleResponse(f.status, reasonPhrase(f.status), `${f.message}\n`, [{ name: 'X-Portcullis-Reason', value: f.reason }]));
@@ -425,7 +425,7 @@ export class ClientConnection implements ConnectionContext {
   private onTimeout(): void {
     const ex = this.exchange;
     if (!ex) {
-      this.teardown(this.headBuf.length > 0 ? 'idle during request head' : 'keep-alive idle');
+      this.teardown(this.requestHead.started ? 'idle during request head' : 'keep-alive idle');
       return;
     }
     if (!ex.responseStarted && ex.requestDone) {
@@ -439,31 +439,25 @@ export class ClientConnection implements ConnectionContext {
   private refuse(r: Refusal, ex: Exchange | undefined = this.exchange): void {
     if (this.closed) return;
     this.clearHeadTimer();
-    const info = ex?.info ?? this.current;
-    this.publish(info, r.status, r.reason, ex?.request.transferred ?? 0, 0);
-    this.log.info({ status: r.status, reason: r.reason, method: info?.method, path: info?.path, protocol: info?.protocol, user: this.identity?.entry?.key, detail: r.message }, 'request refused');
+    const ref = r.ref ?? newReferenceId();
+    logRefusal(this.log, this, ex?.info ?? this.current, { ...r, ref }, ex?.request.transferred ?? 0);
+    if (ex) this.settle(ex);
     this.exchange = undefined;
     this.destroyUpstream();
-    this.socket.write(r.response ?? simpleResponse(r.status, reasonPhrase(r.status), `${r.message}\n`, [{ name: 'X-Portcullis-Reason', value: r.reason }]));
+    this.socket.write(r.response ?? simpleResponse(r.status, reasonPhrase(r.status), `${r.message} (reference ${ref})\n`, [{ name: 'X-Portcullis-Reason', value: r.reason }, { name: REFERENCE_HEADER, value: ref }]));
     this.endGracefully();
   }
 
-  private logExchange(ex: Exchange, status: number, reason: string | undefined): void {
-    const reqBytes = ex.request.transferred;
-    const resBytes = ex.response?.transferred ?? 0;
-    this.publish(ex.info, status, reason, reqBytes, resBytes);
-    this.log.info(
-      { method: ex.info.method, path: ex.info.path, protocol: ex.info.protocol, user: this.identity?.entry?.key, status, reason, reqBytes, resBytes, ms: Date.now() - ex.info.startedAt },
-      'request',
-    );
-  }
-
-  private publish(info: RequestInfo | undefined, status: number, reason: string | undefined, req: number, res: number): void {
-    publishRequestEnd(this, info, status, reason, req, res);
+  /** The exchange is over: its gates hear it once (a held lockout slot is released). */
+  private settle(ex: Exchange): void {
+    if (ex.settled) return;
+    ex.settled = true;
+    settleVerdicts(ex.verdicts);
   }
 
   private endGracefully(): void {
     if (this.closed) return;
+    if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();
     this.destroyUpstream();
@@ -475,6 +469,7 @@ export class ClientConnection implements ConnectionContext {
 
   private teardown(reason: string): void {
     if (this.exchange && !this.closed) this.log.debug({ reason }, 'connection torn down mid-exchange');
+    if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();
     this.destroyUpstream();

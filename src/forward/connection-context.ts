@@ -18,6 +18,8 @@ export interface BoundIdentity {
   /** How the client authenticated (NTLM, Negotiate, Basic, Bearer). */
   readonly via: string;
   readonly at: number;
+  /** Keyed fingerprint of a Basic credential proven on this connection (repeats need no new slot). */
+  readonly secret?: string;
 }
 
 /**
@@ -33,8 +35,16 @@ export interface ConnectionContext {
   readonly remotePort: number;
   readonly servername: string | undefined;
   readonly openedAt: number;
-  /** Set once Exchange accepted this connection's handshake; never inherited by another connection. */
+  /**
+   * Set only on proof that Exchange authenticated this user on this connection (a 2xx answer from
+   * an endpoint that requires authentication); never inherited by another connection.
+   */
   identity: BoundIdentity | undefined;
+  /**
+   * Claimed by the request in flight and allowed, not yet proven (an RPC_IN_DATA channel has no
+   * answer until it ends): revocation and re-evaluation treat it like a bound identity.
+   */
+  pending: BoundIdentity | undefined;
   /** Protocol of the last request (what a re-evaluation checks the identity against). */
   lastProtocol: Protocol | undefined;
   requests: number;

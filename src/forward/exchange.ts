@@ -7,6 +7,7 @@ import type { BodyFraming } from '../http/framing.js';
 import { responseFraming } from '../http/framing.js';
 import type { GateVerdict, Refusal, ResponseAction } from './gate.js';
 import type { BodyTransform, BufferedBody } from './response-rewrite.js';
+import { connectionNamesProtected } from './hop-headers.js';
 
 /** One request and its answer on a client connection. */
 export interface Exchange {
@@ -21,8 +22,43 @@ export interface Exchange {
   requestDone: boolean;
   responseDone: boolean;
   readonly verdicts: readonly GateVerdict[];
+  /** A refusal forwarded as an anonymous request (src/forward/gate.ts); logged with its reasons. */
+  readonly concealed: { readonly reasons: readonly string[]; readonly detail?: string } | undefined;
+  /** The reference id the client was shown (on a 401), logged with the request. */
+  ref?: string;
+  /** The gates' onSettled hooks ran (exactly once per exchange). */
+  settled: boolean;
   /** Set when a gate rewrites this answer: the body is collected, then sent whole. */
   buffered?: { readonly sink: BufferedBody; readonly head: ResponseHead } | undefined;
+}
+
+/** The exchange of an admitted request, its body relayed by `request`. */
+export function newExchange(head: RequestHead, info: RequestInfo, request: BodyRelay, framing: BodyFraming, verdicts: readonly GateVerdict[], closeAfter: boolean): Exchange {
+  return {
+    head,
+    info,
+    request,
+    response: undefined,
+    status: 0,
+    responseStarted: false,
+    closeAfter,
+    requestDone: framing.kind === 'none',
+    responseDone: false,
+    verdicts,
+    concealed: concealedDenial(verdicts),
+    settled: false,
+  };
+}
+
+/** Tells every gate that allowed a request that its exchange is over (once). */
+export function settleVerdicts(verdicts: readonly GateVerdict[]): void {
+  for (const v of verdicts) if (v.allow) v.onSettled?.();
+}
+
+/** The refusal a gate concealed as an anonymous request, if any. */
+export function concealedDenial(verdicts: readonly GateVerdict[]): Exchange['concealed'] {
+  for (const v of verdicts) if (v.allow && v.concealed) return v.concealed;
+  return undefined;
 }
 
 /** Lets every gate that allowed the request look at its final response head, in order. */
@@ -50,6 +86,8 @@ export type ResponsePlan =
 /** Asks the gates about a response head and decides its framing; no I/O. */
 export function planResponse(ex: Exchange, parsed: ResponseHead): ResponsePlan {
   if (parsed.status === 101) return { kind: 'bad', message: 'protocol switch (101) refused' };
+  const named = connectionNamesProtected(parsed.headers);
+  if (named) return { kind: 'bad', message: `the response's Connection header names ${named}` };
   if (parsed.status < 200) {
     for (const v of ex.verdicts) if (v.allow) v.onInterim?.(parsed.status);
     return { kind: 'interim', head: parsed };

@@ -21,14 +21,25 @@ export type ResponseAction =
 export interface Refusal {
   readonly status: number;
   readonly reason: string;
+  /** What happened, for the log line; never sent to the client unless it is the client's own input. */
   readonly message: string;
   /** A complete response to send instead of the generic one (e.g. the MS-RPCH error form). */
   readonly response?: Buffer;
+  /** The reference id the client was shown (logged with the reason, so an admin can find it). */
+  readonly ref?: string;
 }
 
 export type GateVerdict =
   | {
       readonly allow: true;
+      /**
+       * A refusal the client must not be able to tell from a wrong password: the request goes to
+       * Exchange without its Authorization header, so the client gets Exchange's own answer to an
+       * anonymous request. The reasons go to the log line of this request, never to the client.
+       */
+      readonly concealed?: { readonly reasons: readonly string[]; readonly detail?: string };
+      /** Called once when the exchange is over: answered, refused, failed or cut. */
+      readonly onSettled?: () => void;
       /** Sees the upstream's interim (1xx) responses of this request. */
       readonly onInterim?: (status: number) => void;
       /** Sees the final response head before the client does. */

@@ -18,11 +18,39 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
 ]);
 
+/**
+ * Fields a `Connection` list may never remove: the framing both sides must agree on, the fields the
+ * gates judge (Authorization, Host, Cookie, Expect) and the ones the gateway sets itself. A request
+ * or response that names one of them is refused: honouring `Connection: content-length` let the
+ * body of one request reach Exchange as a second request no gate had seen (issue #10).
+ */
+const PROTECTED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'authorization',
+  'expect',
+  'cookie',
+  'content-type',
+  'content-encoding',
+  'www-authenticate',
+  'set-cookie',
+  'location',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+
+/** The protected field a head's `Connection` list names, if any (the head must then be refused). */
+export function connectionNamesProtected(headers: readonly HeaderField[]): string | undefined {
+  return headerTokens(headers, 'connection').find((t) => PROTECTED.has(t));
+}
+
 function dropHopByHop(headers: readonly HeaderField[]): HeaderField[] {
   const listed = new Set(headerTokens(headers, 'connection'));
   return headers.filter((h) => {
     const n = h.name.toLowerCase();
-    return !HOP_BY_HOP.has(n) && !listed.has(n);
+    return !HOP_BY_HOP.has(n) && (!listed.has(n) || PROTECTED.has(n));
   });
 }
 
@@ -39,38 +67,46 @@ export interface ForwardedOptions {
   readonly xForwardedHost: boolean;
 }
 
-/** The head sent to Exchange: hop-by-hop fields removed, X-Forwarded-* set, Host and target kept. */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+
+/** How many fields the gateway adds to a forwarded request head (counted against maxHeaders). */
+export function addedFieldCount(opts: ForwardedOptions): number {
+  return Number(opts.xForwardedFor) + Number(opts.xForwardedProto) + Number(opts.xForwardedHost) + 2;
+}
+
+/**
+ * The head sent to Exchange: hop-by-hop fields removed, X-Forwarded-* set, Host and target kept.
+ * X-Forwarded-* fields from the client are dropped, never extended: the gateway is the edge, and
+ * Exchange must not log (or trust) an address the client chose. `withoutAuthorization` forwards
+ * a refused credential's request as an anonymous one, so the client gets Exchange's own 401.
+ */
 export function upstreamRequestHead(
   head: RequestHead,
   framing: BodyFraming,
   clientAddress: string,
   opts: ForwardedOptions,
   close: boolean,
+  withoutAuthorization = false,
 ): Buffer {
-  const out = dropHopByHop(head.headers);
-  const host = out.find((h) => h.name.toLowerCase() === 'host')?.value;
-  const fwd: HeaderField[] = [];
-  const kept = out.filter((h) => {
+  let host: string | undefined;
+  const kept = dropHopByHop(head.headers).filter((h) => {
     const n = h.name.toLowerCase();
-    if (opts.xForwardedFor && n === 'x-forwarded-for') {
-      fwd.push({ name: h.name, value: `${h.value}, ${clientAddress}` });
-      return false;
-    }
-    if ((opts.xForwardedProto && n === 'x-forwarded-proto') || (opts.xForwardedHost && n === 'x-forwarded-host')) return false;
-    return true;
+    if (n === 'host') host = h.value;
+    return !FORWARDED.has(n) && !(withoutAuthorization && n === 'authorization');
   });
-  if (opts.xForwardedFor && fwd.length === 0) fwd.push({ name: 'X-Forwarded-For', value: clientAddress });
-  if (opts.xForwardedProto) fwd.push({ name: 'X-Forwarded-Proto', value: 'https' });
-  if (opts.xForwardedHost && host !== undefined) fwd.push({ name: 'X-Forwarded-Host', value: host });
+  if (opts.xForwardedFor) kept.push({ name: 'X-Forwarded-For', value: clientAddress });
+  if (opts.xForwardedProto) kept.push({ name: 'X-Forwarded-Proto', value: 'https' });
+  if (opts.xForwardedHost && host !== undefined) kept.push({ name: 'X-Forwarded-Host', value: host });
   if (framing.kind === 'chunked') kept.push({ name: 'Transfer-Encoding', value: 'chunked' });
   if (close) kept.push({ name: 'Connection', value: 'close' });
-  return serializeHead(`${head.method} ${head.target} HTTP/1.1`, [...kept, ...fwd]);
+  return serializeHead(`${head.method} ${head.target} HTTP/1.1`, kept);
 }
 
 /** The head sent to the client. The status line keeps Exchange's version and reason byte-exact
  * (MS-RPCH clients match "HTTP/1.0 503 RPC Error" literally). */
-export function clientResponseHead(head: ResponseHead, framing: BodyFraming, chunkedToClient: boolean, close: boolean): Buffer {
+export function clientResponseHead(head: ResponseHead, framing: BodyFraming, chunkedToClient: boolean, close: boolean, extra: readonly HeaderField[] = []): Buffer {
   const kept = dropHopByHop(head.headers);
+  if (extra.length > 0) kept.push(...extra);
   if (framing.kind === 'chunked' && chunkedToClient) kept.push({ name: 'Transfer-Encoding', value: 'chunked' });
   if (close) kept.push({ name: 'Connection', value: 'close' });
   return serializeHead(`HTTP/${head.version} ${head.status} ${head.reason}`, kept);

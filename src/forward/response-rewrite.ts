@@ -39,7 +39,8 @@ export class BufferedBody implements ByteSink {
   finish(head: ResponseHead): { readonly ok: true; readonly head: ResponseHead; readonly body: Buffer } | { readonly ok: false; readonly refusal: Refusal } {
     if (this.overflow) return fail('autodiscover-too-large', `the Autodiscover answer exceeds ${this.transform.maxBytes} bytes`);
     let body = Buffer.concat(this.parts);
-    const enc = (headerValue(head.headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
+    // SP/HTAB only: trim() would also remove 0xA0 and read "gzip\xa0" as gzip.
+    const enc = (headerValue(head.headers, 'content-encoding') ?? 'identity').replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
     const opts = { maxOutputLength: this.transform.maxBytes };
     try {
       if (enc === 'gzip' || enc === 'x-gzip') body = zlib.gunzipSync(body, opts);

@@ -26,7 +26,8 @@ export function headerTokens(headers: HeaderList, name: string): string[] {
   const out: string[] = [];
   for (const v of headerValues(headers, name)) {
     for (const part of v.split(',')) {
-      const t = part.trim().toLowerCase();
+      // Optional whitespace is SP and HTAB only (RFC 9110 §5.6.3); trim() would also eat 0xA0.
+      const t = part.replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
       if (t) out.push(t);
     }
   }

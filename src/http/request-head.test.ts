@@ -52,6 +52,7 @@ describe('parseRequestHead', () => {
     ['missing Host on 1.1', 'GET / HTTP/1.1\r\n\r\n', 'MISSING_HOST'],
     ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'DUPLICATE_HOST'],
     ['method not a token', 'G(T / HTTP/1.1\r\nHost: h\r\n\r\n', 'BAD_METHOD'],
+    ['method longer than 32 bytes', `${'A'.repeat(33)} / HTTP/1.1\r\nHost: h\r\n\r\n`, 'BAD_METHOD'],
     ['absolute-form target', 'GET http://x/ HTTP/1.1\r\nHost: h\r\n\r\n', 'BAD_TARGET'],
     ['fragment in target', 'GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n', 'BAD_TARGET'],
     ['obs-text in target', 'GET /\xe9 HTTP/1.1\r\nHost: h\r\n\r\n', 'BAD_TARGET'],

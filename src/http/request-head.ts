@@ -19,6 +19,7 @@ export type RequestHeadResult =
   | { readonly kind: 'head'; readonly head: RequestHead; readonly consumed: number };
 
 const SP = 0x20;
+const MAX_METHOD_BYTES = 32;
 
 export function parseRequestHead(buf: Buffer, limits: HeadLimits, resumeAt = 0): RequestHeadResult {
   const scan = scanHead(buf, limits, resumeAt);
@@ -45,6 +46,8 @@ function parseRequestLine(buf: Buffer, s: number, e: number): Omit<RequestHead, 
     return httpError('BAD_REQUEST_LINE', 'request line has more than two spaces');
   }
   if (sp1 === s) return httpError('BAD_METHOD', 'empty method');
+  // The longest method Exchange serves is RPC_OUT_DATA (12); a 60 KB method was forwarded before.
+  if (sp1 - s > MAX_METHOD_BYTES) return httpError('BAD_METHOD', `method longer than ${MAX_METHOD_BYTES} bytes`);
   for (let i = s; i < sp1; i++) {
     if (TCHAR[buf[i]!] !== 1) return httpError('BAD_METHOD', 'method is not a token');
   }

@@ -48,4 +48,18 @@ describe('parseAuthorization', () => {
     assert.equal(parseAuthorization(`NTLM ${b64('NTLMSSP\0\x02\0\0\0')}`).kind, 'malformed');
     assert.equal(parseAuthorization(`Basic ${'A'.repeat(60000)}`).kind, 'malformed');
   });
+
+  // Found by npm run fuzz (fuzz/targets/credentials.ts): String.prototype.trim() removed more than
+  // the SP/HTAB that may surround the token, so a token with CR or NBSP (0xA0) around it passed.
+  const t1 = 'TlRMTVNTUAABAAAABQKIoAAAAAAAAAAAAAAAAAAAAAA=';
+  for (const [name, header, kind] of [
+    ['fuzz input: trailing CR after a Basic token', 'Basic TEFCXFGsaWNlOnB214724182\r', 'malformed'],
+    ['NBSP before an NTLM token', `NTLM \xa0${t1}`, 'malformed'],
+    ['NBSP after an NTLM token', `NTLM ${t1}\xa0`, 'malformed'],
+    ['NBSP before a Basic token', `Basic \xa0${b64('LAB\\alice:pw')}`, 'malformed'],
+    ['extra SP and HTAB around an NTLM token', `NTLM  \t${t1}\t `, 'ntlm-start'],
+    ['plain NTLM token', `NTLM ${t1}`, 'ntlm-start'],
+  ] as const) {
+    it(`token boundaries: ${name}`, () => assert.equal(parseAuthorization(header).kind, kind));
+  }
 });

@@ -24,7 +24,9 @@ export function parseAuthorization(header: string | undefined): Credential {
   if (header === undefined) return { kind: 'none' };
   const sp = header.indexOf(' ');
   const scheme = (sp < 0 ? header : header.slice(0, sp)).toLowerCase();
-  const token = sp < 0 ? '' : header.slice(sp + 1).trim();
+  // Only SP/HTAB may surround the token (RFC 7235). trim() would also drop CR, LF and the latin1
+  // byte 0xA0 (U+00A0), so "NTLM \xa0<token>" was read as a login (found by npm run fuzz).
+  const token = sp < 0 ? '' : header.slice(sp + 1).replace(/^[ \t]+|[ \t]+$/g, '');
   if (token.length > MAX_TOKEN) return { kind: 'malformed', scheme, error: 'credentials too long' };
   switch (scheme) {
     case 'basic': {

@@ -20,6 +20,12 @@ function unauthorized(state: LabState, protocol: Protocol, res: LabResponse, ext
   ]);
 }
 
+/** Exchange checks a password with a domain controller: that round trip, when configured. */
+function checkDelay(state: LabState): Promise<void> | undefined {
+  const ms = state.options.authDelayMs ?? 0;
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : undefined;
+}
+
 function enabledUser(u: DirectoryUser | undefined): DirectoryUser | undefined {
   return u && u.enabled ? u : undefined;
 }
@@ -42,6 +48,7 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
   const dir = state.options.directory;
   if (scheme === 'basic' && allowed.includes('Basic')) {
     (entry as { authorization: string }).authorization = 'Basic';
+    await checkDelay(state);
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const name = colon < 0 ? decoded : decoded.slice(0, colon);
@@ -97,6 +104,7 @@ export async function authenticate(state: LabState, protocol: Protocol, req: Lab
     return undefined;
   }
   if (msg.type === 3) {
+    await checkDelay(state);
     const challenge = req.conn.ntlmChallenge;
     req.conn.ntlmChallenge = undefined;
     const claimed = msg.domain ? `${msg.domain}\\${msg.user}` : msg.user;

@@ -15,6 +15,8 @@ export interface LabOptions {
   readonly mapi: { readonly pendingPeriodMs: number; readonly notificationWaitMs: number };
   readonly eas: { readonly maxPingMs: number };
   readonly netbiosComputer: string;
+  /** Time a credential check takes (Exchange asks a domain controller); 0 in most tests. */
+  readonly authDelayMs?: number;
 }
 
 export const DEFAULT_SCHEMES: readonly LabScheme[] = ['Negotiate', 'NTLM', 'Basic'];

@@ -1,5 +1,6 @@
 // The lab's HTTP server, on the gateway's own parsers: Node's http server refuses RPC_IN_DATA,
 // and an RPC channel is a request whose body streams for hours while the response streams back.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import type tls from 'node:tls';
@@ -94,6 +95,26 @@ export class LabRequest extends EventEmitter {
   }
 }
 
+/**
+ * What Exchange's IIS, ASP.NET and front-end proxy add to every answer: server names, versions
+ * and the back end's status, and a request-id unique to each answer. The gateway must keep them
+ * from external clients (edge.responseHeaders).
+ */
+function exchangeDiagnostics(status: number): HeaderField[] {
+  return [
+    { name: 'Server', value: 'Microsoft-IIS/10.0' },
+    { name: 'request-id', value: randomUUID() },
+    { name: 'X-CalculatedBETarget', value: 'exch01.lab.local' },
+    { name: 'X-BackEndHttpStatus', value: String(status) },
+    { name: 'X-DiagInfo', value: 'EXCH01' },
+    { name: 'X-BEServer', value: 'EXCH01' },
+    { name: 'X-OWA-Version', value: '15.2.1544.4' },
+    { name: 'X-AspNet-Version', value: '4.0.30319' },
+    { name: 'X-Powered-By', value: 'ASP.NET' },
+    { name: 'X-FEServer', value: 'EXCH01' },
+  ];
+}
+
 export class LabResponse {
   headSent = false;
   ended = false;
@@ -116,7 +137,7 @@ export class LabResponse {
     if (this.headSent) throw new Error('head already sent');
     this.headSent = true;
     this.status = status;
-    const hs = [...headers, ...this.req.responseHeaders];
+    const hs = [...headers, ...this.req.responseHeaders, ...exchangeDiagnostics(status)];
     const identity = this.req.identity ?? this.req.conn.identity;
     if (identity) hs.push({ name: 'X-Lab-Identity', value: identity });
     if (!hs.some((h) => h.name.toLowerCase() === 'content-length') && status !== 204 && status !== 304 && this.req.method !== 'HEAD') {

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { ListenerConfig } from '../config/schema.js';
+import { secureContextOptions } from './tls-defaults.js';
 
 export interface SniTable {
   /** Picks the context for an SNI name; undefined means "use the default". */
@@ -27,11 +28,13 @@ export function buildSniTable(cfg: ListenerConfig['tls']): SniTable {
   const exact = new Map<string, tls.SecureContext>();
   const wildcard = new Map<string, tls.SecureContext>();
   let defaultContext: { cert: Buffer; key: Buffer } | undefined;
+  const params = secureContextOptions(cfg);
   for (const c of cfg.certificates) {
     const cert = readFileSync(c.cert);
     const key = readFileSync(c.key);
     defaultContext ??= { cert, key };
-    const ctx = tls.createSecureContext({ cert, key, minVersion: cfg.minVersion });
+    // Same ciphers, groups and renegotiation refusal for every name: SNI must not pick weaker TLS.
+    const ctx = tls.createSecureContext({ cert, key, ...params });
     for (const name of c.serverNames?.map((n) => n.toLowerCase()) ?? certificateNames(cert)) {
       if (name.startsWith('*.')) {
         if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), ctx);

@@ -1,20 +1,25 @@
 // The access gate: reads who the client claims to be from each request's Authorization header,
 // confirms it with the directory, asks the policy, and decides before a byte of the request (and
-// so of its credentials) reaches Exchange. The identity is bound to the client connection only
-// when Exchange accepts the handshake, and re-checked on every later request of that connection.
+// so of its credentials) reaches Exchange. A claim becomes the connection's identity only on
+// proof that Exchange authenticated it (src/policy/proof.ts); a forwarded credential holds one of
+// the user's lockout attempt slots until Exchange answers (src/policy/login-attempts.ts).
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Protocol } from '../classify/protocols.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Claim, DirectoryEntry, DirectoryProvider } from '../directory/provider.js';
 import type { BoundIdentity, ConnectionContext } from '../forward/connection-context.js';
-import type { GateRequest, GateVerdict, RequestGate, ResponseAction } from '../forward/gate.js';
+import type { GateRequest, GateVerdict, RequestGate } from '../forward/gate.js';
 import { headerValue } from '../http/headers.js';
-import type { ResponseHead } from '../http/response-head.js';
 import type { BearerVerifier } from '../identity/bearer.js';
 import { type Credential, parseAuthorization } from '../identity/credentials.js';
+import { AnswerTiming } from './answer-timing.js';
 import { type Decision, type Reason, deny } from './decision.js';
 import { type CompiledPolicy, type Subject, evaluate } from './evaluate.js';
+import type { AttemptTicket, LoginAttempts } from './login-attempts.js';
+import { provesAuthentication, requiresAuthentication } from './proof.js';
 import { refusalFor } from './refusal.js';
+import { type AnswerContext, anonymousVerdict, concealedVerdict, shapeAnswer } from './unproven-verdicts.js';
 import type { UserStateStore } from './user-states.js';
 
 /** Everything a decision depends on; swapped as a whole on reload. */
@@ -25,62 +30,70 @@ export interface AccessState {
   readonly bearer: BearerVerifier | undefined;
 }
 
-interface AcceptPlan {
-  readonly subject: Subject;
-  readonly via: string;
-  /** Count an upstream 401 as a failed login of this user (smart lockout). */
-  readonly countFailure: boolean;
-}
+type Verdict = GateVerdict | Promise<GateVerdict>;
 
 export class AccessControl implements RequestGate {
+  readonly timing = new AnswerTiming();
+  /** Keys the fingerprints of proven Basic credentials; never leaves this process. */
+  private readonly salt = randomBytes(32);
+
   constructor(
     readonly state: () => AccessState,
     readonly users: UserStateStore,
+    private readonly attempts: LoginAttempts,
     private readonly log: Logger,
   ) {}
 
-  check(ctx: ConnectionContext, req: GateRequest): GateVerdict | Promise<GateVerdict> {
+  check(ctx: ConnectionContext, req: GateRequest): Verdict {
     const cred = parseAuthorization(headerValue(req.head.headers, 'authorization'));
     switch (cred.kind) {
       case 'malformed':
-        return this.refuse(req.protocol, 400, deny(['malformed-credentials']), `${cred.scheme}: ${cred.error}`);
+        return this.refuseExplicit(req.protocol, 400, deny(['malformed-credentials']), `${cred.scheme}: ${cred.error}`);
       case 'none':
       case 'negotiate-empty':
-        return ctx.identity ? this.checkBound(ctx, req) : this.unauthenticated(ctx, req);
+      // A handshake's first leg names nobody; on a proven connection it is judged as that user, and
+      // its AUTHENTICATE leg must name the same user (claim()).
       case 'ntlm-start':
-        // A new handshake re-authenticates the connection, as IIS does: forget the old identity.
-        ctx.identity = undefined;
-        return this.unauthenticated(ctx, req);
+        return ctx.identity ? this.checkBound(ctx, req) : anonymousVerdict(this.shaper(ctx, req));
       case 'ntlm-auth': {
         const m = cred.message;
-        if (m.anonymous) return this.decideSubject(ctx, req, { kind: 'unidentified' }, { subject: { kind: 'unidentified' }, via: cred.scheme, countFailure: false }, ['anonymous-ntlm']);
-        if (m.ntlmVersion === 'v1' && ctx.zone === 'external') {
-          return this.refuse(req.protocol, 403, deny(['ntlm-v1']), 'NTLMv1 is not accepted from outside');
-        }
-        return this.lookupAndDecide(ctx, req, { domain: m.domain, user: m.user }, cred.scheme, true);
+        if (m.anonymous) return this.decideUnproven(ctx, req, { kind: 'unidentified' }, ['anonymous-ntlm']);
+        if (m.ntlmVersion === 'v1' && ctx.zone === 'external') return this.refuseUnproven(ctx, req, deny(['ntlm-v1']), 'NTLMv1 is not accepted from outside');
+        return this.claim(ctx, req, { domain: m.domain, user: m.user }, cred.scheme);
       }
       case 'basic':
-        return this.lookupAndDecide(ctx, req, cred.claim, 'Basic', true, cred.password);
+        return this.claim(ctx, req, cred.claim, 'Basic', cred.password);
       case 'kerberos':
-        return this.decideSubject(ctx, req, { kind: 'kerberos' }, { subject: { kind: 'kerberos' }, via: 'Negotiate', countFailure: false });
+        if (ctx.identity?.kind === 'user') return this.mismatch(req.protocol, ctx.identity, 'a Kerberos ticket');
+        return this.decideUnproven(ctx, req, { kind: 'kerberos' });
       case 'bearer':
         return this.bearer(ctx, req, cred);
       case 'other':
-        return this.decideSubject(ctx, req, { kind: 'unidentified' }, undefined);
+        return this.decideUnproven(ctx, req, { kind: 'unidentified' });
     }
   }
 
   /** Decision for a live connection now (re-evaluation after a change, `policy explain`). */
   async decideConnection(ctx: ConnectionContext): Promise<Decision | undefined> {
-    const id = ctx.identity;
-    if (!id || !ctx.lastProtocol) return undefined;
-    const s = this.state();
-    if (id.kind === 'kerberos') return this.evaluate({ kind: 'kerberos' }, ctx.lastProtocol, ctx);
-    const fresh = await s.directory.lookup({ domain: id.entry!.domain, user: id.entry!.sam });
+    if (!ctx.lastProtocol) return undefined;
+    let first: Decision | undefined;
+    // The proven identity and the one claimed by the request in flight (an RPC channel) both count.
+    for (const id of new Set([ctx.identity, ctx.pending])) {
+      if (!id) continue;
+      const d = await this.decideIdentity(ctx, id, ctx.lastProtocol);
+      if (!d.allow) return d;
+      first ??= d;
+    }
+    return first;
+  }
+
+  private async decideIdentity(ctx: ConnectionContext, id: BoundIdentity, protocol: Protocol): Promise<Decision> {
+    if (id.kind === 'kerberos') return this.evaluate({ kind: 'kerberos' }, protocol, ctx);
+    const fresh = await this.state().directory.lookup({ domain: id.entry!.domain, user: id.entry!.sam });
     if (fresh.status === 'unavailable') return deny(['directory-unavailable']);
     if (fresh.status !== 'found') return deny([fresh.status === 'unknown-domain' ? 'unknown-domain' : 'unknown-user']);
-    ctx.identity = { ...id, entry: fresh.entry };
-    return this.evaluate({ kind: 'user', entry: fresh.entry }, ctx.lastProtocol, ctx);
+    if (ctx.identity === id) ctx.identity = { ...id, entry: fresh.entry };
+    return this.evaluate({ kind: 'user', entry: fresh.entry }, protocol, ctx);
   }
 
   /** Re-checks every live connection and closes those no longer allowed; returns how many. */
@@ -90,7 +103,7 @@ export class AccessControl implements RequestGate {
       [...connections].map(async (c) => {
         const d = await this.decideConnection(c);
         if (d && !d.allow) {
-          this.log.info({ conn: c.id, user: c.identity?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
+          this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
           c.close(`access withdrawn: ${d.reasons.join(', ')}`);
           closed++;
         }
@@ -105,104 +118,158 @@ export class AccessControl implements RequestGate {
 
   private checkBound(ctx: ConnectionContext, req: GateRequest): GateVerdict {
     const id = ctx.identity!;
-    const subject: Subject = id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' };
-    const d = this.evaluate(subject, req.protocol, ctx);
-    if (!d.allow) return this.refuse(req.protocol, 403, d);
-    return { allow: true, onResponse: (h) => this.shape(ctx, h) };
-  }
-
-  /** No credentials: only a handshake leg (answered 401) or an anonymous path may pass. */
-  private unauthenticated(ctx: ConnectionContext, req: GateRequest): GateVerdict {
-    const anonymous = this.state().config.policy.anonymousPaths.some((p) => {
-      const q = p.toLowerCase();
-      return req.path === q || req.path.startsWith(q.endsWith('/') ? q : `${q}/`);
-    });
+    const d = this.evaluate(id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' }, req.protocol, ctx);
+    if (!d.allow) return this.refuseExplicit(req.protocol, 403, d);
+    const sc = this.shaper(ctx, req);
     return {
       allow: true,
       onResponse: (h) => {
-        if (!anonymous && h.status >= 200 && h.status < 300) {
-          return { pass: false, refusal: refusalFor(req.protocol, 403, deny(['unauthenticated-answer']), 'Exchange answered a request without credentials') };
-        }
-        return this.shape(ctx, h);
+        // Exchange no longer takes the connection as authenticated (a new handshake began).
+        if (h.status === 401) ctx.identity = undefined;
+        return shapeAnswer(sc, h);
       },
     };
   }
 
-  private async lookupAndDecide(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: string, countFailure: boolean, password?: string): Promise<GateVerdict> {
+  private async claim(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: string, password?: string): Promise<GateVerdict> {
     const s = this.state();
     const r = await s.directory.lookup(claim);
-    if (r.status === 'unavailable') return this.refuse(req.protocol, 503, deny(['directory-unavailable']), r.reason);
-    if (r.status === 'unknown-domain') return this.refuse(req.protocol, 403, deny(['unknown-domain']), `domain of ${claim.domain || claim.user} is not accepted`);
-    if (r.status === 'not-found') {
-      return this.decideSubject(ctx, req, { kind: 'unidentified' }, undefined, ['unknown-user']);
-    }
+    if (r.status === 'unavailable') return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), r.reason);
+    const bound = ctx.identity;
+    // Never rebind silently: Exchange keeps serving the connection as the user it authenticated.
+    if (bound && (r.status !== 'found' || bound.entry?.key !== r.entry.key)) return this.mismatch(req.protocol, bound, `${claim.domain ? `${claim.domain}\\` : ''}${claim.user}`);
+    if (r.status === 'unknown-domain') return this.refuseUnproven(ctx, req, deny(['unknown-domain']), `domain of ${claim.domain || claim.user} is not accepted`);
+    if (r.status === 'not-found') return this.decideUnproven(ctx, req, { kind: 'unidentified' }, ['unknown-user'], `claimed ${claim.domain}\\${claim.user}`);
     const entry = r.entry;
     const subject: Subject = { kind: 'user', entry };
     const d = this.evaluate(subject, req.protocol, ctx);
-    if (!d.allow) return this.refuse(req.protocol, 403, d);
-    if (password !== undefined && s.config.preauth === 'ldap' && s.directory.verifyPassword) {
-      const ok = await s.directory.verifyPassword(entry, password);
-      if (ok === 'unavailable') return this.refuse(req.protocol, 503, deny(['directory-unavailable']), 'password check unavailable');
+    const secret = password === undefined ? undefined : createHmac('sha256', this.salt).update(`${entry.key}\0${password}`).digest('base64');
+    const preauth = password !== undefined && s.config.preauth === 'ldap' && s.directory.verifyPassword ? password : undefined;
+    if (!d.allow) {
+      // With LDAP pre-authentication a client can prove its password: then it may hear the reason.
+      if (preauth === undefined || d.reasons.includes('locked-out') || !this.conceals(ctx)) return this.refuseUnproven(ctx, req, d, `claimed ${entry.key}`);
+      const proof = await this.preauthenticate(ctx, req, entry, preauth);
+      if (proof !== true) return proof;
+      return this.refuseExplicit(req.protocol, 403, d);
+    }
+    // The Basic credential this connection already proved: no new attempt, nothing to guess.
+    if (bound && secret !== undefined && bound.secret === secret) return this.admitted(ctx, req, subject, via, undefined, secret);
+    // A verified Bearer token is no password guess: it needs no attempt slot.
+    const slot = via === 'Bearer' ? { ok: true as const } : await this.reserve(ctx, entry);
+    if (!slot.ok) return this.refuseUnproven(ctx, req, deny([slot.reason]), `claimed ${entry.key}`);
+    const ticket = slot.ticket;
+    if (preauth !== undefined) {
+      const ok = await this.state().directory.verifyPassword!(entry, preauth);
+      if (ok === 'unavailable') {
+        ticket?.settle('none');
+        return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), 'password check unavailable');
+      }
       if (ok === 'bad-password') {
-        if (ctx.zone === 'external') this.failed(entry);
-        return this.refuse(req.protocol, 401, deny(['bad-password']), 'invalid credentials');
+        this.settle(ticket, 'failure', entry.key);
+        return this.refuseUnproven(ctx, req, deny(['bad-password']), `claimed ${entry.key}`);
       }
     }
-    return this.admit(ctx, d, { subject, via, countFailure });
+    return this.admitted(ctx, req, subject, via, ticket, secret);
   }
 
-  private decideSubject(ctx: ConnectionContext, req: GateRequest, subject: Subject, plan: AcceptPlan | undefined, extra: Reason[] = []): GateVerdict {
+  /** LDAP pre-authentication of a denied user, under the same attempt limit as a forwarded login. */
+  private async preauthenticate(ctx: ConnectionContext, req: GateRequest, entry: DirectoryEntry, password: string): Promise<true | GateVerdict> {
+    const slot = await this.reserve(ctx, entry);
+    if (!slot.ok) return this.refuseUnproven(ctx, req, deny([slot.reason]), `claimed ${entry.key}`);
+    const ok = await this.state().directory.verifyPassword!(entry, password);
+    if (ok === 'ok') {
+      this.settle(slot.ticket, 'success', entry.key);
+      return true;
+    }
+    this.settle(slot.ticket, ok === 'bad-password' ? 'failure' : 'none', entry.key);
+    if (ok === 'unavailable') return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), 'password check unavailable');
+    return this.refuseUnproven(ctx, req, deny(['bad-password']), `claimed ${entry.key}`);
+  }
+
+  /** A slot for one unverified attempt; only external logins are counted for the smart lockout. */
+  private async reserve(ctx: ConnectionContext, entry: DirectoryEntry): Promise<{ ok: true; ticket?: AttemptTicket } | { ok: false; reason: Reason }> {
+    if (ctx.zone !== 'external') return { ok: true };
+    return this.attempts.reserve(entry.key);
+  }
+
+  private settle(ticket: AttemptTicket | undefined, outcome: 'success' | 'failure' | 'none', key: string): void {
+    if (ticket?.settle(outcome)) this.log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
+  }
+
+  private decideUnproven(ctx: ConnectionContext, req: GateRequest, subject: Subject, extra: Reason[] = [], detail?: string): GateVerdict | Promise<GateVerdict> {
     const d = this.evaluate(subject, req.protocol, ctx);
-    if (!d.allow) return this.refuse(req.protocol, 403, { ...d, reasons: [...extra, ...d.reasons] });
-    return plan ? this.admit(ctx, d, plan) : { allow: true, onResponse: (h) => this.shape(ctx, h) };
+    if (!d.allow) return this.refuseUnproven(ctx, req, { ...d, reasons: [...extra, ...d.reasons] }, detail);
+    if (subject.kind === 'kerberos') return this.admitted(ctx, req, subject, 'Negotiate', undefined, undefined);
+    const sc = this.shaper(ctx, req);
+    return { allow: true, onResponse: (h) => shapeAnswer(sc, h) };
   }
 
   private async bearer(ctx: ConnectionContext, req: GateRequest, cred: Extract<Credential, { kind: 'bearer' }>): Promise<GateVerdict> {
     const v = await this.state().bearer?.verify(cred.token);
-    if (v?.ok) return this.lookupAndDecide(ctx, req, v.claim, 'Bearer', false);
-    return this.decideSubject(ctx, req, { kind: 'unidentified' }, undefined);
+    if (v?.ok) return this.claim(ctx, req, v.claim, 'Bearer');
+    return this.decideUnproven(ctx, req, { kind: 'unidentified' });
   }
 
-  /** An allowed credential: bind it once Exchange accepts, count a failure when it does not. */
-  private admit(ctx: ConnectionContext, d: Decision, plan: AcceptPlan): GateVerdict {
-    const bind = () => {
-      if (plan.subject.kind === 'unidentified') return;
-      const entry: DirectoryEntry | undefined = plan.subject.kind === 'user' ? plan.subject.entry : undefined;
-      const id: BoundIdentity = entry ? { kind: 'user', entry, via: plan.via, at: Date.now() } : { kind: 'kerberos', via: plan.via, at: Date.now() };
-      if (!ctx.identity || ctx.identity.entry?.key !== entry?.key) this.log.debug({ conn: ctx.id, user: entry?.key ?? 'kerberos', via: plan.via, reasons: d.reasons }, 'identity bound');
-      ctx.identity = id;
-      if (entry) this.users.recordSuccess(entry.key);
-    };
+  /** An allowed credential goes to Exchange: bound on proof, counted as a failure on a 401. */
+  private admitted(ctx: ConnectionContext, req: GateRequest, subject: Subject, via: string, ticket: AttemptTicket | undefined, secret: string | undefined): GateVerdict {
+    const entry = subject.kind === 'user' ? subject.entry : undefined;
+    const key = entry?.key ?? 'kerberos';
+    const claimed: BoundIdentity = entry ? { kind: 'user', entry, via, at: Date.now(), ...(secret ? { secret } : {}) } : { kind: 'kerberos', via, at: Date.now() };
+    ctx.pending = claimed;
+    const needsAuth = requiresAuthentication(req.protocol, req.path, this.state().config.policy.anonymousPaths);
+    const sc = this.shaper(ctx, req);
+    const started = Date.now();
     return {
       allow: true,
-      // RPC channels never get a final answer: 100 Continue is Exchange accepting the credentials.
-      onInterim: (status) => {
-        if (status === 100) bind();
-      },
       onResponse: (h) => {
         if (h.status === 401) {
           ctx.identity = undefined;
-          if (plan.countFailure && plan.subject.kind === 'user' && ctx.zone === 'external') this.failed(plan.subject.entry);
-        } else bind();
-        return this.shape(ctx, h);
+          if (ticket) this.timing.credentialedRefusal(req.protocol, Date.now() - started);
+          this.settle(ticket, 'failure', key);
+        } else if (provesAuthentication(h.status, needsAuth)) {
+          if (ctx.identity?.entry?.key !== entry?.key || ctx.identity?.kind !== claimed.kind) this.log.debug({ conn: ctx.id, user: key, via }, 'identity bound');
+          ctx.identity = claimed;
+          this.settle(ticket, 'success', key);
+        } else this.settle(ticket, 'none', key);
+        return shapeAnswer(sc, h);
+      },
+      onSettled: () => {
+        if (ctx.pending === claimed) ctx.pending = undefined;
+        this.settle(ticket, 'none', key);
       },
     };
   }
 
-  private failed(entry: DirectoryEntry): void {
-    if (this.users.recordFailure(entry.key)) {
-      this.log.warn({ user: entry.key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
-    }
+  private conceals(ctx: ConnectionContext): boolean {
+    return this.state().config.zones[ctx.zone].concealDenials;
   }
 
-  /** Removes bare "Negotiate" offers where configured, so clients fall back to NTLM and stay visible. */
-  private shape(ctx: ConnectionContext, h: ResponseHead): ResponseAction {
-    if (h.status !== 401 || !this.state().config.policy.stripNegotiate.includes(ctx.zone)) return { pass: true };
-    const headers = h.headers.filter((f) => !(f.name.toLowerCase() === 'www-authenticate' && f.value.trim().toLowerCase() === 'negotiate'));
-    return headers.length === h.headers.length ? { pass: true } : { pass: true, headers };
+  /**
+   * A refusal before any password is proven: concealed where the zone says so, explicit elsewhere
+   * and on a connection that already proved its user (a revoked user's live connection).
+   */
+  private refuseUnproven(ctx: ConnectionContext, req: GateRequest, d: Decision, detail?: string): GateVerdict | Promise<GateVerdict> {
+    if (!this.conceals(ctx) || ctx.identity) return this.refuseExplicit(req.protocol, 403, d, detail);
+    const verdict = () => concealedVerdict(d, detail, this.shaper(ctx, req));
+    const delay = this.timing.delayFor(req.protocol);
+    return delay > 0 ? new Promise((resolve) => setTimeout(() => resolve(verdict()), delay)) : verdict();
   }
 
-  private refuse(protocol: Protocol, status: number, d: Decision, detail?: string): GateVerdict {
+  private mismatch(protocol: Protocol, bound: BoundIdentity, claimed: string): GateVerdict {
+    return this.refuseExplicit(protocol, 403, deny(['identity-mismatch']), `connection proven as ${bound.entry?.key ?? 'a Kerberos client'}, credentials name ${claimed}`);
+  }
+
+  private shaper(ctx: ConnectionContext, req: GateRequest): AnswerContext {
+    const s = this.state();
+    return {
+      protocol: req.protocol,
+      needsAuth: requiresAuthentication(req.protocol, req.path, s.config.policy.anonymousPaths),
+      stripNegotiate: s.config.policy.stripNegotiate.includes(ctx.zone),
+      timing: this.timing,
+    };
+  }
+
+  private refuseExplicit(protocol: Protocol, status: number, d: Decision, detail?: string): GateVerdict {
     return { allow: false, ...refusalFor(protocol, status, d, detail) };
   }
 }

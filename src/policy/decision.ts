@@ -25,6 +25,7 @@ export const REASONS = [
   'unauthenticated-answer',
   'bad-password',
   'identity-mismatch',
+  'attempts-in-flight',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];

@@ -22,7 +22,7 @@ const policy = compilePolicy(
 );
 
 describe('evaluate', () => {
-  const states = new UserStateStore({ threshold: 2, window: 60_000, cooldown: 60_000 });
+  const states = new UserStateStore({ threshold: 2, window: 60_000, cooldown: 60_000, attemptWait: 5_000, attemptHold: 10_000 });
   const d = (s: Subject, protocol: 'mapi' | 'rpc' | 'ews' | 'eas' | 'autodiscover', zone: 'external' | 'internal', ip = '203.0.113.9') =>
     evaluate(policy, { subject: s, protocol, zone, clientAddress: ip }, states);
 
@@ -58,7 +58,7 @@ describe('evaluate', () => {
     assert.deepEqual(d({ kind: 'unidentified' }, 'ews', 'external'), { allow: false, reasons: ['unidentified', 'default-deny'] });
   });
   it('revocation and external lockout come before rules', () => {
-    const s2 = new UserStateStore({ threshold: 2, window: 60_000, cooldown: 60_000 });
+    const s2 = new UserStateStore({ threshold: 2, window: 60_000, cooldown: 60_000, attemptWait: 5_000, attemptHold: 10_000 });
     s2.revoke('LAB\\alice', 'test');
     assert.deepEqual(evaluate(policy, { subject: user('alice', ['Outlook-Remote']), protocol: 'mapi', zone: 'external', clientAddress: '1.1.1.1' }, s2).reasons, ['revoked']);
     s2.recordFailure('LAB\\bob');
@@ -72,7 +72,7 @@ describe('evaluate', () => {
 describe('UserStateStore time', () => {
   it('forgets failures outside the window and lockouts after the cooldown', () => {
     let now = 0;
-    const s = new UserStateStore({ threshold: 2, window: 1000, cooldown: 5000 }, () => now);
+    const s = new UserStateStore({ threshold: 2, window: 1000, cooldown: 5000, attemptWait: 5_000, attemptHold: 10_000 }, () => now);
     s.recordFailure('u');
     now = 1500;
     assert.equal(s.recordFailure('u'), false, 'the first failure left the window');

@@ -57,6 +57,12 @@ export const lockoutSchema = z
     threshold: z.number().int().min(1).default(5).describe('Failed external logins per user before the user is blocked externally.'),
     window: duration('Window in which failures are counted.').prefault('15m'),
     cooldown: duration('How long a locked-out user is blocked externally.').prefault('15m'),
+    attemptWait: duration(
+      'How long a login waits for a free attempt slot: at most `threshold` unverified attempts per user are forwarded at once; further ones wait, then are refused as a wrong password would be.',
+    ).prefault('5s'),
+    attemptHold: duration(
+      'How long an attempt Exchange neither accepts nor refuses (an RPC channel has no answer until it ends) holds its slot. A refusal that comes later is still counted.',
+    ).prefault('10s'),
   })
   .strict();
 

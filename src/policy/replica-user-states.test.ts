@@ -1,57 +1,61 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReplicaUserStates, type LoginOutcome, countOutcome, snapshotOf } from './replica-user-states.js';
+import { AttemptLimiter } from './login-attempts.js';
+import { AttemptBroker, RemoteAttempts, ReplicaUserStates, type UserStateUpdate, snapshotOf } from './replica-user-states.js';
 import { UserStateStore } from './user-states.js';
 
-const lockout = { threshold: 3, window: 60_000, cooldown: 600_000 };
+const lockout = { threshold: 3, window: 60_000, cooldown: 600_000, attemptWait: 100, attemptHold: 10_000 };
 
-test('failures reported by two replicas lock the user at the threshold counted together', () => {
-  let now = 1_000;
-  const primary = new UserStateStore(lockout, () => now);
-  const replicas: ReplicaUserStates[] = [];
-  const report = (o: LoginOutcome) => {
-    for (const u of countOutcome(primary, o)) for (const r of replicas) r.apply(u);
-  };
-  replicas.push(new ReplicaUserStates(lockout, report, () => now), new ReplicaUserStates(lockout, report, () => now));
-  assert.equal(replicas[0]!.recordFailure('LAB\\bob'), false);
-  replicas[1]!.recordFailure('LAB\\bob');
-  assert.equal(replicas[0]!.isLockedOut('LAB\\bob'), false, 'two failures: below the threshold');
-  replicas[1]!.recordFailure('lab\\BOB');
-  assert.equal(replicas[0]!.isLockedOut('LAB\\bob'), true, 'third failure, other replica: locked everywhere');
-  assert.equal(replicas[1]!.isLockedOut('LAB\\bob'), true);
-  now += 600_001;
-  assert.equal(replicas[0]!.isLockedOut('LAB\\bob'), false, 'the cooldown ends in each replica by itself');
+/** Two workers wired to one primary the way serve-primary/serve-worker do it, IPC as async calls. */
+function pool() {
+  const primary = new UserStateStore(lockout);
+  const replicas = [new ReplicaUserStates(lockout), new ReplicaUserStates(lockout)];
+  const broadcast = (u: UserStateUpdate) => replicas.forEach((r) => r.apply(u));
+  const broker = new AttemptBroker(new AttemptLimiter(primary, (key, until) => broadcast({ kind: 'lock', key, until })));
+  const remotes = replicas.map((_, w) => {
+    const remote: RemoteAttempts = new RemoteAttempts(
+      (m) =>
+        setImmediate(() => {
+          if (m.t === 'settle') broker.settle(w, m.id, m.outcome);
+          else void broker.reserve(w, m.id, m.key).then((a) => setImmediate(() => remote.answered(m.id, a)));
+        }),
+      () => 1_000,
+    );
+    return remote;
+  });
+  return { primary, replicas, remotes, broker };
+}
+
+test('attempts fired at two workers at once: at most threshold are granted, the lock reaches both', async () => {
+  const { primary, replicas, remotes } = pool();
+  const all = await Promise.all(Array.from({ length: 20 }, (_, i) => remotes[i % 2]!.reserve('LAB\\bob')));
+  const granted = all.filter((r) => r.ok);
+  assert.equal(granted.length, 3, 'threshold 3 across both workers');
+  const late = Promise.all(Array.from({ length: 4 }, (_, i) => remotes[i % 2]!.reserve('LAB\\bob')));
+  for (const g of granted) if (g.ok) g.ticket.settle('failure');
+  assert.ok((await late).every((r) => !r.ok && r.reason === 'locked-out'));
+  assert.equal(primary.failureCount('LAB\\bob'), 3);
+  assert.ok(replicas.every((r) => r.isLockedOut('lab\\BOB')), 'every replica learned the lock');
 });
 
-test('a success on another replica resets the shared count; successes without failures send nothing', () => {
-  const primary = new UserStateStore(lockout);
-  const sent: LoginOutcome[] = [];
-  const replicas: ReplicaUserStates[] = [];
-  const report = (o: LoginOutcome) => {
-    sent.push(o);
-    for (const u of countOutcome(primary, o)) for (const r of replicas) r.apply(u);
-  };
-  const [a, b] = [new ReplicaUserStates(lockout, report), new ReplicaUserStates(lockout, report)];
-  replicas.push(a, b);
-  for (let i = 0; i < 100; i++) b.recordSuccess('LAB\\bob');
-  assert.equal(sent.length, 0, 'no IPC per authenticated request');
-  a.recordFailure('LAB\\bob');
-  a.recordFailure('LAB\\bob');
-  b.recordSuccess('LAB\\bob');
-  assert.equal(primary.hasFailures('LAB\\bob'), false, 'the success on b cleared the failures seen on a');
-  a.recordFailure('LAB\\bob');
-  assert.equal(primary.isLockedOut('LAB\\bob'), false);
-  assert.equal(primary.lockouts()[0]?.failures, 1);
-  a.recordSuccess('LAB\\bob');
-  b.recordSuccess('LAB\\bob');
-  assert.deepEqual(sent.map((o) => o.kind), ['failure', 'failure', 'success', 'failure', 'success']);
+test('a dead worker releases its slots', async () => {
+  const { remotes, broker } = pool();
+  const held = await Promise.all([1, 2, 3].map(() => remotes[0]!.reserve('LAB\\carol')));
+  assert.ok(held.every((r) => r.ok));
+  broker.workerGone(0);
+  assert.equal((await remotes[1]!.reserve('LAB\\carol')).ok, true);
+});
+
+test('a worker whose primary does not answer fails closed', async () => {
+  const remote = new RemoteAttempts(() => {}, () => 30);
+  assert.deepEqual(await remote.reserve('LAB\\bob'), { ok: false, reason: 'attempts-in-flight' });
 });
 
 test('a fresh replica takes revocations and locks from the snapshot, and later changes', () => {
   const primary = new UserStateStore(lockout);
   primary.revoke('LAB\\bob', 'stolen phone', 60_000);
   for (let i = 0; i < 3; i++) primary.recordFailure('LAB\\carol');
-  const r = new ReplicaUserStates(lockout, () => {});
+  const r = new ReplicaUserStates(lockout);
   assert.equal(r.isRevoked('LAB\\bob'), false);
   r.apply(snapshotOf(primary));
   assert.equal(r.isRevoked('lab\\bob'), true);

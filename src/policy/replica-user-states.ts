@@ -1,12 +1,9 @@
 // Revocations and smart lockout across worker processes. The primary process owns the one
-// authoritative UserStateStore; each worker keeps a replica it can read synchronously on every
-// request. Workers report login outcomes; the primary counts them for all workers together (a
-// password spray spread over workers still locks at the threshold) and sends every change back.
-import type { LockoutConfig } from './policy-schema.js';
+// authoritative UserStateStore and AttemptLimiter; each worker keeps a replica it can read
+// synchronously on every request, and reserves login attempt slots from the primary, so that a
+// password spray spread over workers (or fired at all of them at once) is limited as one.
+import type { AttemptOutcome, AttemptTicket, LoginAttempts, Reservation } from './login-attempts.js';
 import { type Revocation, UserStateStore } from './user-states.js';
-
-/** Worker -> primary: a login outcome the primary counts. */
-export type LoginOutcome = { readonly kind: 'failure'; readonly key: string } | { readonly kind: 'success'; readonly key: string };
 
 /** Primary -> workers: a change every replica applies. */
 export type UserStateUpdate =
@@ -14,39 +11,14 @@ export type UserStateUpdate =
   | { readonly kind: 'unrevoke'; readonly key: string }
   | { readonly kind: 'lock'; readonly key: string; readonly until: number }
   | { readonly kind: 'unlock'; readonly key: string }
-  /** Failures of this user are being counted: a success must be reported (and only then). */
-  | { readonly kind: 'failing'; readonly key: string }
-  | { readonly kind: 'cleared'; readonly key: string }
-  | { readonly kind: 'snapshot'; readonly revocations: readonly Revocation[]; readonly locks: ReadonlyArray<{ key: string; until: number }>; readonly failing: readonly string[] };
+  | { readonly kind: 'snapshot'; readonly revocations: readonly Revocation[]; readonly locks: ReadonlyArray<{ key: string; until: number }> };
 
-/**
- * A worker's copy: reads are local; login outcomes go to the primary, which decides lockouts.
- * Successes are reported only for users with failures being counted: a success is every
- * authenticated request (Basic authenticates each one), and an IPC message per request cost
- * more CPU than the rest of identity and policy together.
- */
+/** Worker <-> primary: one attempt slot, reserved, answered and settled by id. */
+export type AttemptRequest = { readonly t: 'reserve'; readonly id: number; readonly key: string } | { readonly t: 'settle'; readonly id: number; readonly outcome: AttemptOutcome };
+export type AttemptAnswer = 'ok' | 'locked-out' | 'attempts-in-flight';
+
+/** A worker's copy: reads are local; every change arrives from the primary. */
 export class ReplicaUserStates extends UserStateStore {
-  private readonly failing = new Set<string>();
-
-  constructor(
-    lockout: LockoutConfig,
-    private readonly report: (o: LoginOutcome) => void,
-    now?: () => number,
-  ) {
-    super(lockout, now);
-  }
-
-  /** Counted by the primary; the lock arrives as an update (false here: not decided locally). */
-  override recordFailure(key: string): boolean {
-    this.failing.add(key.toLowerCase());
-    this.report({ kind: 'failure', key });
-    return false;
-  }
-
-  override recordSuccess(key: string): void {
-    if (this.failing.delete(key.toLowerCase())) this.report({ kind: 'success', key });
-  }
-
   apply(u: UserStateUpdate): void {
     switch (u.kind) {
       case 'revoke':
@@ -60,39 +32,87 @@ export class ReplicaUserStates extends UserStateStore {
         return;
       case 'unlock':
         this.unlock(u.key);
-        this.failing.delete(u.key.toLowerCase());
-        return;
-      case 'failing':
-        this.failing.add(u.key.toLowerCase());
-        return;
-      case 'cleared':
-        this.failing.delete(u.key.toLowerCase());
         return;
       case 'snapshot':
         for (const r of u.revocations) this.applyRevocation(r);
         for (const l of u.locks) this.applyLock(l.key, l.until);
-        for (const k of u.failing) this.failing.add(k);
         return;
     }
   }
 }
 
-/** The primary's side: applies a worker's login outcome; returns the updates to broadcast. */
-export function countOutcome(store: UserStateStore, o: LoginOutcome): UserStateUpdate[] {
-  if (o.kind === 'success') {
-    if (!store.hasFailures(o.key)) return [];
-    store.recordSuccess(o.key);
-    return [{ kind: 'cleared', key: o.key }];
+/** A worker's attempt slots, reserved from the primary; an unanswered request fails closed. */
+export class RemoteAttempts implements LoginAttempts {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (a: AttemptAnswer) => void>();
+
+  constructor(
+    private readonly send: (m: AttemptRequest) => void,
+    /** How long to wait for the primary: its own wait for a free slot plus a margin. */
+    private readonly timeoutMs: () => number,
+  ) {}
+
+  reserve(key: string): Promise<Reservation> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer('attempts-in-flight'), this.timeoutMs());
+      const answer = (a: AttemptAnswer) => {
+        clearTimeout(timer);
+        if (!this.waiting.delete(id)) return;
+        if (a === 'ok') resolve({ ok: true, ticket: this.ticket(id) });
+        else resolve({ ok: false, reason: a });
+      };
+      this.waiting.set(id, answer);
+      this.send({ t: 'reserve', id, key });
+    });
   }
-  const first = !store.hasFailures(o.key);
-  const locked = store.recordFailure(o.key);
-  return [
-    ...(first ? [{ kind: 'failing', key: o.key } as const] : []),
-    ...(locked ? [{ kind: 'lock', key: o.key, until: store.lockedUntil(o.key)! } as const] : []),
-  ];
+
+  /** The primary's answer to reservation `id`. */
+  answered(id: number, a: AttemptAnswer): void {
+    this.waiting.get(id)?.(a);
+  }
+
+  private ticket(id: number): AttemptTicket {
+    let settled = false;
+    return {
+      settle: (outcome) => {
+        if (!settled) this.send({ t: 'settle', id, outcome });
+        settled = true;
+        return false; // a lock is decided by the primary and arrives as an update
+      },
+    };
+  }
+}
+
+/** The primary's side: slots held per worker, released when the worker dies. */
+export class AttemptBroker {
+  private readonly held = new Map<string, AttemptTicket>();
+
+  constructor(private readonly attempts: LoginAttempts) {}
+
+  async reserve(worker: number, id: number, key: string): Promise<AttemptAnswer> {
+    const r = await this.attempts.reserve(key);
+    if (!r.ok) return r.reason;
+    this.held.set(`${worker}:${id}`, r.ticket);
+    return 'ok';
+  }
+
+  settle(worker: number, id: number, outcome: AttemptOutcome): void {
+    const k = `${worker}:${id}`;
+    this.held.get(k)?.settle(outcome);
+    this.held.delete(k);
+  }
+
+  workerGone(worker: number): void {
+    for (const [k, t] of this.held) {
+      if (!k.startsWith(`${worker}:`)) continue;
+      t.settle('none');
+      this.held.delete(k);
+    }
+  }
 }
 
 /** What a (re)started worker needs so that no revocation or lock is forgotten. */
 export function snapshotOf(store: UserStateStore): UserStateUpdate {
-  return { kind: 'snapshot', revocations: store.revocations(), locks: store.activeLocks(), failing: store.lockouts().filter((l) => l.failures > 0).map((l) => l.key) };
+  return { kind: 'snapshot', revocations: store.revocations(), locks: store.activeLocks() };
 }

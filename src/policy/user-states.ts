@@ -91,9 +91,14 @@ export class UserStateStore implements UserStates {
     return false;
   }
 
-  /** Whether failed logins of this user are being counted (a success would reset them). */
-  hasFailures(key: string): boolean {
-    return this.failures.has(key.toLowerCase());
+  /** Failed external logins of this user inside the window. */
+  failureCount(key: string): number {
+    const now = this.now();
+    return (this.failures.get(key.toLowerCase()) ?? []).filter((t) => t > now - this.lockout.window).length;
+  }
+
+  lockoutConfig(): LockoutConfig {
+    return this.lockout;
   }
 
   recordSuccess(key: string): void {

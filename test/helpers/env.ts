@@ -39,7 +39,7 @@ export function testPki(): Promise<Pki> {
     const gw = await issueServerCert(ca, { names: ['mail.lab.example', 'autodiscover.lab.example', 'localhost'], ips: ['127.0.0.1'] });
     const lab = await issueServerCert(ca, { names: ['exch01.lab.local', 'localhost'], ips: ['127.0.0.1'] });
     const f = (n: string, s: string) => {
-      writeFileSync(path.join(dir, n), s);
+      writeFileSync(path.join(dir, n), s, { mode: 0o600 });
       return path.join(dir, n);
     };
     return {
@@ -85,6 +85,11 @@ export interface EnvOptions {
   readonly upstreamUrl?: string;
   /** Watch the files for changes (hot reload), as `portcullis serve` does. */
   readonly watch?: boolean;
+}
+
+/** An admin request's headers: the token the runtime generated in the env's folder, and JSON. */
+export function adminHeaders(env: { readonly runtime: Runtime }): Record<string, string> {
+  return { Authorization: `Bearer ${env.runtime.admin!.token}`, 'Content-Type': 'application/json' };
 }
 
 export async function startEnv(opts: EnvOptions = {}): Promise<Env> {

@@ -48,15 +48,19 @@ describe('interop: real clients through the gateway', () => {
     assert.match(out, /FAILED: .*401/);
   });
 
-  it('impacket as carol (not in Outlook-Remote) is refused before Exchange sees her credentials', async () => {
+  it('impacket as carol (not in Outlook-Remote) is refused before Exchange sees her credentials, as a wrong password is', async () => {
     const out = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'carol', '--password', 'Passw0rd!']);
-    assert.match(out, /FAILED: .*code: 0x5 - ERROR_ACCESS_DENIED/); // impacket decodes the MS-RPCH error form
+    const wrong = await py('impacket_rpch.py', ['--url', `${env.url}/rpc/rpcproxy.dll?${RPC_TARGET}`, '--user', 'alice', '--password', 'wrong']);
+    assert.match(out, /FAILED: .*401/);
+    assert.equal(out.trim().split('\n').pop(), wrong.trim().split('\n').pop(), 'impacket cannot tell carol from a wrong password');
     assert.equal(env.lab.state.log.filter((e) => e.claimedUser === 'LAB\\carol').length, 0);
   });
 
-  it('exchangelib as carol is refused (403)', async () => {
+  it('exchangelib as carol is refused the way a wrong password is', async () => {
     const out = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\carol', '--email', 'carol@lab.example', '--password', 'Passw0rd!']);
-    assert.match(out, /FAILED: .*403/);
+    const wrong = await py('exchangelib_client.py', ['ews', '--base', env.url, '--user', 'LAB\\alice', '--email', 'alice@lab.example', '--password', 'wrong']);
+    assert.match(out, /FAILED/);
+    assert.equal(out.replace(/carol/g, 'X').trim(), wrong.replace(/alice/g, 'X').trim(), 'exchangelib cannot tell carol from a wrong password');
     assert.equal(env.lab.state.log.filter((e) => e.claimedUser === 'LAB\\carol').length, 0);
   });
 

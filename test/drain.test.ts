@@ -1,0 +1,105 @@
+// Shutdown drains (issue #10): an upload in flight finishes, idle connections close at once, new
+// connections are refused, and long-lived channels are closed at the drain deadline. Old code: a
+// stop cut every connection, the upload included.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { RawClient } from '../src/doctor/http-probe.js';
+import { startEnv, testPki, DEMO_POLICY } from './helpers/env.js';
+import { serve } from './helpers/served.js';
+
+const basic = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
+const mapi = (type: string, cookie?: string) => ({
+  Authorization: basic,
+  'Content-Type': 'application/mapi-http',
+  'X-RequestType': type,
+  'X-RequestId': '{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:1',
+  'X-ClientInfo': '{2F94A2BF-A2E6-4CCC-BF98-B5F22C542226}:1',
+  'X-ClientApplication': 'Outlook/16.0.10000.1000',
+  ...(cookie ? { Cookie: cookie } : {}),
+});
+const MAPI = '/mapi/emsmdb/?MailboxId=x@lab.example';
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe('drain on shutdown', () => {
+  it('lets the exchange in flight finish, closes idle connections at once and long polls at the deadline', async () => {
+    const env = await startEnv({
+      lab: { mapi: { pendingPeriodMs: 60_000, notificationWaitMs: 60_000 } },
+      config: (b) => ({ ...b, http: { drainTimeout: '1500ms' } }),
+    });
+    const idle = await RawClient.connect(env.port, env.pki.ca);
+    assert.equal((await idle.request('GET', '/owa/', { Authorization: basic })).head.status, 200);
+    const poll = await RawClient.connect(env.port, env.pki.ca);
+    const c = await poll.request('POST', MAPI, mapi('Connect'), Buffer.alloc(40));
+    const cookie = c.head.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value.split(';')[0]).join('; ');
+    poll.write(`POST ${MAPI} HTTP/1.1\r\nHost: x\r\n${Object.entries(mapi('NotificationWait', cookie)).map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: 8\r\n\r\n${'\0'.repeat(8)}`);
+    const upload = await RawClient.connect(env.port, env.pki.ca);
+    const body = 'x'.repeat(200_000);
+    upload.write(`POST /owa/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100_000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+
+    const t0 = Date.now();
+    const stopped = env.runtime.stop({ drain: true }).then(() => Date.now() - t0);
+    await idle.waitClosed(500);
+    assert.ok(await refused(env.port), 'no new connection is accepted while draining');
+    await new Promise((r) => setTimeout(r, 300));
+    upload.write(body.slice(100_000));
+    const answer = await upload.read('POST');
+    assert.equal(answer.header('x-lab-identity'), 'LAB\\alice', 'the upload finished and was answered');
+    assert.equal(answer.header('connection'), 'close');
+    await poll.waitClosed(3_000);
+    const ms = await stopped;
+    console.log(`# drain: stop took ${ms} ms (drainTimeout 1500 ms), the upload finished, the long poll was cut at the deadline`);
+    assert.ok(ms >= 1_400 && ms < 3_000, `stop took ${ms} ms`);
+    await env.lab.stop();
+  });
+
+  it('SIGTERM drains and exits 0', async () => {
+    const env = await startEnv();
+    const pki = await testPki();
+    const dir = mkdtempSync(path.join(pki.dir, 'drain-'));
+    const config = path.join(dir, 'portcullis.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        listeners: [{ address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
+        upstream: { url: env.lab.url, tls: { ca: pki.caFile } },
+        directory: { provider: 'file', file: env.directoryFile },
+        policy: DEMO_POLICY,
+        http: { drainTimeout: '5s' },
+        log: { level: 'info' },
+      }),
+    );
+    const gw = serve(config);
+    try {
+      const ready = await gw.waitFor((l) => l['msg'] === 'listening');
+      const upload = await RawClient.connect(ready['port'] as number, pki.ca);
+      const body = 'y'.repeat(50_000);
+      upload.write(`POST /owa/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      const exited = new Promise<number | null>((r) => gw.proc.once('exit', (code) => r(code)));
+      gw.proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      upload.write(body.slice(10));
+      const answer = await upload.read('POST');
+      assert.equal(answer.header('x-lab-identity'), 'LAB\\alice');
+      assert.equal(await exited, 0);
+    } finally {
+      if (gw.proc.exitCode === null) gw.proc.kill('SIGKILL');
+      await env.stop();
+    }
+  });
+});
