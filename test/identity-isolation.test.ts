@@ -8,7 +8,8 @@ describe('identity isolation under concurrency', () => {
   let env: Env;
   before(async () => {
     // Internal zone: all four users may connect, so every response is a real one from the lab.
-    env = await startEnv({ config: (b) => ({ ...b, listeners: [{ ...(b.listeners as object[])[0], zone: 'internal' }] }) });
+    // 200 upstream TLS handshakes at once in one process: allow them more than the usual 2 s.
+    env = await startEnv({ config: (b) => ({ ...b, listeners: [{ ...(b.listeners as object[])[0], zone: 'internal' }], upstream: { ...(b.upstream as object), connectTimeout: '15s' } }) });
   });
   after(() => env.stop());
 
