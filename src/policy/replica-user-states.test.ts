@@ -46,9 +46,12 @@ test('a dead worker releases its slots', async () => {
   assert.equal((await remotes[1]!.reserve('LAB\\carol')).ok, true);
 });
 
-test('a worker whose primary does not answer fails closed', async () => {
-  const remote = new RemoteAttempts(() => {}, () => 30);
+test('a worker whose primary does not answer fails closed, and returns a slot granted too late', async () => {
+  const sent: unknown[] = [];
+  const remote = new RemoteAttempts((m) => sent.push(m), () => 30);
   assert.deepEqual(await remote.reserve('LAB\\bob'), { ok: false, reason: 'attempts-in-flight' });
+  remote.answered(1, 'ok');
+  assert.deepEqual(sent, [{ t: 'reserve', id: 1, key: 'LAB\\bob' }, { t: 'settle', id: 1, outcome: 'none' }]);
 });
 
 test('a fresh replica takes revocations and locks from the snapshot, and later changes', () => {

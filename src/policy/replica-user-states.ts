@@ -69,7 +69,10 @@ export class RemoteAttempts implements LoginAttempts {
 
   /** The primary's answer to reservation `id`. */
   answered(id: number, a: AttemptAnswer): void {
-    this.waiting.get(id)?.(a);
+    const w = this.waiting.get(id);
+    if (w) return w(a);
+    // Granted after this worker gave up waiting: hand the slot straight back.
+    if (a === 'ok') this.send({ t: 'settle', id, outcome: 'none' });
   }
 
   private ticket(id: number): AttemptTicket {
