@@ -9,18 +9,11 @@ import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { RawClient } from '../src/doctor/http-probe.js';
 import { startEnv, testPki, DEMO_POLICY } from './helpers/env.js';
+import { mapiHeaders } from './helpers/mapi.js';
 import { serve } from './helpers/served.js';
 
 const basic = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
-const mapi = (type: string, cookie?: string) => ({
-  Authorization: basic,
-  'Content-Type': 'application/mapi-http',
-  'X-RequestType': type,
-  'X-RequestId': '{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:1',
-  'X-ClientInfo': '{2F94A2BF-A2E6-4CCC-BF98-B5F22C542226}:1',
-  'X-ClientApplication': 'Outlook/16.0.10000.1000',
-  ...(cookie ? { Cookie: cookie } : {}),
-});
+const mapi = (type: string, cookie?: string) => mapiHeaders(basic, type, cookie);
 const MAPI = '/mapi/emsmdb/?MailboxId=x@lab.example';
 
 function refused(port: number): Promise<boolean> {

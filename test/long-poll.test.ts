@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startEnv } from './helpers/env.js';
 import { RawClient } from '../src/doctor/http-probe.js';
+import { mapiHeaders as headersFor } from './helpers/mapi.js';
 
 const basic = `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`;
-const mapiHeaders = (type: string, cookie?: string) => ({
-  Authorization: basic,
-  'Content-Type': 'application/mapi-http',
-  'X-RequestType': type,
-  'X-RequestId': '{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:1',
-  'X-ClientInfo': '{2F94A2BF-A2E6-4CCC-BF98-B5F22C542226}:1',
-  'X-ClientApplication': 'Outlook/16.0.10000.1000',
-  ...(cookie ? { Cookie: cookie } : {}),
-});
+const mapiHeaders = (type: string, cookie?: string) => headersFor(basic, type, cookie);
 
 async function connect(c: RawClient): Promise<string> {
   const r = await c.request('POST', '/mapi/emsmdb/?MailboxId=x@lab.example', mapiHeaders('Connect'), Buffer.alloc(40));
