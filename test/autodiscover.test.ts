@@ -63,17 +63,36 @@ describe('Autodiscover rewriting through the gateway', () => {
     assert.doesNotMatch(r.body.toString(), /<Autodiscover/);
   });
 
-  it('JSON v2: a protocol the user may use is answered with a published URL, another one as unavailable, unforwarded', async () => {
-    const c = await RawClient.connect(env.port, env.pki.ca);
-    const ok = await c.request('GET', '/autodiscover/autodiscover.json/v1.0/erin@lab.example?Protocol=EWS');
-    assert.equal(ok.head.status, 200);
-    assert.deepEqual(JSON.parse(ok.body.toString()), { Protocol: 'EWS', Url: `https://127.0.0.1:${env.port}/EWS/Exchange.asmx` });
-    const before = env.lab.state.log.length;
-    const c2 = await RawClient.connect(env.port, env.pki.ca);
-    const no = await c2.request('GET', '/autodiscover/autodiscover.json/v1.0/erin@lab.example?Protocol=ActiveSync');
-    assert.equal(no.head.status, 400);
-    assert.equal(JSON.parse(no.body.toString()).ErrorCode, 'InvalidProtocol');
-    assert.equal(env.lab.state.log.length, before);
+  it('JSON v2 from outside: every address gets the same answer, so it tells nobody who may use what (issue #10)', async () => {
+    const answer = async (who: string, protocol: string) => {
+      const c = await RawClient.connect(env.port, env.pki.ca);
+      const r = await c.request('GET', `/autodiscover/autodiscover.json/v1.0/${who}@lab.example?Protocol=${protocol}`);
+      c.close();
+      return `${r.head.status} ${r.header('x-portcullis-reason') ?? ''} ${r.body.toString()}`;
+    };
+    const ews = await answer('alice', 'EWS');
+    assert.match(ews, new RegExp(`^200 .*"Url":"https://127\\.0\\.0\\.1:${env.port}/EWS/Exchange\\.asmx"`));
+    for (const who of ['erin', 'carol', 'dave', 'nobody']) assert.equal(await answer(who, 'EWS'), ews.replace(/alice/g, who), who);
+    const eas = await answer('dave', 'ActiveSync');
+    for (const who of ['alice', 'erin', 'carol', 'nobody']) assert.equal(await answer(who, 'ActiveSync'), eas.replace(/dave/g, who), who);
+  });
+
+  it('JSON v2 inside or on a proven connection: a protocol the user may not use is answered as unavailable, unforwarded', async () => {
+    const inside = await startEnv({ config: (b) => ({ ...b, zones: { internal: { concealDenials: false }, external: { concealDenials: false } } }) });
+    try {
+      const c = await RawClient.connect(inside.port, inside.pki.ca);
+      const ok = await c.request('GET', '/autodiscover/autodiscover.json/v1.0/erin@lab.example?Protocol=EWS');
+      assert.equal(ok.head.status, 200);
+      assert.deepEqual(JSON.parse(ok.body.toString()), { Protocol: 'EWS', Url: `https://127.0.0.1:${inside.port}/EWS/Exchange.asmx` });
+      const before = inside.lab.state.log.length;
+      const c2 = await RawClient.connect(inside.port, inside.pki.ca);
+      const no = await c2.request('GET', '/autodiscover/autodiscover.json/v1.0/erin@lab.example?Protocol=ActiveSync');
+      assert.equal(no.head.status, 400);
+      assert.equal(JSON.parse(no.body.toString()).ErrorCode, 'InvalidProtocol');
+      assert.equal(inside.lab.state.log.length, before);
+    } finally {
+      await inside.stop();
+    }
   });
 });
 

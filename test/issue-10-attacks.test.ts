@@ -109,6 +109,27 @@ describe('issue #10: the attacks on a running gateway', () => {
     await c.waitClosed();
   });
 
+  it('credentials answered by an anonymous endpoint leave nothing to ride on: the connection closes (outside attack: alice served, dave bound)', async () => {
+    // NTLM on an anonymous page: Exchange may authenticate the connection, the gateway has no proof.
+    const { c, r } = await ntlmLogin(env.port, env.pki.ca, '/owa/auth/logon.aspx', 'alice');
+    assert.equal(r.header('connection'), 'close');
+    await c.waitClosed(2_000);
+    const conn = [...env.gateway.connections].find((x) => x.identity?.entry?.key === 'LAB\\alice');
+    assert.equal(conn, undefined, 'nothing was bound');
+  });
+
+  it("a wrong password on a proven connection does not unbind it: the next request is still judged as that user (outside attack: alice's EAS ran at Exchange)", async () => {
+    const { c, r } = await ntlmLogin(env.port, env.pki.ca, '/owa/', 'bob');
+    assert.equal(r.header('x-lab-identity'), 'LAB\\bob');
+    const wrong = await c.request('GET', '/owa/', { Authorization: basic('LAB\\bob', 'wrong') });
+    assert.equal(wrong.head.status, 401);
+    const before = env.lab.state.log.length;
+    const eas = await c.request('OPTIONS', '/Microsoft-Server-ActiveSync');
+    assert.equal(eas.head.status, 403, 'bob may not use ActiveSync: judged as bob, not forwarded as anonymous');
+    assert.equal(eas.header('x-portcullis-reason'), 'not-in-group, default-deny');
+    assert.ok(!env.lab.state.log.slice(before).some((e) => e.path.toLowerCase().includes('activesync')), 'Exchange never ran it');
+  });
+
   it("an anonymous endpoint's answer is no successful login: every fifth guess there does not reset the count (old code: 800 of 1,000 reached Exchange)", async () => {
     const before = env.lab.state.log.length;
     for (let i = 0; i < 25; i++) {

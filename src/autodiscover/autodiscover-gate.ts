@@ -78,11 +78,15 @@ async function jsonRequest(s: AccessState, access: AccessControl, ctx: Connectio
   const smtp = decodeURIComponent(path.split('/')[4] ?? '');
   let subject = subjectOf(ctx);
   // v2 is anonymous: the address in the path is only a claim, used to restrict, never to grant more.
-  if (subject.kind === 'unidentified' && smtp.includes('@')) {
+  // Where refusals are concealed an unproven client gets Exchange's answer (its published URLs are
+  // no secret; the protocol's own requests are judged with credentials): answering "not
+  // available" for one address and a URL for another would tell it who may use what (issue #10).
+  const uniform = subject.kind === 'unidentified' && s.config.zones[ctx.zone].concealDenials;
+  if (subject.kind === 'unidentified' && smtp.includes('@') && !uniform) {
     const r = await s.directory.lookup({ domain: '', user: smtp });
     if (r.status === 'found') subject = { kind: 'user', entry: r.entry };
   }
-  if (protocol && !access.evaluate(subject, protocol, ctx).allow) {
+  if (protocol && !uniform && !access.evaluate(subject, protocol, ctx).allow) {
     const body = Buffer.from(unavailableProtocol(name));
     const head = serializeHead('HTTP/1.1 400 Bad Request', [
       { name: 'Content-Type', value: 'application/json; charset=utf-8' },

@@ -65,14 +65,16 @@ export function concealedDenial(verdicts: readonly GateVerdict[]): Exchange['con
 export function responseAction(verdicts: readonly GateVerdict[], head: ResponseHead): ResponseAction {
   let headers: readonly HeaderField[] | undefined;
   let transform: ResponseAction & { pass: true } = { pass: true };
+  let closeAfter = false;
   for (const v of verdicts) {
     if (!v.allow || !v.onResponse) continue;
     const a = v.onResponse(headers ? { ...head, headers } : head);
     if (!a.pass) return a;
     if (a.headers) headers = a.headers;
     if (a.transform) transform = a;
+    closeAfter ||= a.closeAfter === true;
   }
-  return { pass: true, ...(headers ? { headers } : {}), ...(transform.transform ? { transform: transform.transform } : {}) };
+  return { pass: true, ...(headers ? { headers } : {}), ...(transform.transform ? { transform: transform.transform } : {}), ...(closeAfter ? { closeAfter } : {}) };
 }
 
 /** What to do with a parsed response head from Exchange. */
@@ -94,6 +96,7 @@ export function planResponse(ex: Exchange, parsed: ResponseHead): ResponsePlan {
   }
   const action = responseAction(ex.verdicts, parsed);
   if (!action.pass) return { kind: 'refuse', refusal: action.refusal };
+  if (action.closeAfter) ex.closeAfter = true;
   const head = action.headers ? { ...parsed, headers: action.headers } : parsed;
   const framing = responseFraming(head, ex.head.method);
   if ('code' in framing) return { kind: 'bad', message: framing.message };

@@ -15,7 +15,13 @@ export interface GateRequest {
 
 /** What the gate wants done with the final response of an allowed request. */
 export type ResponseAction =
-  | { readonly pass: true; readonly headers?: readonly HeaderField[]; readonly transform?: BodyTransform }
+  | {
+      readonly pass: true;
+      readonly headers?: readonly HeaderField[];
+      readonly transform?: BodyTransform;
+      /** Close the connection after this answer (the gateway cannot tell who Exchange now thinks it is). */
+      readonly closeAfter?: boolean;
+    }
   | { readonly pass: false; readonly refusal: Refusal };
 
 export interface Refusal {

@@ -120,15 +120,10 @@ export class AccessControl implements RequestGate {
     const id = ctx.identity!;
     const d = this.evaluate(id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' }, req.protocol, ctx);
     if (!d.allow) return this.refuseExplicit(req.protocol, 403, d);
+    // The binding stays whatever Exchange answers: a connection proven as one user never serves
+    // another (claim() refuses other users' credentials), so at worst Exchange has forgotten it.
     const sc = this.shaper(ctx, req);
-    return {
-      allow: true,
-      onResponse: (h) => {
-        // Exchange no longer takes the connection as authenticated (a new handshake began).
-        if (h.status === 401) ctx.identity = undefined;
-        return shapeAnswer(sc, h);
-      },
-    };
+    return { allow: true, onResponse: (h) => shapeAnswer(sc, h) };
   }
 
   private async claim(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: string, password?: string): Promise<GateVerdict> {
@@ -200,8 +195,10 @@ export class AccessControl implements RequestGate {
     const d = this.evaluate(subject, req.protocol, ctx);
     if (!d.allow) return this.refuseUnproven(ctx, req, { ...d, reasons: [...extra, ...d.reasons] }, detail);
     if (subject.kind === 'kerberos') return this.admitted(ctx, req, subject, 'Negotiate', undefined, undefined);
+    // Credentials the gateway cannot tie to a user went to Exchange: whatever it made of them,
+    // later requests must not ride on it.
     const sc = this.shaper(ctx, req);
-    return { allow: true, onResponse: (h) => shapeAnswer(sc, h) };
+    return { allow: true, onResponse: (h) => ({ ...shapeAnswer(sc, h), ...(h.status === 401 ? {} : { closeAfter: true }) }) };
   }
 
   private async bearer(ctx: ConnectionContext, req: GateRequest, cred: Extract<Credential, { kind: 'bearer' }>): Promise<GateVerdict> {
@@ -223,15 +220,20 @@ export class AccessControl implements RequestGate {
       allow: true,
       onResponse: (h) => {
         if (h.status === 401) {
-          ctx.identity = undefined;
           if (ticket) this.timing.credentialedRefusal(req.protocol, Date.now() - started);
           this.settle(ticket, 'failure', key);
-        } else if (provesAuthentication(h.status, needsAuth)) {
+          return shapeAnswer(sc, h);
+        }
+        if (provesAuthentication(h.status, needsAuth)) {
           if (ctx.identity?.entry?.key !== entry?.key || ctx.identity?.kind !== claimed.kind) this.log.debug({ conn: ctx.id, user: key, via }, 'identity bound');
           ctx.identity = claimed;
           this.settle(ticket, 'success', key);
-        } else this.settle(ticket, 'none', key);
-        return shapeAnswer(sc, h);
+          return shapeAnswer(sc, h);
+        }
+        // Neither refused nor proven (a redirect, an error, an anonymous endpoint): Exchange may
+        // have authenticated the connection without the gateway knowing. Nothing more rides on it.
+        this.settle(ticket, 'none', key);
+        return { ...shapeAnswer(sc, h), ...(ctx.identity ? {} : { closeAfter: true }) };
       },
       onSettled: () => {
         if (ctx.pending === claimed) ctx.pending = undefined;
