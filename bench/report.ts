@@ -1,9 +1,10 @@
 // docs/benchmarks.md from one `npm run bench` run: medians of interleaved rounds, ratios to
 // HAProxy and nginx, CPU cost per request and per GiB, versions, method and the profile.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { type WrkResult, version } from './measure.js';
 import { PORTS } from './peers.js';
+import { type StormResults, existingStorm, renderStormSection } from './storm-report.js';
 
 export type Setup = 'direct' | 'haproxy' | 'nginx' | 'pc1' | 'pc2' | 'pc2policy';
 
@@ -28,6 +29,8 @@ export interface Results {
   peerConns: number;
   pairs: number;
   profile: { rps: number; file: string; summary: string } | undefined;
+  /** P6, the login storm; undefined with --no-storm (the section already in the file is kept). */
+  storm: StormResults | undefined;
 }
 
 export function median(xs: readonly number[]): number {
@@ -139,6 +142,8 @@ export function writeReport(r: Results, file: string): void {
     '',
     ANALYSIS({ pc1Ratio: ratio(p1('pc1').rps, hap.rps), p2Note: pc2.down >= 0.95 * h2.down && pc2.up >= 0.95 * h2.up ? 'met in this run. The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison.' : `not met in this run (download ${ratio(pc2.down, h2.down)}, upload ${ratio(pc2.up, h2.up)}). The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison: Portcullis needs ${(pc2.downCpu / h2.downCpu).toFixed(2)}× HAProxy's CPU per GiB down and ${(pc2.upCpu / h2.upCpu).toFixed(2)}× up, the remaining cost being Node's per-record work described for P1.`, hapCpu: hap.cpu, pcCpu: best.cpu, pc1Cpu: p1('pc1').cpu, floorKiB: per('floor') / 1024, pairKiB: per('pc3') / 1024, hapDownCpu: h2.downCpu, pcDownCpu: pc2.downCpu }),
   ];
+  const storm = r.storm ? renderStormSection(r.storm) : existsSync(file) ? existingStorm(readFileSync(file, 'utf8')) : undefined;
+  if (storm) lines.push('', storm, '');
   writeFileSync(file, lines.join('\n'));
 }
 

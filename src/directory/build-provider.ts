@@ -27,7 +27,8 @@ export function buildDirectory(config: GatewayConfig, log: Logger): BuildResult 
     return r.ok ? { ok: true, provider: fileProvider(r.directory) } : { ok: false, problems: r.problems.map(formatProblem) };
   }
   try {
-    return { ok: true, provider: new LdapDirectory(d, log) };
+    const policyGroups = [...new Set(config.policy.rules.flatMap((r) => r.groups ?? []))];
+    return { ok: true, provider: new LdapDirectory(d, log, Date.now, { policyGroups }) };
   } catch (e) {
     return { ok: false, problems: [`ldap directory: ${(e as Error).message}`] };
   }

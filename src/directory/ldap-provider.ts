@@ -1,55 +1,95 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// Users and nested groups from Active Directory or OpenLDAP, shaped for a login storm:
+//  - every answer is cached (lookup-cache.ts) and refreshed in the background before it expires,
+//    so a user in use never waits on the directory and a warm storm costs it nothing;
+//  - concurrent lookups of one user share one query (coalesce.ts);
+//  - queries run on a bounded pool of bound connections per domain controller, waiting in a
+//    bounded queue with a deadline, with failover and a breaker per DC (domain-controllers.ts);
+//  - groups come from tokenGroups on AD (group-resolvers.ts), about 300 times cheaper for the DC
+//    than the in-chain rule;
+//  - "no such user" is cached briefly, "unavailable" never: the breaker stops new attempts
+//    instead, cached answers serve for the grace period, and then decisions fail closed.
 import { readFileSync } from 'node:fs';
-import { Client, InvalidCredentialsError } from 'ldapts';
 import type { Logger } from 'pino';
+import { Coalescer } from './coalesce.js';
 import type { LdapConfig } from './directory-config.js';
-import { type Claim, type DirectoryEntry, type DirectoryProvider, type LookupResult, claimForm } from './provider.js';
+import { DirectoryCounters } from './directory-stats.js';
+import { DirectoryUnavailable, DomainControllers } from './domain-controllers.js';
+import { type GroupResolver, InChainResolver, TokenGroupsResolver, WalkResolver } from './group-resolvers.js';
+import type { GroupSidMap } from './group-sid-map.js';
+import type { UserForm } from './ldap-filter.js';
+import { LookupCache } from './lookup-cache.js';
+import { PasswordChecks } from './password-checks.js';
+import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
+import { queryUser } from './user-query.js';
+import { type Schedule, realSchedule } from './wait-queue.js';
 
-/** RFC 4515 escaping for values inside a search filter. */
-export function escapeFilter(v: string): string {
-  return v.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export { escapeFilter } from './ldap-filter.js';
+
+export interface LdapDirectoryOptions {
+  /** Groups the policy names: warned about when tokenGroups cannot see them (distribution groups, outside the base). */
+  readonly policyGroups?: readonly string[];
+  readonly schedule?: Schedule;
 }
 
-const IN_CHAIN = '1.2.840.113556.1.4.1941';
-const UF_ACCOUNTDISABLE = 0x2;
+/** Entries nobody asked for within this long are no longer refreshed. */
+const IDLE_MS = 3_600_000;
+const PASSWORD_PROOF_MS = 5 * 60_000;
 
-interface Cached {
-  readonly result: LookupResult;
-  readonly at: number;
-  readonly dn: string | undefined;
-  lastUsed: number;
-}
-
-type Form = Exclude<ReturnType<typeof claimForm>, { kind: 'unknown-domain' }>;
-
-/**
- * Users and nested groups from Active Directory or OpenLDAP. Results are cached for `cacheTtl`
- * and refreshed in the background; when the directory cannot be reached, cached results keep
- * serving for `gracePeriod`, after which lookups fail closed ('unavailable').
- */
 export class LdapDirectory implements DirectoryProvider {
   readonly name = 'ldap';
   readonly domains: DirectoryProvider['domains'];
-  private readonly cache = new Map<string, Cached>();
-  private readonly inflight = new Map<string, Promise<Cached>>();
+  private readonly counters = new DirectoryCounters();
+  private readonly cache: LookupCache;
+  private readonly queries = new Coalescer<string, LookupResult>();
+  private readonly dcs: DomainControllers;
+  private readonly groups: GroupResolver;
+  private readonly passwords: PasswordChecks;
   private readonly listeners: Array<() => void> = [];
-  private readonly password: string;
-  private readonly tls: { ca?: Buffer; rejectUnauthorized: boolean };
-  private readonly hmacKey = randomBytes(32);
-  private readonly passwordCache = new Map<string, { salt: Buffer; mac: Buffer; until: number }>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly schedule: Schedule;
+  private readonly sweepEveryMs: number;
+  private cancelSweep: (() => void) | undefined;
+  private closed = false;
+  private notifyPending = false;
+  private lastGraceLog = -Infinity;
 
   constructor(
     private readonly cfg: LdapConfig,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    opts: LdapDirectoryOptions = {},
   ) {
     this.domains = { netbios: [cfg.netbiosDomain.toLowerCase()], upnSuffixes: cfg.upnSuffixes.map((s) => s.toLowerCase()) };
-    this.password = cfg.bindPassword ?? readFileSync(cfg.bindPasswordFile!, 'utf8').trim();
-    this.tls = { ...(cfg.ca ? { ca: readFileSync(cfg.ca) } : {}), rejectUnauthorized: !cfg.insecure };
-    if (cfg.insecure) log.warn({ url: cfg.url }, 'LDAP TLS VERIFICATION IS DISABLED (directory.insecure)');
-    this.timer = setInterval(() => void this.refresh(), Math.max(1000, cfg.cacheTtl));
-    this.timer.unref();
+    const password = cfg.bindPassword ?? readFileSync(cfg.bindPasswordFile!, 'utf8').trim();
+    const tls = { ...(cfg.ca ? { ca: readFileSync(cfg.ca) } : {}), rejectUnauthorized: !cfg.insecure };
+    if (cfg.insecure) log.warn({ urls: cfg.urls }, 'LDAP TLS VERIFICATION IS DISABLED (directory.insecure)');
+    this.schedule = opts.schedule ?? realSchedule;
+    this.cache = new LookupCache({ ttlMs: cfg.cacheTtl, negativeTtlMs: cfg.negativeCacheTtl, graceMs: cfg.gracePeriod, refreshAhead: cfg.refreshAhead, idleMs: IDLE_MS, maxNegative: 10_000 }, now);
+    this.passwords = new PasswordChecks(PASSWORD_PROOF_MS, now);
+    this.dcs = new DomainControllers({
+      urls: cfg.urls,
+      startTls: cfg.startTls,
+      tls,
+      timeoutMs: cfg.timeout,
+      bindDn: cfg.bindDn,
+      bindPassword: password,
+      checkDn: cfg.baseDn,
+      pool: { size: cfg.pool.size, bindSize: cfg.pool.bindSize, acquireTimeoutMs: cfg.pool.acquireTimeout, maxWaiting: cfg.pool.maxWaiting, healthCheckMs: cfg.pool.healthCheck, idleTimeoutMs: cfg.pool.idleTimeout },
+      breaker: { cooldownMs: cfg.breaker.cooldown, maxCooldownMs: cfg.breaker.maxCooldown },
+      counter: this.counters,
+      log,
+      now,
+      schedule: this.schedule,
+    });
+    const groupBase = cfg.groupBaseDn ?? cfg.baseDn;
+    this.groups =
+      cfg.groupResolution === 'token-groups'
+        ? new TokenGroupsResolver(groupBase, now, (map) => this.warnUnseenGroups(map, opts.policyGroups ?? []))
+        : cfg.groupResolution === 'in-chain'
+          ? new InChainResolver(groupBase)
+          : new WalkResolver(groupBase);
+    // Often enough that an entry in use is refreshed between refreshAhead × TTL and its expiry.
+    this.sweepEveryMs = Math.min(60_000, Math.max(100, (cfg.cacheTtl * (1 - cfg.refreshAhead)) / 2));
+    this.armSweep();
   }
 
   onChange(listener: () => void): void {
@@ -57,170 +97,139 @@ export class LdapDirectory implements DirectoryProvider {
   }
 
   async lookup(claim: Claim): Promise<LookupResult> {
+    this.counters.lookups++;
     const form = claimForm(claim, this.domains);
     if (form.kind === 'unknown-domain') return { status: 'unknown-domain' };
-    const key = form.kind === 'upn' ? `upn:${form.upn.toLowerCase()}` : `sam:${form.sam.toLowerCase()}`;
-    const c = this.cache.get(key);
-    const now = this.now();
-    if (c) {
-      c.lastUsed = now;
-      if (now - c.at < this.cfg.cacheTtl) return c.result;
+    const key = keyOf(form);
+    const cached = this.cache.read(key);
+    if (cached && (cached.freshness === 'fresh' || cached.freshness === 'refresh-ahead')) {
+      this.counters.cacheHits++;
+      return cached.answer.result;
     }
-    const fresh = await this.fetchOnce(key, form);
-    if (fresh.result.status !== 'unavailable') return fresh.result;
-    if (c && now - c.at < this.cfg.cacheTtl + this.cfg.gracePeriod) {
-      this.log.warn({ reason: fresh.result.reason }, 'directory unreachable: serving a cached answer within the grace period');
-      return c.result;
+    const t0 = this.now();
+    const fresh = await this.query(key, form, false);
+    const waited = this.now() - t0;
+    this.counters.waitMsTotal += waited;
+    this.counters.waitMsMax = Math.max(this.counters.waitMsMax, waited);
+    if (fresh.status !== 'unavailable') return fresh;
+    if (cached?.freshness === 'stale') {
+      this.counters.graceServed++;
+      if (this.now() - this.lastGraceLog > 10_000) {
+        this.lastGraceLog = this.now();
+        this.log.warn({ reason: fresh.reason }, 'directory unreachable: serving cached answers within the grace period');
+      }
+      return cached.answer.result;
     }
-    return fresh.result;
+    this.counters.unavailable++;
+    return fresh;
   }
 
   async verifyPassword(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'> {
     // An empty password is an unauthenticated bind, which LDAP servers "accept": never a login.
     if (password.length === 0) return 'bad-password';
-    const cached = this.passwordCache.get(entry.key);
-    const now = this.now();
-    if (cached && cached.until > now) {
-      const mac = createHmac('sha256', this.hmacKey).update(cached.salt).update(password).digest();
-      if (timingSafeEqual(mac, cached.mac)) return 'ok';
-    }
-    const dn = [...this.cache.values()].find((c) => c.result.status === 'found' && c.result.entry.key === entry.key)?.dn;
+    this.counters.passwordChecks++;
+    const before = this.passwords.hits;
+    const dn = this.cache.dnOf(entry.key);
     if (!dn) return 'unavailable';
-    const client = this.client();
-    try {
-      if (this.cfg.startTls) await client.startTLS({ ...this.tls }); // a copy: ldapts writes the socket into it
-      await client.bind(dn, password);
-      const salt = randomBytes(16);
-      this.passwordCache.set(entry.key, { salt, mac: createHmac('sha256', this.hmacKey).update(salt).update(password).digest(), until: now + 5 * 60_000 });
-      return 'ok';
-    } catch (e) {
-      if (e instanceof InvalidCredentialsError) {
-        this.passwordCache.delete(entry.key);
-        return 'bad-password';
+    const r = await this.passwords.check(entry.key, password, async () => {
+      try {
+        return await this.dcs.verify(dn, password);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'LDAP password check failed');
+        return 'unavailable';
       }
-      this.log.warn({ err: (e as Error).message }, 'LDAP password check failed');
-      return 'unavailable';
-    } finally {
-      await client.unbind().catch(() => {});
-    }
+    });
+    this.counters.passwordCacheHits += this.passwords.hits - before;
+    return r;
+  }
+
+  stats(): DirectoryStats {
+    const c = this.counters;
+    return {
+      lookups: c.lookups,
+      cacheHits: c.cacheHits,
+      coalesced: this.queries.joined,
+      graceServed: c.graceServed,
+      unavailable: c.unavailable,
+      directoryQueries: c.directoryQueries,
+      backgroundRefreshes: c.backgroundRefreshes,
+      waitMs: { total: c.waitMsTotal, max: c.waitMsMax },
+      passwordChecks: c.passwordChecks,
+      passwordCacheHits: c.passwordCacheHits,
+      ldapOperations: { total: c.ldapOperations, byKind: { ...c.ops } },
+      cache: this.cache.sizes,
+      domainControllers: this.dcs.stats(),
+    };
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.closed = true;
+    this.cancelSweep?.();
+    this.dcs.close();
   }
 
-  private client(): Client {
-    // ldapts speaks implicit TLS whenever tlsOptions are given, even on ldap://: only for ldaps.
-    const ldaps = this.cfg.url.startsWith('ldaps://');
-    return new Client({ url: this.cfg.url, timeout: this.cfg.timeout, connectTimeout: this.cfg.timeout, ...(ldaps ? { tlsOptions: { ...this.tls } } : {}) });
-  }
-
-  private fetchOnce(key: string, form: Form): Promise<Cached> {
-    let p = this.inflight.get(key);
-    if (!p) {
-      p = this.fetch(form).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, p);
-      void p.then((c) => {
-        if (c.result.status !== 'unavailable') this.cache.set(key, c);
-      });
-    }
-    return p;
-  }
-
-  private async fetch(form: Form): Promise<Cached> {
-    const now = this.now();
-    const client = this.client();
-    const ad = this.cfg.flavor === 'ad';
-    try {
-      if (this.cfg.startTls) await client.startTLS({ ...this.tls }); // a copy: ldapts writes the socket into it
-      await client.bind(this.cfg.bindDn, this.password);
-      const who =
-        form.kind === 'upn'
-          ? ad
-            ? `(|(userPrincipalName=${escapeFilter(form.upn)})(mail=${escapeFilter(form.upn)})(proxyAddresses=smtp:${escapeFilter(form.upn)}))`
-            : `(mail=${escapeFilter(form.upn)})`
-          : ad
-            ? `(sAMAccountName=${escapeFilter(form.sam)})`
-            : `(uid=${escapeFilter(form.sam)})`;
-      const { searchEntries } = await client.search(this.cfg.baseDn, {
-        scope: 'sub',
-        filter: `(&${this.cfg.userFilter}${who})`,
-        attributes: ['sAMAccountName', 'uid', 'userPrincipalName', 'mail', 'userAccountControl', 'pwdAccountLockedTime'],
-        sizeLimit: 2,
-      });
-      if (searchEntries.length !== 1) return { result: { status: 'not-found' }, at: now, dn: undefined, lastUsed: now };
-      const u = searchEntries[0]!;
-      const str = (a: string) => {
-        const v = u[a];
-        return Array.isArray(v) ? String(v[0] ?? '') : v === undefined ? '' : String(v);
-      };
-      const sam = str(ad ? 'sAMAccountName' : 'uid');
-      const uac = Number(str('userAccountControl') || '0');
-      const enabled = ad ? (uac & UF_ACCOUNTDISABLE) === 0 : str('pwdAccountLockedTime') === '';
-      const groups = ad ? await this.groupsInChain(client, u.dn) : await this.groupsByWalking(client, u.dn);
-      const entry: DirectoryEntry = {
-        key: `${this.cfg.netbiosDomain.toUpperCase()}\\${sam.toLowerCase()}`,
-        domain: this.cfg.netbiosDomain.toUpperCase(),
-        sam,
-        upn: str('userPrincipalName') || str('mail'),
-        mail: str('mail'),
-        enabled,
-        groups,
-      };
-      return { result: { status: 'found', entry }, at: now, dn: u.dn, lastUsed: now };
-    } catch (e) {
-      const reason = `LDAP ${this.cfg.url}: ${(e as Error).message}`;
-      this.log.warn({ reason }, 'directory lookup failed');
-      return { result: { status: 'unavailable', reason }, at: now, dn: undefined, lastUsed: now };
-    } finally {
-      await client.unbind().catch(() => {});
-    }
-  }
-
-  /** Active Directory: every group the user is in, at any depth, in one search. */
-  private async groupsInChain(client: Client, dn: string): Promise<string[]> {
-    const { searchEntries } = await client.search(this.cfg.groupBaseDn ?? this.cfg.baseDn, {
-      scope: 'sub',
-      filter: `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilter(dn)}))`,
-      attributes: ['cn'],
+  /** One query per user at a time, shared by every lookup (and refresh) that wants it. */
+  private query(key: string, form: UserForm, background: boolean): Promise<LookupResult> {
+    return this.queries.run(key, async () => {
+      this.counters.directoryQueries++;
+      if (background) this.counters.backgroundRefreshes++;
+      try {
+        const r = await this.dcs.run((c) => queryUser(c, form, { baseDn: this.cfg.baseDn, userFilter: this.cfg.userFilter, ad: this.cfg.flavor === 'ad', netbiosDomain: this.cfg.netbiosDomain, groups: this.groups }));
+        if (this.cache.store(key, r.answer, r.dn)) this.changed();
+        return r.answer;
+      } catch (e) {
+        const reason = e instanceof DirectoryUnavailable ? e.message : `LDAP ${this.cfg.urls.join(', ')}: ${(e as Error).message}`;
+        if (!(e instanceof DirectoryUnavailable)) this.log.warn({ reason }, 'directory lookup failed');
+        return { status: 'unavailable', reason };
+      }
     });
-    return searchEntries.map((g) => String(Array.isArray(g['cn']) ? g['cn'][0] : g['cn']));
   }
 
-  /** OpenLDAP has no in-chain rule: walk groupOfNames upwards, breadth first, cycles ignored. */
-  private async groupsByWalking(client: Client, dn: string): Promise<string[]> {
-    const names = new Set<string>();
-    const seen = new Set<string>([dn.toLowerCase()]);
-    let frontier = [dn];
-    for (let depth = 0; depth < 32 && frontier.length > 0; depth++) {
-      const filter = `(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|${frontier.map((d) => `(member=${escapeFilter(d)})(uniqueMember=${escapeFilter(d)})`).join('')}))`;
-      const { searchEntries } = await client.search(this.cfg.groupBaseDn ?? this.cfg.baseDn, { scope: 'sub', filter, attributes: ['cn'] });
-      frontier = [];
-      for (const g of searchEntries) {
-        if (seen.has(g.dn.toLowerCase())) continue;
-        seen.add(g.dn.toLowerCase());
-        names.add(String(Array.isArray(g['cn']) ? g['cn'][0] : g['cn']));
-        frontier.push(g.dn);
-      }
-    }
-    return [...names];
+  /** Live connections are judged again once, however many answers changed at the same moment. */
+  private changed(): void {
+    if (this.notifyPending) return;
+    this.notifyPending = true;
+    this.schedule(() => {
+      this.notifyPending = false;
+      for (const l of this.listeners) l();
+    }, 0);
   }
 
-  /** Background refresh of recently used entries; a changed answer re-evaluates live connections. */
-  private async refresh(): Promise<void> {
-    const now = this.now();
-    let changed = false;
-    for (const [key, c] of this.cache) {
-      if (now - c.lastUsed > 3_600_000) {
-        this.cache.delete(key);
-        continue;
-      }
-      const form: Form = key.startsWith('upn:') ? { kind: 'upn', upn: key.slice(4) } : { kind: 'downlevel', domain: this.cfg.netbiosDomain, sam: key.slice(4) };
-      const fresh = await this.fetchOnce(key, form);
-      if (fresh.result.status === 'unavailable') continue;
-      if (JSON.stringify(fresh.result) !== JSON.stringify(c.result)) changed = true;
-      fresh.lastUsed = c.lastUsed;
-    }
-    if (changed) for (const l of this.listeners) l();
+  private armSweep(): void {
+    if (this.closed) return;
+    this.cancelSweep = this.schedule(() => {
+      void this.sweep().finally(() => this.armSweep());
+    }, this.sweepEveryMs);
   }
+
+  /** Refresh-ahead: entries in use are queried again before they expire, a few at a time. */
+  private async sweep(): Promise<void> {
+    this.passwords.sweep();
+    const refreshAt = this.cfg.cacheTtl * this.cfg.refreshAhead;
+    await this.groups.refresh?.((task) => this.dcs.run(task), refreshAt).catch(() => {});
+    const due = this.cache.sweep();
+    // Background work leaves most of the pool to the lookups of users who are waiting.
+    const workers = Math.max(1, Math.floor(this.cfg.pool.size / 2));
+    await Promise.all(
+      Array.from({ length: Math.min(workers, due.length) }, async () => {
+        for (let key = due.shift(); key !== undefined && !this.closed; key = due.shift()) await this.query(key, formOfKey(key, this.cfg.netbiosDomain), true);
+      }),
+    );
+  }
+
+  private warnUnseenGroups(map: GroupSidMap, names: readonly string[]): void {
+    for (const name of names) {
+      const g = map.byName(name);
+      if (!g) this.log.warn({ group: name, groupBaseDn: this.cfg.groupBaseDn ?? this.cfg.baseDn }, 'a group the policy names is not under groupBaseDn: no user will be found in it');
+      else if (!g.security) this.log.warn({ group: name }, 'a group the policy names is a distribution group: tokenGroups carries security groups only (make it a security group, or set groupResolution: in-chain)');
+    }
+  }
+}
+
+function keyOf(form: UserForm): string {
+  return form.kind === 'upn' ? `upn:${form.upn.toLowerCase()}` : `sam:${form.sam.toLowerCase()}`;
+}
+
+function formOfKey(key: string, domain: string): UserForm {
+  return key.startsWith('upn:') ? { kind: 'upn', upn: key.slice(4) } : { kind: 'downlevel', domain, sam: key.slice(4) };
 }

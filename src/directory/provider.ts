@@ -35,6 +35,8 @@ export interface DirectoryProvider {
   verifyPassword?(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'>;
   /** Called after a refresh finds changed memberships (re-evaluates live connections). */
   onChange?(listener: () => void): void;
+  /** Counters and pool/breaker state, for the bench and diagnostics. */
+  stats?(): DirectoryStats;
   close(): Promise<void>;
 }
 
@@ -56,4 +58,31 @@ export function claimForm(claim: Claim, domains: DirectoryProvider['domains']): 
   // A bare name: only meaningful with exactly one domain.
   if (domains.netbios.length !== 1) return { kind: 'unknown-domain' };
   return { kind: 'downlevel', domain: domains.netbios[0]!, sam: claim.user };
+}
+
+/** What a directory did so far (optional: the LDAP provider implements it, the file provider does not). */
+export interface DirectoryStats {
+  readonly lookups: number;
+  readonly cacheHits: number;
+  readonly coalesced: number;
+  readonly graceServed: number;
+  readonly unavailable: number;
+  /** User queries sent to the directory (each is one or a few LDAP operations). */
+  readonly directoryQueries: number;
+  readonly backgroundRefreshes: number;
+  /** Time lookups spent waiting on the directory (queue included): in all, and the longest. */
+  readonly waitMs: { readonly total: number; readonly max: number };
+  readonly passwordChecks: number;
+  readonly passwordCacheHits: number;
+  /** LDAP operations by kind (connect, startTls, bind, search) and in all. */
+  readonly ldapOperations: { readonly total: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly cache: { readonly found: number; readonly notFound: number };
+  /** Per domain controller, in order of preference: breaker state and both pools. */
+  readonly domainControllers: ReadonlyArray<{
+    readonly url: string;
+    readonly breaker: 'closed' | 'open' | 'half-open';
+    readonly breakerOpens: number;
+    readonly service: { readonly open: number; readonly idle: number; readonly busy: number; readonly waiting: number; readonly opened: number; readonly peak: number };
+    readonly passwords: { readonly open: number; readonly idle: number; readonly busy: number; readonly waiting: number; readonly opened: number; readonly peak: number };
+  }>;
 }

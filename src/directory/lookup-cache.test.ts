@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Answer, LookupCache } from './lookup-cache.js';
+
+const found = (groups: string[], enabled = true): Answer => ({ status: 'found', entry: { key: 'LAB\\bob', domain: 'LAB', sam: 'bob', upn: 'bob@lab.example', mail: 'bob@lab.example', enabled, groups } });
+const MIN = 60_000;
+
+function make() {
+  const clock = { t: 0 };
+  const cache = new LookupCache({ ttlMs: 10 * MIN, negativeTtlMs: MIN, graceMs: 5 * MIN, refreshAhead: 0.8, idleMs: 60 * MIN, maxNegative: 3 }, () => clock.t);
+  return { clock, cache };
+}
+
+describe('lookup cache', () => {
+  it('serves fresh, then asks for a background refresh from refreshAhead × TTL, before the entry expires', () => {
+    const { clock, cache } = make();
+    cache.store('sam:bob', found(['Sales']), 'CN=bob');
+    assert.equal(cache.read('sam:bob')?.freshness, 'fresh');
+    assert.deepEqual(cache.sweep(), []);
+    clock.t = 8 * MIN - 1;
+    assert.equal(cache.read('sam:bob')?.freshness, 'fresh');
+    assert.deepEqual(cache.sweep(), []);
+    clock.t = 8 * MIN;
+    assert.equal(cache.read('sam:bob')?.freshness, 'refresh-ahead', 'still served without waiting');
+    assert.deepEqual(cache.sweep(), ['sam:bob']);
+    cache.store('sam:bob', found(['Sales']), 'CN=bob');
+    assert.equal(cache.read('sam:bob')?.freshness, 'fresh', 'the refresh restarts the clock');
+    assert.deepEqual(cache.sweep(), []);
+  });
+
+  it('past the TTL an answer is stale (served only while the directory is down), past the grace period never', () => {
+    const { clock, cache } = make();
+    cache.store('sam:bob', found([]), 'CN=bob');
+    clock.t = 10 * MIN;
+    assert.equal(cache.read('sam:bob')?.freshness, 'stale');
+    clock.t = 15 * MIN - 1;
+    assert.equal(cache.read('sam:bob')?.freshness, 'stale');
+    clock.t = 15 * MIN;
+    assert.equal(cache.read('sam:bob')?.freshness, 'expired');
+    assert.deepEqual(cache.sweep(), ['sam:bob'], 'in use: still retried in the background');
+  });
+
+  it('"no such user" lives for the negative TTL only, is never refreshed, and is bounded', () => {
+    const { clock, cache } = make();
+    cache.store('sam:ghost', { status: 'not-found' }, undefined);
+    assert.equal(cache.read('sam:ghost')?.freshness, 'fresh');
+    clock.t = MIN;
+    assert.equal(cache.read('sam:ghost')?.freshness, 'stale');
+    assert.deepEqual(cache.sweep(), [], 'never refreshed');
+    clock.t = 6 * MIN;
+    cache.sweep();
+    assert.equal(cache.read('sam:ghost'), undefined, 'dropped once expired');
+    for (const n of ['a', 'b', 'c', 'd', 'e']) cache.store(`sam:${n}`, { status: 'not-found' }, undefined);
+    assert.deepEqual(cache.sizes, { found: 0, notFound: 3 });
+    assert.equal(cache.read('sam:a'), undefined, 'oldest dropped first');
+    assert.ok(cache.read('sam:e'));
+  });
+
+  it('entries nobody uses stop being refreshed and are dropped once expired', () => {
+    const { clock, cache } = make();
+    cache.store('sam:bob', found([]), 'CN=bob');
+    clock.t = 61 * MIN;
+    assert.deepEqual(cache.sweep(), [], 'idle for over an hour: not refreshed, expired: dropped');
+    assert.equal(cache.sizes.found, 0);
+    assert.equal(cache.dnOf('LAB\\bob'), undefined);
+  });
+
+  it('reports a changed answer about a known user (live connections are judged again), not a first answer', () => {
+    const { cache } = make();
+    assert.equal(cache.store('sam:bob', found(['Outlook-Remote', 'Sales']), 'CN=bob'), false);
+    assert.equal(cache.store('sam:bob', found(['Outlook-Remote', 'Sales']), 'CN=bob'), false);
+    assert.equal(cache.store('sam:bob', found(['Sales']), 'CN=bob'), true, 'group removed');
+    assert.equal(cache.store('sam:bob', found(['Sales'], false), 'CN=bob'), true, 'disabled');
+    assert.equal(cache.store('sam:bob', { status: 'not-found' }, undefined), true, 'deleted');
+    assert.equal(cache.store('sam:bob', found(['Sales']), 'CN=bob'), false, 'found again: nobody to re-judge');
+    assert.equal(cache.dnOf('LAB\\bob'), 'CN=bob');
+  });
+});
