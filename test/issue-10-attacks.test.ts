@@ -1,6 +1,9 @@
 // Regression tests for the outside attack of issue #10, each written as the attacker did it.
 // Every one of them failed on the code before the fix (stated per test).
 import assert from 'node:assert/strict';
+import { once as onceEvent } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, type RawResponse } from '../src/doctor/http-probe.js';
 import { NEGOTIATE, authenticateFor } from '../src/doctor/ntlm-client.js';
@@ -102,20 +105,40 @@ describe('issue #10: the attacks on a running gateway', () => {
     assert.equal(r.head.status, 200);
     const conn = [...env.gateway.connections].find((x) => x.identity?.entry?.key === 'LAB\\dave');
     assert.ok(conn, 'proven as dave by a 2xx from an endpoint that requires authentication');
-    const a = await c.request('GET', '/autodiscover/autodiscover.json/v1.0/alice@lab.example?Protocol=EWS', { Authorization: basic('LAB\\alice', 'wrong') });
-    assert.equal(a.head.status, 403);
-    assert.equal(a.header('x-portcullis-reason'), 'identity-mismatch');
+    const before = env.lab.state.log.length;
+    const a = await c.request('GET', '/autodiscover/autodiscover.json/v1.0/dave@lab.example?Protocol=ActiveSync', { Authorization: basic('LAB\\alice', 'wrong') });
+    assert.equal(a.head.status, 200, 'an anonymous endpoint answers, without the credentials it does not need');
+    assert.ok(env.lab.state.log.slice(before).every((e) => e.authorization === undefined), 'alice\'s password never reached Exchange');
     assert.equal(conn.identity?.entry?.key, 'LAB\\dave', 'never silently rebound');
+    const b = await c.request('POST', EWS, { Authorization: basic('LAB\\alice') }, '<x/>');
+    assert.equal(b.head.status, 403);
+    assert.equal(b.header('x-portcullis-reason'), 'identity-mismatch');
     await c.waitClosed();
   });
 
-  it('credentials answered by an anonymous endpoint leave nothing to ride on: the connection closes (outside attack: alice served, dave bound)', async () => {
-    // NTLM on an anonymous page: Exchange may authenticate the connection, the gateway has no proof.
-    const { c, r } = await ntlmLogin(env.port, env.pki.ca, '/owa/auth/logon.aspx', 'alice');
-    assert.equal(r.header('connection'), 'close');
-    await c.waitClosed(2_000);
-    const conn = [...env.gateway.connections].find((x) => x.identity?.entry?.key === 'LAB\\alice');
-    assert.equal(conn, undefined, 'nothing was bound');
+  it('no handshake on an anonymous page, and an unproven credential leaves nothing to ride on (outside attack: alice served, dave bound)', async () => {
+    // NTLM on an anonymous page: Exchange could authenticate the connection without the gateway
+    // ever seeing proof. The credentials never get there.
+    const before = env.lab.state.log.length;
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    const r = await c.request('GET', '/owa/auth/logon.aspx', { Authorization: `NTLM ${NEGOTIATE.toString('base64')}` });
+    assert.ok(!r.head.headers.some((h) => /^ntlm \S+/i.test(h.value)), `no NTLM challenge (got ${r.head.status})`);
+    assert.ok(env.lab.state.log.slice(before).every((e) => e.authorization === undefined));
+    c.close();
+    // A credential answered neither by 401 nor by proof (here Exchange's 500 for a bad EWS body,
+    // after authenticating): the gateway cannot know who Exchange now thinks this is. It closes.
+    const up = await cannedServer(() => Buffer.from('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n'), { waitForBody: false });
+    const e2 = await startEnv({ upstreamUrl: up.url });
+    try {
+      const d = await RawClient.connect(e2.port, e2.pki.ca);
+      const x = await d.request('POST', EWS, { Authorization: basic('LAB\\alice') }, '<x/>');
+      assert.equal(x.head.status, 500);
+      assert.equal(x.header('connection'), 'close');
+      await d.waitClosed(2_000);
+    } finally {
+      await e2.stop();
+      await up.stop();
+    }
   });
 
   it("a wrong password on a proven connection does not unbind it: the next request is still judged as that user (outside attack: alice's EAS ran at Exchange)", async () => {
@@ -138,6 +161,7 @@ describe('issue #10: the attacks on a running gateway', () => {
     }
     const guesses = env.lab.state.log.slice(before).filter((e) => e.claimedUser?.toLowerCase() === 'lab\\erin').length;
     assert.ok(guesses <= 5, `${guesses} guesses reached Exchange (threshold 5)`);
+    assert.ok(env.lab.state.log.slice(before).filter((e) => e.path.includes('autodiscover.json')).every((e) => e.authorization === undefined), 'no password went to the anonymous endpoint');
     assert.equal(env.runtime.access.users.isLockedOut('LAB\\erin'), true);
   });
 
@@ -199,5 +223,47 @@ describe('issue #10: the attacks on a running gateway', () => {
     assert.equal(ews.head.status, 403, 'dave proved his password on this connection: he may hear why');
     assert.equal(ews.header('x-portcullis-reason'), 'not-in-group, default-deny');
     assert.match(ews.body.toString(), /^access denied: not-in-group, default-deny \(reference [0-9a-f]{12}\)\n$/);
+  });
+
+  it('a guess whose connection closes before the 401 comes back still counts (outside attack, round 2: 27 of 30 reached Exchange)', async () => {
+    const before = env.lab.state.log.length;
+    for (let i = 0; i < 20; i++) {
+      const raw = net.connect(env.port, '127.0.0.1');
+      const c = tls.connect({ socket: raw, ca: env.pki.ca, servername: 'mail.lab.example' });
+      await onceEvent(c, 'secureConnect');
+      c.write(`OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\dave', `hit-and-run-${i}`)}\r\n\r\n`);
+      // The lab takes 25 ms per password, like a domain controller: reset the connection as soon
+      // as the password has reached it, well before its 401 (a client closing with unread TLS
+      // session tickets sends a reset, as the attacker's did).
+      const seen = env.lab.state.log.length;
+      for (let t = 0; t < 200 && !env.lab.state.log.slice(seen).some((e) => e.authorization === 'Basic'); t++) await new Promise((r) => setTimeout(r, 2));
+      c.on('error', () => {});
+      raw.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const guesses = env.lab.state.log.slice(before).filter((e) => e.claimedUser?.toLowerCase() === 'lab\\dave').length;
+    console.log(`# 20 hit-and-run guesses: ${guesses} reached Exchange (threshold 5)`);
+    assert.ok(guesses <= 5, `${guesses} guesses reached Exchange`);
+    assert.equal(env.runtime.access.users.isLockedOut('LAB\\dave'), true);
+  });
+
+  it('a connection that never sends a request is closed after headersTimeout, not keepAliveTimeout', async () => {
+    const e2 = await startEnv({ config: (b) => ({ ...b, http: { headersTimeout: '400ms', keepAliveTimeout: '2m' } }) });
+    try {
+      const c = await RawClient.connect(e2.port, e2.pki.ca);
+      const t0 = Date.now();
+      await c.waitClosed(3_000);
+      assert.ok(Date.now() - t0 < 1_500, `closed after ${Date.now() - t0} ms`);
+    } finally {
+      await e2.stop();
+    }
+  });
+
+  it('HTTP/1.0 without Host and a Host that is not host[:port] are refused (they would leave as HTTP/1.1 without, or with a path in, Host)', async () => {
+    for (const raw of ['GET /owa/ HTTP/1.0\r\n\r\n', 'GET /owa/ HTTP/1.1\r\nHost: 127.0.0.1/ecp/\r\n\r\n', 'GET /owa/ HTTP/1.1\r\nHost: user@mail\r\n\r\n']) {
+      const c = await RawClient.connect(env.port, env.pki.ca);
+      c.write(raw);
+      assert.equal((await c.read()).head.status, 400, JSON.stringify(raw));
+    }
   });
 });

@@ -2,7 +2,7 @@ import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { classifyRequest } from '../classify/classify.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
-import { type Exchange, concealedDenial, newExchange, planResponse, settleVerdicts } from './exchange.js';
+import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
 import { logExchangeEnd, logRefusal } from './exchange-log.js';
 import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';
 import { checkForwardable } from './request-checks.js';
@@ -86,7 +86,9 @@ export class ClientConnection implements ConnectionContext {
     this.upstreamSink = { write: (b) => this.upstream!.write(b), cork: () => this.upstream!.cork(), uncork: () => this.upstream!.uncork() };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.setTimeout(deps.config().http.keepAliveTimeout);
+    // Before its first request a connection gets no longer than a request head would: a client
+    // that connects and stays silent must not hold one of the connection caps for minutes.
+    socket.setTimeout(Math.min(deps.config().http.headersTimeout, deps.config().http.keepAliveTimeout));
     socket.on('data', (b: Buffer) => this.onClientData(b));
     socket.on('timeout', () => this.onTimeout());
     socket.on('end', () => this.onClientEnd());
@@ -202,7 +204,7 @@ export class ClientConnection implements ConnectionContext {
       (v) => {
         this.deciding = false;
         this.resumeClient('deciding');
-        if (this.closed) return settleVerdicts(v);
+        if (this.closed) return settleVerdicts(v, false);
         const up = this.upstream; // corked as in onClientData: the head and its body in one record
         up?.cork();
         if (this.admit(head, framing, v)) this.drainPending();
@@ -221,7 +223,7 @@ export class ClientConnection implements ConnectionContext {
   private admit(head: RequestHead, framing: BodyFraming, verdicts: readonly GateVerdict[]): boolean {
     const denied = verdicts.find((v) => !v.allow);
     if (denied && !denied.allow) {
-      settleVerdicts(verdicts);
+      settleVerdicts(verdicts, false);
       this.refuse(denied);
       return false;
     }
@@ -233,7 +235,7 @@ export class ClientConnection implements ConnectionContext {
     this.ensureUpstream();
     // Corked until the next tick: the head and the body bytes forwarded right after it leave as
     // one TLS record, also when a gate decided asynchronously (outside onClientData's cork).
-    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, concealedDenial(verdicts) !== undefined));
+    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, stripsAuthorization(verdicts)));
     this.exchange = newExchange(head, info, new BodyRelay(framing, this.upstreamSink), framing, verdicts, closeAfter);
     return true;
   }
@@ -452,7 +454,8 @@ export class ClientConnection implements ConnectionContext {
   private settle(ex: Exchange): void {
     if (ex.settled) return;
     ex.settled = true;
-    settleVerdicts(ex.verdicts);
+    // Forwarded only once the upstream connection exists: bytes queued before it never left.
+    settleVerdicts(ex.verdicts, this.upstreamConnected);
   }
 
   private endGracefully(): void {

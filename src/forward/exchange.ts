@@ -51,8 +51,13 @@ export function newExchange(head: RequestHead, info: RequestInfo, request: BodyR
 }
 
 /** Tells every gate that allowed a request that its exchange is over (once). */
-export function settleVerdicts(verdicts: readonly GateVerdict[]): void {
-  for (const v of verdicts) if (v.allow) v.onSettled?.();
+export function settleVerdicts(verdicts: readonly GateVerdict[], forwarded: boolean): void {
+  for (const v of verdicts) if (v.allow) v.onSettled?.(forwarded);
+}
+
+/** Whether a gate wants the request forwarded without its Authorization header. */
+export function stripsAuthorization(verdicts: readonly GateVerdict[]): boolean {
+  return verdicts.some((v) => v.allow && v.stripAuthorization === true);
 }
 
 /** The refusal a gate concealed as an anonymous request, if any. */

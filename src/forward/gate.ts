@@ -44,8 +44,10 @@ export type GateVerdict =
        * anonymous request. The reasons go to the log line of this request, never to the client.
        */
       readonly concealed?: { readonly reasons: readonly string[]; readonly detail?: string };
-      /** Called once when the exchange is over: answered, refused, failed or cut. */
-      readonly onSettled?: () => void;
+      /** Forward without the Authorization header (a concealed refusal, or credentials an anonymous endpoint does not need). */
+      readonly stripAuthorization?: boolean;
+      /** Called once when the exchange is over: answered, refused, failed or cut; `forwarded`: the request reached Exchange. */
+      readonly onSettled?: (forwarded: boolean) => void;
       /** Sees the upstream's interim (1xx) responses of this request. */
       readonly onInterim?: (status: number) => void;
       /** Sees the final response head before the client does. */

@@ -67,7 +67,12 @@ export interface ForwardedOptions {
   readonly xForwardedHost: boolean;
 }
 
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** Fields through which a client could claim an address, scheme or host: Exchange hears those from the gateway only. */
+const FORWARDED = new Set(['forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'x-originating-ip']);
+
+function isForwarded(lowerName: string): boolean {
+  return lowerName.startsWith('x-forwarded-') || FORWARDED.has(lowerName);
+}
 
 /** How many fields the gateway adds to a forwarded request head (counted against maxHeaders). */
 export function addedFieldCount(opts: ForwardedOptions): number {
@@ -76,7 +81,7 @@ export function addedFieldCount(opts: ForwardedOptions): number {
 
 /**
  * The head sent to Exchange: hop-by-hop fields removed, X-Forwarded-* set, Host and target kept.
- * X-Forwarded-* fields from the client are dropped, never extended: the gateway is the edge, and
+ * X-Forwarded-* (and Forwarded, X-Real-IP, True-Client-IP, …) from the client are dropped, never extended: the gateway is the edge, and
  * Exchange must not log (or trust) an address the client chose. `withoutAuthorization` forwards
  * a refused credential's request as an anonymous one, so the client gets Exchange's own 401.
  */
@@ -92,7 +97,7 @@ export function upstreamRequestHead(
   const kept = dropHopByHop(head.headers).filter((h) => {
     const n = h.name.toLowerCase();
     if (n === 'host') host = h.value;
-    return !FORWARDED.has(n) && !(withoutAuthorization && n === 'authorization');
+    return !isForwarded(n) && !(withoutAuthorization && n === 'authorization');
   });
   if (opts.xForwardedFor) kept.push({ name: 'X-Forwarded-For', value: clientAddress });
   if (opts.xForwardedProto) kept.push({ name: 'X-Forwarded-Proto', value: 'https' });

@@ -14,7 +14,14 @@ function countOf(headers: readonly HeaderField[], name: string): number {
   return n;
 }
 
+/** host [ ":" port ] (RFC 9110 §7.2): a reg-name, IPv4 or bracketed IPv6 literal; no path, no userinfo. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d{1,5})?$/;
+
 export function checkForwardable(head: RequestHead, maxHeaders: number, fwd: ForwardedOptions): Refusal | undefined {
+  // Every request leaves as HTTP/1.1, which needs a Host; an HTTP/1.0 request may lack one.
+  const host = head.headers.find((h) => h.name.length === 4 && h.name.toLowerCase() === 'host')?.value;
+  if (host === undefined) return { status: 400, reason: 'MISSING_HOST', message: 'request without Host' };
+  if (!HOST.test(host)) return { status: 400, reason: 'BAD_HOST', message: 'Host is not host[:port]' };
   const named = connectionNamesProtected(head.headers);
   if (named) return { status: 400, reason: 'connection-names-protected-field', message: `the Connection header may not name ${named}` };
   for (const name of SINGLE) {

@@ -16,7 +16,7 @@ import { type Credential, parseAuthorization } from '../identity/credentials.js'
 import { AnswerTiming } from './answer-timing.js';
 import { type Decision, type Reason, deny } from './decision.js';
 import { type CompiledPolicy, type Subject, evaluate } from './evaluate.js';
-import type { AttemptTicket, LoginAttempts } from './login-attempts.js';
+import type { AttemptOutcome, AttemptTicket, LoginAttempts } from './login-attempts.js';
 import { provesAuthentication, requiresAuthentication } from './proof.js';
 import { refusalFor } from './refusal.js';
 import { type AnswerContext, anonymousVerdict, concealedVerdict, shapeAnswer } from './unproven-verdicts.js';
@@ -45,7 +45,13 @@ export class AccessControl implements RequestGate {
   ) {}
 
   check(ctx: ConnectionContext, req: GateRequest): Verdict {
-    const cred = parseAuthorization(headerValue(req.head.headers, 'authorization'));
+    const authorization = headerValue(req.head.headers, 'authorization');
+    // An anonymous endpoint gets no credentials: a password sent there would be checked by
+    // Exchange (an AD bad-password count) without the gateway ever seeing the answer as proof.
+    if (authorization !== undefined && !requiresAuthentication(req.protocol, req.path, this.state().config.policy.anonymousPaths)) {
+      return ctx.identity ? this.checkBound(ctx, req, true) : anonymousVerdict(this.shaper(ctx, req), true);
+    }
+    const cred = parseAuthorization(authorization);
     switch (cred.kind) {
       case 'malformed':
         return this.refuseExplicit(req.protocol, 400, deny(['malformed-credentials']), `${cred.scheme}: ${cred.error}`);
@@ -116,14 +122,14 @@ export class AccessControl implements RequestGate {
     return evaluate(this.state().policy, { subject, protocol, zone: ctx.zone, clientAddress: ctx.remoteAddress }, this.users);
   }
 
-  private checkBound(ctx: ConnectionContext, req: GateRequest): GateVerdict {
+  private checkBound(ctx: ConnectionContext, req: GateRequest, stripAuthorization = false): GateVerdict {
     const id = ctx.identity!;
     const d = this.evaluate(id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' }, req.protocol, ctx);
     if (!d.allow) return this.refuseExplicit(req.protocol, 403, d);
     // The binding stays whatever Exchange answers: a connection proven as one user never serves
     // another (claim() refuses other users' credentials), so at worst Exchange has forgotten it.
     const sc = this.shaper(ctx, req);
-    return { allow: true, onResponse: (h) => shapeAnswer(sc, h) };
+    return { allow: true, ...(stripAuthorization ? { stripAuthorization } : {}), onResponse: (h) => shapeAnswer(sc, h) };
   }
 
   private async claim(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: string, password?: string): Promise<GateVerdict> {
@@ -187,7 +193,7 @@ export class AccessControl implements RequestGate {
     return this.attempts.reserve(entry.key);
   }
 
-  private settle(ticket: AttemptTicket | undefined, outcome: 'success' | 'failure' | 'none', key: string): void {
+  private settle(ticket: AttemptTicket | undefined, outcome: AttemptOutcome, key: string): void {
     if (ticket?.settle(outcome)) this.log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
   }
 
@@ -235,9 +241,11 @@ export class AccessControl implements RequestGate {
         this.settle(ticket, 'none', key);
         return { ...shapeAnswer(sc, h), ...(ctx.identity ? {} : { closeAfter: true }) };
       },
-      onSettled: () => {
+      onSettled: (forwarded) => {
         if (ctx.pending === claimed) ctx.pending = undefined;
-        this.settle(ticket, 'none', key);
+        // Still unsettled here: the request never left (another gate refused it), or it did and
+        // the exchange ended before Exchange answered.
+        this.settle(ticket, forwarded ? 'abandoned' : 'none', key);
       },
     };
   }

@@ -6,7 +6,13 @@
 // refused the way a wrong password is.
 import type { UserStateStore } from './user-states.js';
 
-export type AttemptOutcome = 'success' | 'failure' | 'none';
+/**
+ * `abandoned`: the exchange ended before Exchange answered (the client closed). Within
+ * `attemptHold` it counts as a failure: a Basic password is checked the moment it arrives, and
+ * closing before the 401 comes back must not make a guess free (outside attack, round 2). Later it
+ * counts as nothing: an RPC channel Exchange accepted ends without an answer too.
+ */
+export type AttemptOutcome = 'success' | 'failure' | 'none' | 'abandoned';
 
 export interface AttemptTicket {
   /** Ends the attempt once (later calls do nothing); true when this failure locked the user. */
@@ -81,9 +87,10 @@ export class AttemptLimiter implements LoginAttempts {
     const hold = setTimeout(release, this.store.lockoutConfig().attemptHold);
     hold.unref();
     return {
-      settle: (outcome) => {
+      settle: (given) => {
         if (settled) return false;
         settled = true;
+        const outcome = given === 'abandoned' ? (holding ? 'failure' : 'none') : given;
         let locked = false;
         if (outcome === 'failure') {
           locked = this.store.recordFailure(k);

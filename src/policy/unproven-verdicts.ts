@@ -33,14 +33,18 @@ function anonymousAnswer(c: AnswerContext, started: number, h: ResponseHead): Re
   return shapeAnswer(c, h);
 }
 
-/** No credentials on an unproven connection: only a handshake leg (401) or an anonymous endpoint. */
-export function anonymousVerdict(c: AnswerContext): GateVerdict {
+/**
+ * No credentials on an unproven connection: only a handshake leg (401) or an anonymous endpoint.
+ * `strip`: the request carried credentials an anonymous endpoint does not need; they never reach
+ * Exchange, where they could authenticate the connection unproven or count against the AD account.
+ */
+export function anonymousVerdict(c: AnswerContext, strip = false): GateVerdict {
   const started = Date.now();
-  return { allow: true, onResponse: (h) => anonymousAnswer(c, started, h) };
+  return { allow: true, ...(strip ? { stripAuthorization: true } : {}), onResponse: (h) => anonymousAnswer(c, started, h) };
 }
 
 /** A refusal the client sees as Exchange's answer to an anonymous request; the reasons go to the log. */
 export function concealedVerdict(d: Decision, detail: string | undefined, c: AnswerContext): GateVerdict {
   const started = Date.now();
-  return { allow: true, concealed: { reasons: d.reasons, ...(detail ? { detail } : {}) }, onResponse: (h) => anonymousAnswer(c, started, h) };
+  return { allow: true, concealed: { reasons: d.reasons, ...(detail ? { detail } : {}) }, stripAuthorization: true, onResponse: (h) => anonymousAnswer(c, started, h) };
 }
