@@ -63,6 +63,11 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
     res.send(404, 'Not Found', page('404 - File or directory not found.'), 'text/html');
     return;
   }
+  // Exchange serves OWA's sign-in pages and their static resources to anyone (forms-based sign-in).
+  if (protocol === 'owa' && cls.ok && (cls.path.startsWith('/owa/auth/') || cls.path === '/owa/favicon.ico')) {
+    await req.body();
+    return res.send(200, 'OK', page('Outlook Web App'), 'text/html; charset=utf-8');
+  }
   const identity = await authenticate(state, protocol, req, res, entry);
   (entry as { identity: string | undefined }).identity = identity;
   if (!identity) return;
