@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { RawClient, type RawResponse } from '../src/doctor/http-probe.js';
 import { NEGOTIATE, authenticateFor } from '../src/doctor/ntlm-client.js';
 import { cannedServer } from './helpers/canned-upstream.js';
-import { type Env, startEnv } from './helpers/env.js';
+import { type Env, RPC_TARGET, startEnv } from './helpers/env.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const EWS = '/EWS/Exchange.asmx';
@@ -245,6 +245,23 @@ describe('issue #10: the attacks on a running gateway', () => {
     console.log(`# 20 hit-and-run guesses: ${guesses} reached Exchange (threshold 5)`);
     assert.ok(guesses <= 5, `${guesses} guesses reached Exchange`);
     assert.equal(env.runtime.access.users.isLockedOut('LAB\\dave'), true);
+  });
+
+  it("a legitimate RPC channel closed after a second is no failed login (round 3: five dropped channels locked the user out)", async () => {
+    env.runtime.access.users.unlock('LAB\\bob'); // the spray above counted failures for bob
+    for (let i = 0; i < 6; i++) {
+      const raw = net.connect(env.port, '127.0.0.1');
+      const c = tls.connect({ socket: raw, ca: env.pki.ca, servername: 'mail.lab.example' });
+      await onceEvent(c, 'secureConnect');
+      c.on('error', () => {});
+      c.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('LAB\\bob')}\r\nContent-Length: 1073741824\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, 1_200));
+      raw.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(env.runtime.access.users.isLockedOut('LAB\\bob'), false);
+    const r = await once(env.port, env.pki.ca, basic('LAB\\bob'));
+    assert.equal(r.r.header('x-lab-identity'), 'LAB\\bob', 'bob still gets in');
   });
 
   it('a connection that never sends a request is closed after headersTimeout, not keepAliveTimeout', async () => {

@@ -244,8 +244,11 @@ export class AccessControl implements RequestGate {
       onSettled: (forwarded) => {
         if (ctx.pending === claimed) ctx.pending = undefined;
         // Still unsettled here: the request never left (another gate refused it), or it did and
-        // the exchange ended before Exchange answered.
-        this.settle(ticket, forwarded ? 'abandoned' : 'none', key);
+        // the exchange ended before Exchange answered. Cut before Exchange would have refused a
+        // wrong password, it may be a guess running from its 401; cut later (an RPC channel that
+        // Exchange accepted, then closed), it is no failure.
+        const early = Date.now() - started < this.timing.refusalWindow(req.protocol);
+        this.settle(ticket, forwarded && early ? 'abandoned' : 'none', key);
       },
     };
   }

@@ -32,6 +32,16 @@ export class AnswerTiming {
     a.anonymous = a.anonymous === undefined ? ms : a.anonymous + WEIGHT * (ms - a.anonymous);
   }
 
+  /**
+   * How long after forwarding a password Exchange has surely refused it if it was wrong: twice
+   * its learned refusal time plus a margin (1 s before anything is learned). A connection cut
+   * sooner may have run away from a 401; one cut later was not refused (an RPC channel it accepted).
+   */
+  refusalWindow(protocol: string): number {
+    const c = this.byProtocol.get(protocol)?.credentialed;
+    return c === undefined ? 1_000 : Math.min(MAX_DELAY_MS, 2 * c + 250);
+  }
+
   /** How long to hold a concealed request back so its answer takes as long as a wrong password's. */
   delayFor(protocol: string): number {
     const a = this.byProtocol.get(protocol);
