@@ -12,6 +12,7 @@ import { type BodyFraming, requestFraming } from '../http/framing.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { type ResponseHead, parseResponseHead } from '../http/response-head.js';
 import { HeadReader } from './head-reader.js';
+import { PauseReasons } from './pause-reasons.js';
 import { simpleResponse } from '../http/serialize.js';
 import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
 import { BufferedBody } from './response-rewrite.js';
@@ -64,7 +65,7 @@ export class ClientConnection implements ConnectionContext {
   private queued: Buffer[] = [];
   /** A gate is deciding asynchronously: client bytes wait in `queued`. */
   private deciding = false;
-  private readonly clientPauses = new Set<string>();
+  private readonly clientPauses: PauseReasons;
   private closed = false;
   private draining = false;
   private readonly log: Logger;
@@ -82,6 +83,7 @@ export class ClientConnection implements ConnectionContext {
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
     this.log = deps.log.child({ conn: this.id });
+    this.clientPauses = new PauseReasons(socket);
     this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
     this.upstreamSink = { write: (b) => this.upstream!.write(b), cork: () => this.upstream!.cork(), uncork: () => this.upstream!.uncork() };
     socket.setNoDelay(true);
@@ -115,7 +117,7 @@ export class ClientConnection implements ConnectionContext {
     this.bytesFromClient += chunk.length;
     if (this.blocked() || this.queued.length > 0) {
       this.queued.push(chunk);
-      this.pauseClient('pipelined');
+      this.clientPauses.add('pipelined');
       return;
     }
     // Corked: a request head and the body bytes that came with it leave as one TLS record and
@@ -132,7 +134,7 @@ export class ClientConnection implements ConnectionContext {
   }
 
   private drainPending(): void {
-    this.resumeClient('pipelined');
+    this.clientPauses.delete('pipelined', !this.closed);
     while (this.queued.length > 0 && !this.blocked() && !this.closed) this.consumeClient(this.queued.shift()!);
   }
 
@@ -143,7 +145,7 @@ export class ClientConnection implements ConnectionContext {
       if (this.blocked()) {
         // Pipelined bytes, or bytes behind a head a gate is still deciding on: keep their order.
         this.queued.unshift(buf);
-        this.pauseClient('pipelined');
+        this.clientPauses.add('pipelined');
         return;
       }
       if (!ex) {
@@ -199,11 +201,11 @@ export class ClientConnection implements ConnectionContext {
     const verdicts = runGates(this.deps.gates, this, { head, protocol: cls.protocol, path: cls.path });
     if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
     this.deciding = true;
-    this.pauseClient('deciding');
+    this.clientPauses.add('deciding');
     verdicts.then(
       (v) => {
         this.deciding = false;
-        this.resumeClient('deciding');
+        this.clientPauses.delete('deciding', !this.closed);
         if (this.closed) return settleVerdicts(v, false);
         const up = this.upstream; // corked as in onClientData: the head and its body in one record
         up?.cork();
@@ -250,20 +252,10 @@ export class ClientConnection implements ConnectionContext {
     this.teardown(ex ? 'client ended mid-request' : 'client finished');
   }
 
-  private pauseClient(reason: string): void {
-    this.clientPauses.add(reason);
-    this.socket.pause();
-  }
-
-  private resumeClient(reason: string): void {
-    this.clientPauses.delete(reason);
-    if (this.clientPauses.size === 0 && !this.closed) this.socket.resume();
-  }
-
   private pauseClientUntilUpstreamDrains(): void {
     if (this.clientPauses.has('backpressure')) return;
-    this.pauseClient('backpressure');
-    this.upstream!.once('drain', () => this.resumeClient('backpressure'));
+    this.clientPauses.add('backpressure');
+    this.upstream!.once('drain', () => this.clientPauses.delete('backpressure', !this.closed));
   }
 
   private ensureUpstream(): void {
