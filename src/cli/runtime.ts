@@ -1,10 +1,13 @@
 // The composition root: config -> directory -> policy -> gateway -> admin endpoint, plus hot
-// reload. A reload builds the whole new state first and swaps it only if all of it is valid.
+// reload. A reload builds the whole new state first and swaps it only if all of it is valid; big
+// files are read, parsed and validated in a worker thread (reload-thread.ts), so the connections
+// this event loop serves do not wait for them, and live connections are re-checked a batch at a
+// time (AccessControl.reevaluate).
 import type { Logger } from 'pino';
-import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
 import { buildDirectory } from '../directory/build-provider.js';
+import { loadPackedDirectory, packedProvider } from '../directory/file-provider.js';
+import type { DirectoryProvider } from '../directory/provider.js';
 import { bearerVerifier } from '../identity/bearer.js';
 import { type Gateway, startGateway } from '../listen/gateway.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
@@ -16,6 +19,7 @@ import { AttemptLimiter, type LoginAttempts } from '../policy/login-attempts.js'
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
+import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
 
 export interface Runtime {
@@ -29,8 +33,16 @@ export interface Runtime {
   stop(o?: { drain?: boolean }): Promise<void>;
 }
 
-export async function buildState(config: GatewayConfig, log: Logger): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
-  const dir = buildDirectory(config, log);
+/**
+ * The state for a config; `directory`, when given, is the one already built for it (a reload's).
+ * A file directory is read straight into its packed form; buildDirectory() reads it the full way
+ * only when that fails, to report every problem with its position (or pack a file the fast parser
+ * leaves to the yaml library).
+ */
+export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
+  const packed = !directory && config.directory?.provider === 'file' ? loadPackedDirectory(config.directory.file) : undefined;
+  const given = directory ?? (packed ? packedProvider(packed) : undefined);
+  const dir = given ? { ok: true as const, provider: given } : buildDirectory(config, log);
   if (!dir.ok) return { ok: false, problems: dir.problems };
   const b = config.identity?.bearer;
   return {
@@ -39,15 +51,19 @@ export async function buildState(config: GatewayConfig, log: Logger): Promise<{ 
   };
 }
 
-/** Reads the config file and builds its state; undefined (every problem logged) when invalid. */
+/**
+ * Reads the config file and builds its state; undefined (every problem logged) when invalid. The
+ * reading, parsing and validating, and packing a file directory, happen in a worker thread unless
+ * the files are small.
+ */
 export async function loadNextState(file: string, log: Logger): Promise<AccessState | undefined> {
-  const r = loadConfig(file);
+  const r = await prepareOffLoop(file, log);
   if (!r.ok) {
-    for (const p of r.problems) log.error(formatProblem(p));
-    log.error({ problems: r.problems.length }, 'new configuration rejected; the running one stays');
+    for (const p of r.problems) log.error(p);
+    log.error({ problems: r.problems.length }, r.stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
     return undefined;
   }
-  const next = await buildState(r.config, log);
+  const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : undefined);
   if (!next.ok) {
     for (const p of next.problems) log.error(p);
     log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');

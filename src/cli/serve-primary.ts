@@ -14,6 +14,7 @@ import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { AttemptBroker, type UserStateUpdate, snapshotOf } from '../policy/replica-user-states.js';
 import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
+import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
 import { buildState, loadNextState } from './runtime.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
@@ -72,7 +73,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   };
   const broadcast = (update: UserStateUpdate) => live().forEach((w) => post(w, { t: 'update', update }));
   /** Asks every worker; a worker that dies or hangs counts as no answer (null). */
-  const askAll = <Q extends keyof WorkerQuestions>(q: Q): Promise<Array<WorkerQuestions[Q] | null>> =>
+  const askAll = <Q extends keyof WorkerQuestions>(q: Q, timeoutMs = ASK_TIMEOUT_MS): Promise<Array<WorkerQuestions[Q] | null>> =>
     Promise.all(
       live().map(
         (w) =>
@@ -85,7 +86,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
               resolve(v as WorkerQuestions[Q] | null);
             };
             const gone = () => done(null);
-            const timer = setTimeout(gone, ASK_TIMEOUT_MS);
+            const timer = setTimeout(gone, timeoutMs);
             w.once('exit', gone);
             waiting.set(id, done);
             post(w, { t: 'ask', id, q });
@@ -137,7 +138,9 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     state = next;
     users.setLockoutConfig(next.config.lockout);
     if (old.directory !== state.directory) void old.directory.close();
-    const answers = await askAll('reload');
+    // Each worker reads the files again in its reload thread: a big directory the fast reader
+    // leaves to the yaml library takes seconds there, which is no reason to call it lost.
+    const answers = await askAll('reload', RELOAD_THREAD_TIMEOUT_MS + ASK_TIMEOUT_MS);
     const ok = answers.every((a) => a === true);
     if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
     else log.error({ answers }, 'a worker kept its previous configuration');

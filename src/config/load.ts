@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { type GatewayConfig, configSchema } from './schema.js';
-import { type Problem, type YamlSource, problemAt, readYaml } from './yaml-source.js';
+import { type Positions, type Problem, type YamlSource, parsePlainYaml, plainPositions, problemAt, readYaml } from './yaml-source.js';
 
 export type LoadResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
   | { readonly ok: false; readonly problems: Problem[] };
 
 /** Turns zod issues into positioned problems. */
-export function zodProblems(src: YamlSource, error: z.ZodError): Problem[] {
+export function zodProblems(src: YamlSource | Positions, error: z.ZodError): Problem[] {
   return error.issues.flatMap((i) =>
     i.code === 'unrecognized_keys'
       ? i.keys.map((k) => problemAt(src, [...i.path, k], `unknown setting "${k}"`))
@@ -21,23 +21,36 @@ export function zodProblems(src: YamlSource, error: z.ZodError): Problem[] {
 /**
  * Loads and validates a gateway config. Every problem is collected (syntax, schema, then files on
  * disk) so an admin fixes them in one pass; relative paths are resolved against the file's folder.
+ * A file in the fast parser's subset is read without positions: they are found only to place a
+ * problem.
  */
 export function loadConfig(file: string, text?: string): LoadResult {
   const abs = path.resolve(file);
-  let src: YamlSource;
+  let source: string;
   try {
-    src = readYaml(abs, text);
+    source = text ?? readFileSync(abs, 'utf8');
   } catch (e) {
     return { ok: false, problems: [{ file: abs, line: 0, column: 0, path: '', message: (e as Error).message }] };
   }
-  if (src.syntaxProblems.length > 0) return { ok: false, problems: src.syntaxProblems };
-  const parsed = configSchema.safeParse(src.doc.toJS() ?? {});
-  if (!parsed.success) return { ok: false, problems: zodProblems(src, parsed.error) };
+  let value: unknown;
+  let full: YamlSource | undefined;
+  const fast = parsePlainYaml(source);
+  if (fast) value = fast.value;
+  else {
+    full = readYaml(abs, source);
+    if (full.syntaxProblems.length > 0) return { ok: false, problems: full.syntaxProblems };
+    value = full.doc.toJS();
+  }
+  // Positions only to place a problem, and then for a plain file only around the problem.
+  let positions: Positions | undefined;
+  const src = (): YamlSource | Positions => full ?? (positions ??= plainPositions(abs, source));
+  const parsed = configSchema.safeParse(value ?? {});
+  if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
   const config = resolvePaths(parsed.data, path.dirname(abs));
   const problems = checkFiles(src, config);
   const warnings: Problem[] = [];
   if (config.upstream.tls.insecure) {
-    warnings.push(problemAt(src, ['upstream', 'tls', 'insecure'], 'upstream TLS verification is OFF: anyone on the path can impersonate Exchange'));
+    warnings.push(problemAt(src(), ['upstream', 'tls', 'insecure'], 'upstream TLS verification is OFF: anyone on the path can impersonate Exchange'));
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: Object.freeze(config), file: abs, warnings };
@@ -66,8 +79,10 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
   };
 }
 
-function checkFiles(src: YamlSource, c: GatewayConfig): Problem[] {
+function checkFiles(source: () => YamlSource | Positions, c: GatewayConfig): Problem[] {
   const problems: Problem[] = [];
+  // Positions only when there is a problem to place.
+  const place = (p: ReadonlyArray<PropertyKey>, message: string) => problemAt(source(), p, message);
   c.listeners.forEach((l, li) => {
     l.tls.certificates.forEach((cert, ci) => {
       const at = ['listeners', li, 'tls', 'certificates', ci];
@@ -75,33 +90,33 @@ function checkFiles(src: YamlSource, c: GatewayConfig): Problem[] {
       try {
         x509 = new X509Certificate(readFileSync(cert.cert));
       } catch (e) {
-        problems.push(problemAt(src, [...at, 'cert'], `cannot read certificate ${cert.cert}: ${(e as Error).message}`));
+        problems.push(place([...at, 'cert'], `cannot read certificate ${cert.cert}: ${(e as Error).message}`));
       }
       try {
         const key = createPrivateKey(readFileSync(cert.key));
-        if (x509 && !x509.checkPrivateKey(key)) problems.push(problemAt(src, [...at, 'key'], 'private key does not match the certificate'));
+        if (x509 && !x509.checkPrivateKey(key)) problems.push(place([...at, 'key'], 'private key does not match the certificate'));
       } catch (e) {
-        problems.push(problemAt(src, [...at, 'key'], `cannot read private key ${cert.key}: ${(e as Error).message}`));
+        problems.push(place([...at, 'key'], `cannot read private key ${cert.key}: ${(e as Error).message}`));
       }
     });
   });
   if (c.upstream.tls.ca && !existsSync(c.upstream.tls.ca)) {
-    problems.push(problemAt(src, ['upstream', 'tls', 'ca'], `CA file ${c.upstream.tls.ca} does not exist`));
+    problems.push(place(['upstream', 'tls', 'ca'], `CA file ${c.upstream.tls.ca} does not exist`));
   }
   const d = c.directory;
   if (d?.provider === 'file' && !existsSync(d.file)) {
-    problems.push(problemAt(src, ['directory', 'file'], `directory file ${d.file} does not exist`));
+    problems.push(place(['directory', 'file'], `directory file ${d.file} does not exist`));
   }
   if (d?.provider === 'ldap') {
-    if (!d.bindPassword && !d.bindPasswordFile) problems.push(problemAt(src, ['directory'], 'ldap needs bindPassword or bindPasswordFile'));
-    if (d.bindPasswordFile && !existsSync(d.bindPasswordFile)) problems.push(problemAt(src, ['directory', 'bindPasswordFile'], `${d.bindPasswordFile} does not exist`));
-    if (d.ca && !existsSync(d.ca)) problems.push(problemAt(src, ['directory', 'ca'], `CA file ${d.ca} does not exist`));
-    if (d.url.startsWith('ldap://') && !d.startTls) problems.push(problemAt(src, ['directory', 'url'], 'plain ldap:// sends the service password in clear: use ldaps:// or startTls: true'));
+    if (!d.bindPassword && !d.bindPasswordFile) problems.push(place(['directory'], 'ldap needs bindPassword or bindPasswordFile'));
+    if (d.bindPasswordFile && !existsSync(d.bindPasswordFile)) problems.push(place(['directory', 'bindPasswordFile'], `${d.bindPasswordFile} does not exist`));
+    if (d.ca && !existsSync(d.ca)) problems.push(place(['directory', 'ca'], `CA file ${d.ca} does not exist`));
+    if (d.url.startsWith('ldap://') && !d.startTls) problems.push(place(['directory', 'url'], 'plain ldap:// sends the service password in clear: use ldaps:// or startTls: true'));
   }
-  if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(problemAt(src, ['preauth'], 'preauth: ldap needs directory.provider: ldap'));
+  if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
   c.policy.rules.forEach((rule, i) => {
     if (rule.effect === 'allow' && !rule.groups && !rule.users && !rule.authentication && !rule.clientCidrs) {
-      problems.push(problemAt(src, ['policy', 'rules', i], `allow rule "${rule.name}" matches every user: name groups, users or clientCidrs`));
+      problems.push(place(['policy', 'rules', i], `allow rule "${rule.name}" matches every user: name groups, users or clientCidrs`));
     }
   });
   return problems;

@@ -1,54 +1,82 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { zodProblems } from '../config/load.js';
-import { type Problem, problemAt, readYaml } from '../config/yaml-source.js';
+import { type Positions, type Problem, type YamlSource, parsePlainYaml, plainPositions, problemAt, readYaml } from '../config/yaml-source.js';
 import { type DirectoryFile, type DirectoryUser, directoryFileSchema } from './file-schema.js';
 
 export type DirectoryLoad =
   | { readonly ok: true; readonly directory: FileDirectory }
   | { readonly ok: false; readonly problems: Problem[] };
 
-/** Reads and validates a directory file: schema, unknown groups, duplicate users, group cycles. */
+/**
+ * Reads and validates a directory file: schema, unknown groups, duplicate users, group cycles.
+ * A file in the fast parser's subset is read without positions, which are found only to place a
+ * problem (plainPositions); other files are read by the `yaml` library, positions and all. (The
+ * gateway itself reads valid files with loadPackedDirectory, file-provider.ts.)
+ */
 export function loadDirectoryFile(file: string, text?: string): DirectoryLoad {
-  let src;
+  let source: string;
   try {
-    src = readYaml(file, text);
+    source = text ?? readFileSync(file, 'utf8');
   } catch (e) {
     return { ok: false, problems: [{ file, line: 0, column: 0, path: '', message: (e as Error).message }] };
   }
-  if (src.syntaxProblems.length > 0) return { ok: false, problems: src.syntaxProblems };
-  const parsed = directoryFileSchema.safeParse(src.doc.toJS() ?? {});
-  if (!parsed.success) return { ok: false, problems: zodProblems(src, parsed.error) };
+  let value: unknown;
+  let full: YamlSource | undefined;
+  const fast = parsePlainYaml(source);
+  if (fast) value = fast.value;
+  else {
+    full = readYaml(file, source);
+    if (full.syntaxProblems.length > 0) return { ok: false, problems: full.syntaxProblems };
+    value = full.doc.toJS();
+  }
+  // Positions only to place a problem, and then for a plain file only around the problem.
+  let positions: Positions | undefined;
+  const src = (): YamlSource | Positions => full ?? (positions ??= plainPositions(file, source));
+  const parsed = directoryFileSchema.safeParse(value ?? {});
+  if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
   const data = parsed.data;
+  const problems = directoryProblems(data, (at, message) => problemAt(src(), at, message));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, directory: new FileDirectory(data) };
+}
+
+/**
+ * What the schema cannot check: group names defined twice, unknown groups, users defined twice,
+ * users of an undeclared domain, nesting cycles. `place` positions a problem (called only when
+ * there is one, so a valid file never needs positions).
+ */
+export function directoryProblems(data: DirectoryFile, place: (at: ReadonlyArray<PropertyKey>, message: string) => Problem): Problem[] {
   const problems: Problem[] = [];
   const groupNames = new Map<string, number>();
   data.groups.forEach((g, i) => {
     const k = g.name.toLowerCase();
-    if (groupNames.has(k)) problems.push(problemAt(src, ['groups', i, 'name'], `group ${g.name} is defined twice`));
+    if (groupNames.has(k)) problems.push(place(['groups', i, 'name'], `group ${g.name} is defined twice`));
     groupNames.set(k, i);
   });
   data.groups.forEach((g, i) =>
     g.members.forEach((m, j) => {
-      if (!groupNames.has(m.toLowerCase())) problems.push(problemAt(src, ['groups', i, 'members', j], `unknown group ${m}`));
+      if (!groupNames.has(m.toLowerCase())) problems.push(place(['groups', i, 'members', j], `unknown group ${m}`));
     }),
   );
   const logons = new Set<string>();
+  const netbios = new Set(data.domains.netbios.map((d) => d.toLowerCase()));
   data.users.forEach((u, i) => {
     const k = `${u.domain}\\${u.sAMAccountName}`.toLowerCase();
-    if (logons.has(k)) problems.push(problemAt(src, ['users', i], `user ${u.domain}\\${u.sAMAccountName} is defined twice`));
+    if (logons.has(k)) problems.push(place(['users', i], `user ${u.domain}\\${u.sAMAccountName} is defined twice`));
     logons.add(k);
-    if (!data.domains.netbios.some((d) => d.toLowerCase() === u.domain.toLowerCase())) {
-      problems.push(problemAt(src, ['users', i, 'domain'], `domain ${u.domain} is not in domains.netbios`));
+    if (!netbios.has(u.domain.toLowerCase())) {
+      problems.push(place(['users', i, 'domain'], `domain ${u.domain} is not in domains.netbios`));
     }
     u.groups.forEach((g, j) => {
-      if (!groupNames.has(g.toLowerCase())) problems.push(problemAt(src, ['users', i, 'groups', j], `unknown group ${g}`));
+      if (!groupNames.has(g.toLowerCase())) problems.push(place(['users', i, 'groups', j], `unknown group ${g}`));
     });
   });
   for (const cycle of findCycles(data)) {
     const i = groupNames.get(cycle[0]!.toLowerCase()) ?? 0;
-    problems.push(problemAt(src, ['groups', i, 'members'], `group nesting cycle: ${cycle.join(' -> ')}`));
+    problems.push(place(['groups', i, 'members'], `group nesting cycle: ${cycle.join(' -> ')}`));
   }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, directory: new FileDirectory(data) };
+  return problems;
 }
 
 /** Every cycle in the "group contains group" graph, each reported once. */
@@ -79,41 +107,65 @@ function findCycles(data: DirectoryFile): string[][] {
   return cycles;
 }
 
-/** An in-memory view of a validated directory file with the lookups the lab and gateway need. */
+/**
+ * An in-memory view of a validated directory file with the lookups the lab and tools need. The
+ * gateway does not look users up here: it packs the directory (file-provider.ts), so the indexes
+ * are built on first use only.
+ */
 export class FileDirectory {
-  private readonly byLogon = new Map<string, DirectoryUser>();
-  private readonly byUpn = new Map<string, DirectoryUser>();
-  private readonly byAddress = new Map<string, DirectoryUser>();
-  /** group (lower-case) -> groups that directly contain it */
-  private readonly parents = new Map<string, string[]>();
-  private readonly groupNames = new Map<string, string>();
+  private indexes?: {
+    readonly byLogon: Map<string, DirectoryUser>;
+    readonly byUpn: Map<string, DirectoryUser>;
+    readonly byAddress: Map<string, DirectoryUser>;
+  };
+  private groupIndex?: {
+    /** group (lower-case) -> groups that directly contain it */
+    readonly parents: Map<string, string[]>;
+    readonly names: Map<string, string>;
+  };
 
-  constructor(readonly data: DirectoryFile) {
-    for (const u of data.users) {
-      this.byLogon.set(`${u.domain}\\${u.sAMAccountName}`.toLowerCase(), u);
-      this.byUpn.set(u.userPrincipalName.toLowerCase(), u);
-      this.byAddress.set(u.mail.toLowerCase(), u);
-      for (const p of u.proxyAddresses) this.byAddress.set(p.replace(/^smtp:/i, '').toLowerCase(), u);
+  constructor(readonly data: DirectoryFile) {}
+
+  private get index(): NonNullable<FileDirectory['indexes']> {
+    if (this.indexes) return this.indexes;
+    const byLogon = new Map<string, DirectoryUser>();
+    const byUpn = new Map<string, DirectoryUser>();
+    const byAddress = new Map<string, DirectoryUser>();
+    for (const u of this.data.users) {
+      byLogon.set(`${u.domain}\\${u.sAMAccountName}`.toLowerCase(), u);
+      byUpn.set(u.userPrincipalName.toLowerCase(), u);
+      byAddress.set(u.mail.toLowerCase(), u);
+      for (const p of u.proxyAddresses) byAddress.set(p.replace(/^smtp:/i, '').toLowerCase(), u);
     }
-    for (const g of data.groups) {
-      this.groupNames.set(g.name.toLowerCase(), g.name);
+    return (this.indexes = { byLogon, byUpn, byAddress });
+  }
+
+  private get groups(): NonNullable<FileDirectory['groupIndex']> {
+    if (this.groupIndex) return this.groupIndex;
+    const parents = new Map<string, string[]>();
+    const names = new Map<string, string>();
+    for (const g of this.data.groups) {
+      names.set(g.name.toLowerCase(), g.name);
       for (const m of g.members) {
         const k = m.toLowerCase();
-        this.parents.set(k, [...(this.parents.get(k) ?? []), g.name.toLowerCase()]);
+        const list = parents.get(k);
+        if (list) list.push(g.name.toLowerCase());
+        else parents.set(k, [g.name.toLowerCase()]);
       }
     }
+    return (this.groupIndex = { parents, names });
   }
 
   byDownLevel(domain: string, sam: string): DirectoryUser | undefined {
-    return this.byLogon.get(`${domain}\\${sam}`.toLowerCase());
+    return this.index.byLogon.get(`${domain}\\${sam}`.toLowerCase());
   }
 
   byUserPrincipalName(upn: string): DirectoryUser | undefined {
-    return this.byUpn.get(upn.toLowerCase());
+    return this.index.byUpn.get(upn.toLowerCase());
   }
 
   byMail(address: string): DirectoryUser | undefined {
-    return this.byAddress.get(address.toLowerCase());
+    return this.index.byAddress.get(address.toLowerCase());
   }
 
   /** Resolves any logon form: `DOMAIN\user`, `user@upn`, or a bare name within `defaultDomain`. */
@@ -127,15 +179,21 @@ export class FileDirectory {
 
   /** Every group the user belongs to, directly or through nesting (names as defined). */
   groupsOf(user: DirectoryUser): string[] {
+    return this.groupsThrough(user.groups);
+  }
+
+  /** The groups reached from these direct groups, breadth first (the order `policy explain` shows). */
+  groupsThrough(direct: readonly string[]): string[] {
+    const { parents, names } = this.groups;
     const out = new Set<string>();
-    const queue = user.groups.map((g) => g.toLowerCase());
-    while (queue.length > 0) {
-      const g = queue.shift()!;
+    const queue = direct.map((g) => g.toLowerCase());
+    for (let i = 0; i < queue.length; i++) {
+      const g = queue[i]!;
       if (out.has(g)) continue;
       out.add(g);
-      queue.push(...(this.parents.get(g) ?? []));
+      for (const p of parents.get(g) ?? []) queue.push(p);
     }
-    return [...out].map((g) => this.groupNames.get(g) ?? g);
+    return [...out].map((g) => names.get(g) ?? g);
   }
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const user = z
+/** One user of the directory file (the reload path validates users one by one as it reads them). */
+export const directoryUserSchema = z
   .object({
     sAMAccountName: z.string().min(1).max(20).describe('Down-level logon name (without the domain).'),
     domain: z.string().min(1).max(15).describe('NetBIOS domain, e.g. LAB.'),
@@ -35,7 +36,7 @@ export const directoryFileSchema = z
         upnSuffixes: z.array(z.string().min(1)).min(1).describe('Accepted UPN / SMTP domain suffixes.'),
       })
       .strict(),
-    users: z.array(user).default([]),
+    users: z.array(directoryUserSchema).default([]),
     groups: z.array(group).default([]),
   })
   .strict()

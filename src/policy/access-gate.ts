@@ -102,19 +102,37 @@ export class AccessControl implements RequestGate {
     return this.evaluate({ kind: 'user', entry: fresh.entry }, protocol, ctx);
   }
 
-  /** Re-checks every live connection and closes those no longer allowed; returns how many. */
+  /**
+   * Re-checks every live connection and closes those no longer allowed; returns how many. Spread
+   * out (issue #18): connections are checked in batches (each a directory lookup and a decision),
+   * and after a few milliseconds of work the event loop serves other requests before the next
+   * batch, so a reload with thousands of connections open does not hold up every one of them. A
+   * connection closed in the meantime is skipped.
+   */
   async reevaluate(connections: Iterable<ConnectionContext>): Promise<number> {
+    const BATCH = 64;
+    const SLICE_MS = 4;
+    const live = connections instanceof Set ? (connections as ReadonlySet<ConnectionContext>) : undefined;
+    const all = [...connections];
     let closed = 0;
-    await Promise.all(
-      [...connections].map(async (c) => {
-        const d = await this.decideConnection(c);
-        if (d && !d.allow) {
-          this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
-          c.close(`access withdrawn: ${d.reasons.join(', ')}`);
-          closed++;
-        }
-      }),
-    );
+    let slice = performance.now();
+    for (let i = 0; i < all.length; i += BATCH) {
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        slice = performance.now();
+      }
+      await Promise.all(
+        all.slice(i, i + BATCH).map(async (c) => {
+          if (live && !live.has(c)) return;
+          const d = await this.decideConnection(c);
+          if (d && !d.allow) {
+            this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
+            c.close(`access withdrawn: ${d.reasons.join(', ')}`);
+            closed++;
+          }
+        }),
+      );
+    }
     return closed;
   }
 
