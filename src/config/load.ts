@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { type GatewayConfig, configSchema } from './schema.js';
-import { type Positions, type Problem, type YamlSource, parsePlainYaml, plainPositions, problemAt, readYaml } from './yaml-source.js';
+import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from './yaml-source.js';
 
 export type LoadResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
@@ -26,24 +26,9 @@ export function zodProblems(src: YamlSource | Positions, error: z.ZodError): Pro
  */
 export function loadConfig(file: string, text?: string): LoadResult {
   const abs = path.resolve(file);
-  let source: string;
-  try {
-    source = text ?? readFileSync(abs, 'utf8');
-  } catch (e) {
-    return { ok: false, problems: [{ file: abs, line: 0, column: 0, path: '', message: (e as Error).message }] };
-  }
-  let value: unknown;
-  let full: YamlSource | undefined;
-  const fast = parsePlainYaml(source);
-  if (fast) value = fast.value;
-  else {
-    full = readYaml(abs, source);
-    if (full.syntaxProblems.length > 0) return { ok: false, problems: full.syntaxProblems };
-    value = full.doc.toJS();
-  }
-  // Positions only to place a problem, and then for a plain file only around the problem.
-  let positions: Positions | undefined;
-  const src = (): YamlSource | Positions => full ?? (positions ??= plainPositions(abs, source));
+  const read = readYamlValue(abs, text);
+  if (!read.ok) return read;
+  const { value, positions: src } = read;
   const parsed = configSchema.safeParse(value ?? {});
   if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
   const config = resolvePaths(parsed.data, path.dirname(abs));

@@ -138,6 +138,27 @@ export function plainPositions(file: string, text: string): Positions {
   };
 }
 
+/**
+ * Reads a YAML file's value: the fast reader for plain files, the `yaml` library (positions and
+ * all) for the rest. `positions()` places a problem; for a plain file it is computed only then.
+ */
+export function readYamlValue(file: string, text?: string): { ok: true; value: unknown; positions: () => YamlSource | Positions } | { ok: false; problems: Problem[] } {
+  let source: string;
+  try {
+    source = text ?? readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ok: false, problems: [{ file, line: 0, column: 0, path: '', message: (e as Error).message }] };
+  }
+  const fast = parsePlainYaml(source);
+  if (fast) {
+    let positions: Positions | undefined;
+    return { ok: true, value: fast.value, positions: () => (positions ??= plainPositions(file, source)) };
+  }
+  const full = readYaml(file, source);
+  if (full.syntaxProblems.length > 0) return { ok: false, problems: full.syntaxProblems };
+  return { ok: true, value: full.doc.toJS(), positions: () => full };
+}
+
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`;
 }

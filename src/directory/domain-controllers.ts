@@ -73,18 +73,25 @@ export class DomainControllers {
     });
   }
 
+  /** A connection from one of this DC's pools, or why none could be had (a DC failure is recorded). */
+  private async acquire(dc: Dc, pool: ConnectionPool<LdapSession>, deadline: number): Promise<LdapSession | string> {
+    try {
+      return await pool.acquire(deadline);
+    } catch (e) {
+      if (!(e instanceof QueueFullError || e instanceof DeadlineError || e instanceof DcDown)) this.failed(dc, e as Error);
+      return `LDAP ${dc.url}: ${(e as Error).message}`;
+    }
+  }
+
   /** Runs `task` on a bound service connection of the first healthy DC, failing over on server failures. */
   async run<T>(task: (c: LdapSession) => Promise<T>): Promise<T> {
     const deadline = this.now() + this.o.pool.acquireTimeoutMs;
     let last: string | undefined;
     for (const dc of this.dcs) {
       if (!dc.breaker.allowsRequests) continue;
-      let c: LdapSession;
-      try {
-        c = await dc.service.acquire(deadline);
-      } catch (e) {
-        last = `LDAP ${dc.url}: ${(e as Error).message}`;
-        if (!(e instanceof QueueFullError || e instanceof DeadlineError || e instanceof DcDown)) this.failed(dc, e as Error);
+      const c = await this.acquire(dc, dc.service, deadline);
+      if (typeof c === 'string') {
+        last = c;
         continue;
       }
       try {
@@ -110,12 +117,9 @@ export class DomainControllers {
     let last: string | undefined;
     for (const dc of this.dcs) {
       if (!dc.breaker.allowsRequests) continue;
-      let c: LdapSession;
-      try {
-        c = await dc.passwords.acquire(deadline);
-      } catch (e) {
-        last = `LDAP ${dc.url}: ${(e as Error).message}`;
-        if (!(e instanceof QueueFullError || e instanceof DeadlineError || e instanceof DcDown)) this.failed(dc, e as Error);
+      const c = await this.acquire(dc, dc.passwords, deadline);
+      if (typeof c === 'string') {
+        last = c;
         continue;
       }
       let outcome: 'ok' | 'bad-password';

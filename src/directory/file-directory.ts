@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { zodProblems } from '../config/load.js';
-import { type Positions, type Problem, type YamlSource, parsePlainYaml, plainPositions, problemAt, readYaml } from '../config/yaml-source.js';
+import { type Problem, problemAt, readYamlValue } from '../config/yaml-source.js';
 import { type DirectoryFile, type DirectoryUser, directoryFileSchema } from './file-schema.js';
 
 export type DirectoryLoad =
@@ -15,24 +14,9 @@ export type DirectoryLoad =
  * gateway itself reads valid files with loadPackedDirectory, file-provider.ts.)
  */
 export function loadDirectoryFile(file: string, text?: string): DirectoryLoad {
-  let source: string;
-  try {
-    source = text ?? readFileSync(file, 'utf8');
-  } catch (e) {
-    return { ok: false, problems: [{ file, line: 0, column: 0, path: '', message: (e as Error).message }] };
-  }
-  let value: unknown;
-  let full: YamlSource | undefined;
-  const fast = parsePlainYaml(source);
-  if (fast) value = fast.value;
-  else {
-    full = readYaml(file, source);
-    if (full.syntaxProblems.length > 0) return { ok: false, problems: full.syntaxProblems };
-    value = full.doc.toJS();
-  }
-  // Positions only to place a problem, and then for a plain file only around the problem.
-  let positions: Positions | undefined;
-  const src = (): YamlSource | Positions => full ?? (positions ??= plainPositions(file, source));
+  const read = readYamlValue(file, text);
+  if (!read.ok) return read;
+  const { value, positions: src } = read;
   const parsed = directoryFileSchema.safeParse(value ?? {});
   if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
   const data = parsed.data;
