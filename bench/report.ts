@@ -5,6 +5,7 @@ import os from 'node:os';
 import { type WrkResult, version } from './measure.js';
 import { PORTS } from './peers.js';
 import { type StormResults, existingStorm, renderStormSection } from './storm-report.js';
+import { type ReloadSection, existingReload, renderReloadSection } from './reload-report.js';
 
 export type Setup = 'direct' | 'haproxy' | 'nginx' | 'pc1' | 'pc2' | 'pc2policy';
 
@@ -31,6 +32,8 @@ export interface Results {
   profile: { rps: number; file: string; summary: string } | undefined;
   /** P6, the login storm; undefined with --no-storm (the section already in the file is kept). */
   storm: StormResults | undefined;
+  /** P7, reloads and memory; undefined with --no-reload (the section already in the file is kept). */
+  reload: ReloadSection | undefined;
 }
 
 export function median(xs: readonly number[]): number {
@@ -142,8 +145,11 @@ export function writeReport(r: Results, file: string): void {
     '',
     ANALYSIS({ pc1Ratio: ratio(p1('pc1').rps, hap.rps), p2Note: pc2.down >= 0.95 * h2.down && pc2.up >= 0.95 * h2.up ? 'met in this run. The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison.' : `not met in this run (download ${ratio(pc2.down, h2.down)}, upload ${ratio(pc2.up, h2.up)}). The load generator (curl), the proxy and the upstream share 2 cores, so single transfers vary by up to ±30% (all rounds are listed); the CPU per GiB column is the steadier comparison: Portcullis needs ${(pc2.downCpu / h2.downCpu).toFixed(2)}× HAProxy's CPU per GiB down and ${(pc2.upCpu / h2.upCpu).toFixed(2)}× up, the remaining cost being Node's per-record work described for P1.`, hapCpu: hap.cpu, pcCpu: best.cpu, pc1Cpu: p1('pc1').cpu, floorKiB: per('floor') / 1024, pairKiB: per('pc3') / 1024, hapDownCpu: h2.downCpu, pcDownCpu: pc2.downCpu }),
   ];
-  const storm = r.storm ? renderStormSection(r.storm) : existsSync(file) ? existingStorm(readFileSync(file, 'utf8')) : undefined;
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const storm = r.storm ? renderStormSection(r.storm) : existingStorm(old);
   if (storm) lines.push('', storm, '');
+  const reload = r.reload ? renderReloadSection(r.reload) : existingReload(old);
+  if (reload) lines.push('', reload, '');
   writeFileSync(file, lines.join('\n'));
 }
 

@@ -11,6 +11,8 @@ import { profileP1 } from './profile.js';
 import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
 import { type Results, type Setup, SETUPS, median, writeReport } from './report.js';
 import { runStorm } from './storm.js';
+import { runReloadBench } from './reload.js';
+import { runLdapCacheBench } from './ldap-cache.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIR = '/tmp/pcbench';
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   console.error('all peers listening');
   const url = (port: number, p: string) => `https://127.0.0.1:${port}${p}`;
   const headers = (s: (typeof SETUPS)[number]): Record<string, string> => (s.policy ? { Authorization: BASIC } : {});
-  const r: Results = { p1: new Map(), p2: new Map(), p3: new Map(), p4: new Map(), p5: 0, rate: 0, seconds: SECONDS, rounds: ROUNDS, peerConns: PEER_CONNS, pairs: PAIRS, profile: undefined, storm: undefined };
+  const r: Results = { p1: new Map(), p2: new Map(), p3: new Map(), p4: new Map(), p5: 0, rate: 0, seconds: SECONDS, rounds: ROUNDS, peerConns: PEER_CONNS, pairs: PAIRS, profile: undefined, storm: undefined, reload: undefined };
 
   // P1: small keep-alive POSTs; rounds interleave the setups so that noise hits all alike.
   for (const s of SETUPS) await wrk(url(s.port, '/mapi/emsmdb/'), DIR, headers(s), 2, 20).catch(() => undefined); // warm-up
@@ -147,7 +149,16 @@ async function main(): Promise<void> {
   r.profile = await profileP1(quick ? 3 : 8);
   console.error(`profile: ${r.profile.file}`);
   // P6, the login storm against Samba AD (issue #18): its own step, also `npm run bench:storm`.
-  if (!process.argv.includes('--no-storm')) r.storm = await runStorm({ quick });
+  if (!process.argv.includes('--no-storm')) {
+    const before = process.argv.indexOf('--storm-before');
+    r.storm = await runStorm({ quick, ...(before > 0 ? { beforeRoot: process.argv[before + 1]! } : {}) });
+  }
+  // P7, reloads and memory with large directories (issue #18): file rows, then the LDAP cache.
+  if (!process.argv.includes('--no-reload')) {
+    const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
+    const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+    r.reload = { reload, ldap };
+  }
   writeReport(r, path.join(ROOT, 'docs/benchmarks.md'));
   console.error('wrote docs/benchmarks.md');
 }

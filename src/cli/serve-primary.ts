@@ -131,7 +131,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
 
   let reloading: Promise<boolean> = Promise.resolve(true);
   const reloadOnce = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log);
+    const next = await loadNextState(file, log, state);
     if (!next) return false;
     if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;
