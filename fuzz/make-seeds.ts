@@ -123,7 +123,24 @@ const credentials: Record<string, Buffer> = {
   'basic-control': mode(3, 'al\x01ice:pw'),
 };
 
-const sets = { 'request-head': requestHeads, 'response-head': responseHeads, chunked, ntlm, spnego, credentials };
+// PROXY protocol headers (src/listen/proxy-header.test.ts): v1 TCP4/TCP6/UNKNOWN, v2 PROXY over
+// TCP4, TCP6 (with TLVs), AF_UNIX and AF_UNSPEC, LOCAL, each followed by a ClientHello's first bytes.
+const sig = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]);
+const v2 = (cmd: number, fam: number, body: Buffer) => Buffer.concat([sig, Buffer.from([cmd, fam, body.length >> 8, body.length & 0xff]), body, hello]);
+const tlvOf = (type: number, v: string) => Buffer.concat([Buffer.from([type, 0, v.length]), l1(v)]);
+const proxyHeader: Record<string, Buffer> = {
+  'v1-tcp4': l1('PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n\x16\x03\x01'),
+  'v1-tcp6': l1('PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 1 65535\r\n'),
+  'v1-unknown': l1('PROXY UNKNOWN\r\n'),
+  'v2-tcp4': v2(0x21, 0x11, Buffer.from([203, 0, 113, 7, 192, 0, 2, 1, 0xc7, 0x38, 0x01, 0xbb])),
+  'v2-tcp6-tlvs': v2(0x21, 0x21, Buffer.concat([Buffer.from('20010db8000000000000000000000001' + '00000000000000000000ffffc0000201' + 'c73801bb', 'hex'), tlvOf(0x05, 'id-42'), tlvOf(0x02, 'mail.lab.example')])),
+  'v2-unix': v2(0x21, 0x31, Buffer.alloc(216, 0x2f)),
+  'v2-unspec': v2(0x21, 0x00, Buffer.alloc(0)),
+  'v2-local': v2(0x20, 0x11, Buffer.alloc(12)),
+};
+
+const sets = { 'request-head': requestHeads, 'response-head': responseHeads, chunked, ntlm, spnego, credentials, 'proxy-header': proxyHeader };
 for (const [target, seeds] of Object.entries(sets)) {
   const dir = path.join(root, target);
   rmSync(dir, { recursive: true, force: true });

@@ -7,4 +7,5 @@ export const TARGETS: Record<string, string> = {
   ntlm: new URL('./ntlm.ts', import.meta.url).href,
   spnego: new URL('./spnego.ts', import.meta.url).href,
   credentials: new URL('./credentials.ts', import.meta.url).href,
+  'proxy-header': new URL('./proxy-header.ts', import.meta.url).href,
 };
