@@ -20,7 +20,7 @@ import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
-import { watchFiles } from './watch-files.js';
+import { watchConfigFiles } from './watch-files.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -108,25 +108,35 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   };
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
+  let watcher: ReturnType<typeof watchConfigFiles> | undefined;
   const reload = async (): Promise<boolean> => {
     const next = await loadNextState(file, log, state);
     if (!next) return false;
+    // Listeners and certificates first: what cannot be loaded or opened keeps the old state whole.
+    let notes: string[];
+    try {
+      notes = await gateway.reload(next.config);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'new listener settings rejected; the running configuration stays');
+      if (next.directory !== state.directory) void next.directory.close();
+      return false;
+    }
+    for (const note of notes) log.info(note);
     const old = state;
     state = next;
     if (old.directory !== state.directory) {
       state.directory.onChange?.(() => void reevaluate('directory changed'));
       void old.directory.close();
     }
-    gateway.reload(next.config);
     users.setLockoutConfig(next.config.lockout);
+    watcher?.refresh();
     log.info('configuration reloaded');
     await reevaluate('reload');
     return true;
   };
   const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
   const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
-  const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
-  const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
+  watcher = opts.watch ? watchConfigFiles(file, () => state.config, () => void serialReload()) : undefined;
   return {
     gateway,
     access,

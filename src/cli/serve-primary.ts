@@ -16,7 +16,8 @@ import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
 import { buildState, loadNextState } from './runtime.js';
-import { watchFiles } from './watch-files.js';
+import { watchConfigFiles } from './watch-files.js';
+import { certificateProblem } from '../listen/tls-listener.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
 export function workerCount(config: GatewayConfig): number {
@@ -133,6 +134,14 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   const reloadOnce = async (): Promise<boolean> => {
     const next = await loadNextState(file, log, state);
     if (!next) return false;
+    // Certificates are checked here once, so a half-written renewal is refused before any worker
+    // is asked (each worker still builds its own contexts and may refuse on its own).
+    const unusable = certificateProblem(next.config);
+    if (unusable) {
+      log.error({ err: unusable }, 'new listener settings rejected; the running configuration stays');
+      if (next.directory !== state.directory) void next.directory.close();
+      return false;
+    }
     if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;
     state = next;
@@ -142,6 +151,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     // leaves to the yaml library takes seconds there, which is no reason to call it lost.
     const answers = await askAll('reload', RELOAD_THREAD_TIMEOUT_MS + ASK_TIMEOUT_MS);
     const ok = answers.every((a) => a === true);
+    watcher.refresh();
     if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
     else log.error({ answers }, 'a worker kept its previous configuration');
     return ok;
@@ -171,8 +181,9 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
+  // The config, a file directory and the certificates: a renewal reaches every worker.
+  const watcher = watchConfigFiles(file, () => state.config, () => void reload());
   const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
-  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
   process.on('SIGHUP', () => void reload());
 
   return {

@@ -102,8 +102,38 @@ const listener = z
       .array(z.object({ cidr, zone }).strict())
       .default([])
       .describe('Client address ranges that override the listener zone (first match wins).'),
+    proxyProtocol: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Every connection starts with a PROXY protocol header (v1 or v2, before the TLS ClientHello) from a layer-4 load balancer in proxySources; ' +
+          'the client address it carries is the one zones, limits, lockout, logs and policy see. A connection from any other source, or without a valid header, is reset.',
+      ),
+    proxySources: z
+      .array(cidr)
+      .default([])
+      .describe('The load balancers allowed to send the PROXY header (required with proxyProtocol).'),
+    proxyHeaderTimeout: duration('Time from accept to a complete PROXY header (proxyProtocol); the TLS handshake time-out still bounds the whole.').prefault('3s'),
+    forwardedFor: z
+      .object({
+        trustedProxies: z
+          .array(cidr)
+          .min(1)
+          .describe(
+            'HTTP proxies whose X-Forwarded-For is believed. The client is the right-most address that is not a trusted proxy; from any other peer the header is ignored. ' +
+              'A trusted proxy must send the header, and one connection must keep one client (NTLM authenticates the connection).',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('Take the client address from X-Forwarded-For set by trusted HTTP proxies (off by default, also with proxyProtocol).'),
   })
-  .strict();
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.proxyProtocol && l.proxySources.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['proxySources'], message: 'proxyProtocol needs proxySources: the load balancer addresses allowed to send the PROXY header' });
+    }
+  });
 
 const upstream = z
   .object({

@@ -44,7 +44,7 @@ let nextId = 1;
 export class ClientConnection implements ConnectionContext {
   readonly id = nextId++;
   readonly openedAt = Date.now();
-  readonly remoteAddress: string;
+  remoteAddress: string;
   readonly remotePort: number;
   readonly servername: string | undefined;
   identity: BoundIdentity | undefined = undefined;
@@ -68,21 +68,23 @@ export class ClientConnection implements ConnectionContext {
   private readonly clientPauses: PauseReasons;
   private closed = false;
   private draining = false;
-  private readonly log: Logger;
+  private log: Logger;
   private readonly clientSink: ByteSink;
   private readonly upstreamSink: ByteSink;
 
   constructor(
     private readonly socket: tls.TLSSocket,
     readonly listener: string,
-    readonly zone: Zone,
+    public zone: Zone,
     private readonly deps: ConnectionDeps,
+    /** The client when it is not the socket's peer (a PROXY protocol header named it). */
+    peer?: { readonly address: string; readonly port: number },
   ) {
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = peer?.address ?? socket.remoteAddress ?? '';
+    this.remotePort = peer?.port ?? socket.remotePort ?? 0;
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
-    this.log = deps.log.child({ conn: this.id });
+    this.log = deps.log.child({ conn: this.id, client: this.remoteAddress });
     this.clientPauses = new PauseReasons(socket);
     this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
     this.upstreamSink = { write: (b) => this.upstream!.write(b), cork: () => this.upstream!.cork(), uncork: () => this.upstream!.uncork() };
@@ -97,6 +99,12 @@ export class ClientConnection implements ConnectionContext {
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'client socket error'));
     socket.on('close', () => this.teardown('client closed'));
     deps.registry.add(this);
+  }
+
+  relocate(address: string, zone: Zone): void {
+    this.remoteAddress = address;
+    this.zone = zone;
+    this.log = this.deps.log.child({ conn: this.id, client: address });
   }
 
   close(reason: string): void {

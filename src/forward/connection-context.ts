@@ -30,6 +30,7 @@ export interface BoundIdentity {
 export interface ConnectionContext {
   readonly id: number;
   readonly listener: string;
+  /** The client's zone and address (PROXY protocol's when the listener has it); see relocate. */
   readonly zone: Zone;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -53,4 +54,9 @@ export interface ConnectionContext {
   current: RequestInfo | undefined;
   /** Closes the connection and its upstream at once (revocation, shutdown). */
   close(reason: string): void;
+  /**
+   * The client behind a trusted HTTP proxy (X-Forwarded-For, src/listen/forwarded-for.ts): set
+   * once, by the first gate of the first request, before anything is judged or forwarded.
+   */
+  relocate?(address: string, zone: Zone): void;
 }

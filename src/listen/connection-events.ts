@@ -7,7 +7,10 @@ import { channel } from 'node:diagnostics_channel';
  * - `handshake-timeout`: no completed TLS handshake within connections.handshakeTimeout;
  * - `handshake-failed`: the TLS handshake failed (no shared cipher or version, not TLS at all, …);
  * - `handshake-aborted`: the client closed or reset the socket before the handshake completed;
- * - `renegotiation`: a TLS session attack (repeated renegotiation) on an established connection.
+ * - `renegotiation`: a TLS session attack (repeated renegotiation) on an established connection;
+ * - `proxy-untrusted`: a proxyProtocol listener was reached from outside its proxySources;
+ * - `proxy-invalid`: no valid PROXY header, or one that names no client address;
+ * - `proxy-timeout`: no complete PROXY header within the listener's proxyHeaderTimeout.
  */
 export const CONNECTION_END_CAUSES = [
   'per-source-limit',
@@ -16,6 +19,9 @@ export const CONNECTION_END_CAUSES = [
   'handshake-failed',
   'handshake-aborted',
   'renegotiation',
+  'proxy-untrusted',
+  'proxy-invalid',
+  'proxy-timeout',
 ] as const;
 export type ConnectionEndCause = (typeof CONNECTION_END_CAUSES)[number];
 

@@ -110,8 +110,8 @@ interface Tracked {
   readonly listener: string;
   readonly counters: Counters;
   readonly raw: net.Socket;
-  readonly remote: string;
-  readonly source: string;
+  remote: string;
+  source: string;
   secured: boolean;
   cause: ConnectionEndCause | undefined;
   code: string | undefined;
@@ -135,10 +135,13 @@ const LOG_LINES: Record<ConnectionEndCause, { level: 'warn' | 'info' | 'debug'; 
   'handshake-failed': { level: 'info', msg: 'TLS handshake failed: socket closed' },
   'handshake-aborted': { level: 'debug', msg: 'client closed the socket before the TLS handshake completed' },
   renegotiation: { level: 'warn', msg: 'TLS renegotiation attack: connection closed' },
+  'proxy-untrusted': { level: 'warn', msg: 'connection refused: a proxyProtocol listener accepts only its proxySources' },
+  'proxy-invalid': { level: 'warn', msg: 'connection refused: no valid PROXY protocol header' },
+  'proxy-timeout': { level: 'info', msg: 'PROXY protocol header not received within proxyHeaderTimeout: socket closed' },
 };
 
 /** The TLS socket a tls.Server built around an accepted socket keeps it as `_parent` (Node since 0.11). */
-function rawOf(socket: tls.TLSSocket): net.Socket | undefined {
+export function rawOf(socket: tls.TLSSocket): net.Socket | undefined {
   return (socket as tls.TLSSocket & { _parent?: net.Socket })._parent;
 }
 
@@ -225,6 +228,38 @@ export class ConnectionGuard {
     return true;
   }
 
+  /**
+   * An admitted socket's PROXY header named its real client: from now on the socket counts
+   * against that client's per-source limit (not the load balancer's) and is logged under its
+   * address. False (and the socket reset) when that client is already at its limit.
+   */
+  proxied(raw: net.Socket, client: string): boolean {
+    const t = this.tracked.get(raw);
+    if (!t) return false;
+    const plain = plainAddress(client);
+    const source = sourceKey(client, this.limits.ipv6PrefixLength);
+    this.release(t.source);
+    t.remote = plain.address;
+    t.source = source;
+    const held = this.bySource.get(source) ?? 0;
+    this.bySource.set(source, held + 1);
+    if (held >= this.limits.perSource && !this.limits.exempt.check(plain.address, plain.family)) {
+      this.end(raw, 'per-source-limit');
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends an admitted socket before its handshake for `cause` (PROXY header refusals): reset, counted once. */
+  end(raw: net.Socket, cause: ConnectionEndCause, code?: string): void {
+    const t = this.tracked.get(raw);
+    if (t && !t.secured && t.cause === undefined) {
+      t.cause = cause;
+      t.code = code;
+    }
+    raw.resetAndDestroy();
+  }
+
   /** The TLS handshake of an admitted socket completed: it is a client connection from now on. */
   secured(socket: tls.TLSSocket): void {
     const raw = rawOf(socket);
@@ -297,14 +332,18 @@ export class ConnectionGuard {
     this.tracked.delete(t.raw);
     this.open--;
     t.counters.open--;
-    const n = (this.bySource.get(t.source) ?? 1) - 1;
-    if (n > 0) this.bySource.set(t.source, n);
-    else this.bySource.delete(t.source);
+    this.release(t.source);
     if (t.secured) return;
     this.handshaking--;
     t.counters.handshaking--;
     // Without a report the client hung up (tlsClientError may come after this close).
     this.count(t.listener, t.counters, t.remote, t.cause ?? 'handshake-aborted', t.code);
+  }
+
+  private release(source: string): void {
+    const n = (this.bySource.get(source) ?? 1) - 1;
+    if (n > 0) this.bySource.set(source, n);
+    else this.bySource.delete(source);
   }
 
   private count(listener: string, counters: Counters, remote: string, cause: ConnectionEndCause, code: string | undefined): void {

@@ -1,16 +1,14 @@
-import net, { type AddressInfo } from 'node:net';
 import { setDefaultHighWaterMark } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { ClientConnection } from '../forward/client-connection.js';
 import { type RequestGate, zoneGate } from '../forward/gate.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
 import { ConnectionGuard, type ConnectionStats } from './connection-guard.js';
+import { forwardedForGate } from './forwarded-for.js';
 import { keyFilePermissionProblems } from './key-permissions.js';
-import { buildSniTable } from './sni-contexts.js';
-import { secureContextOptions } from './tls-defaults.js';
-import { zoneResolver } from './zone-resolver.js';
+import { type ListenerSettings, type OpenListener, type Peer, listenerSettings, openListener } from './tls-listener.js';
 
 const STREAM_BUFFER_BYTES = 256 * 1024;
 
@@ -21,6 +19,7 @@ export interface RunningListener {
 }
 
 export interface Gateway {
+  /** The listeners accepting now, in configuration order (a reload may add or remove some). */
   readonly listeners: readonly RunningListener[];
   /** Live client connections (each with its pinned upstream). */
   readonly connections: ReadonlySet<ClientConnection>;
@@ -28,9 +27,12 @@ export interface Gateway {
   config(): GatewayConfig;
   /**
    * Swaps in a validated configuration: new requests (also on open connections) use it at once.
-   * Listener addresses and certificates need a restart; that is logged, not silently ignored.
+   * Certificates are read again (also when only their files changed); new TLS handshakes get
+   * them, established connections keep theirs. Listeners added are opened, listeners removed stop
+   * accepting (their connections stay). Rejects, with nothing changed, when a certificate cannot
+   * be loaded or a new listener cannot listen; resolves with what the reload changed.
    */
-  reload(next: GatewayConfig): void;
+  reload(next: GatewayConfig): Promise<string[]>;
   /**
    * Connection counters: sockets open and in their handshake, limits in effect, and every socket
    * refused or closed before serving, by cause (also published on portcullis:connection:refused).
@@ -51,6 +53,16 @@ export interface GatewayOptions {
   readonly gates?: readonly RequestGate[];
 }
 
+/**
+ * What identifies a listener across reloads: its address and port (a port-0 listener, tests only,
+ * by its position too). Renaming one or changing its TLS keeps it; moving it opens a new one.
+ */
+function listenerKey(l: ListenerConfig, i: number): string {
+  return l.port === 0 ? `${l.address}|0|${i}` : `${l.address}|${l.port}`;
+}
+
+const nameOf = (l: ListenerConfig, i: number) => l.name ?? `listener-${i}`;
+
 /** Starts every configured listener and wires accepted sockets to pinned client connections. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log } = opts;
@@ -64,86 +76,73 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const registry = new Set<ClientConnection>();
   let current = config;
   let target = upstreamTarget(config.upstream);
+  const open = new Map<string, OpenListener>();
   const deps = {
     config: () => current,
     upstream: () => target,
-    gates: [zoneGate(() => current.zones), ...(opts.gates ?? [])],
+    // X-Forwarded-For first: the zone gate and every later gate judge the real client.
+    gates: [forwardedForGate((listener) => [...open.values()].find((o) => o.settings().name === listener)?.settings()), zoneGate(() => current.zones), ...(opts.gates ?? [])],
     log,
     registry,
   };
-  for (const p of keyFilePermissionProblems(config)) log.warn({ listener: p.listener, file: p.file, mode: p.mode }, p.message);
   const guard = new ConnectionGuard(config.connections, log);
-  const servers: net.Server[] = [];
-  const running: RunningListener[] = [];
+  const secured = (socket: tls.TLSSocket, s: ListenerSettings, peer: Peer) => new ClientConnection(socket, s.name, s.zoneOf(peer.address), deps, peer);
+  const warnKeyFiles = (c: GatewayConfig) => {
+    for (const p of keyFilePermissionProblems(c)) log.warn({ listener: p.listener, file: p.file, mode: p.mode }, p.message);
+  };
+  warnKeyFiles(config);
   try {
-    for (const [i, l] of config.listeners.entries()) {
-      const name = l.name ?? `listener-${i}`;
-      const sni = buildSniTable(l.tls);
-      const zoneOf = zoneResolver(l);
-      // The TLS server never listens: a plain TCP server accepts, the guard counts or refuses the
-      // socket before any TLS work, and only admitted sockets are handed to TLS. Half-open stays
-      // off until the handshake completes: a client that closes its side before that is closed
-      // (with allowHalfOpen on the server, every such socket stayed in CLOSE-WAIT for good).
-      const tlsServer = tls.createServer({
-        ...sni.defaultContext,
-        ...secureContextOptions(l.tls),
-        ALPNProtocols: ['http/1.1'],
-        // Node's timer is an idle timer that only reports; the guard's deadline is absolute and closes.
-        handshakeTimeout: 0,
-        SNICallback: (servername, cb) => cb(null, sni.lookup(servername)),
-      });
-      tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
-        guard.secured(socket);
-        // Now a request may follow: a client that half-closes after sending a complete request
-        // still gets its answer (ClientConnection decides when to close).
-        socket.allowHalfOpen = true;
-        socket.on('error', (e: NodeJS.ErrnoException) => {
-          // Node reports TLS errors on an established socket (a session attack, a fatal alert)
-          // without closing it; nothing useful can follow them.
-          if (e.code === 'ERR_TLS_SESSION_ATTACK') guard.sessionAttack(name, socket);
-          else socket.destroy();
-        });
-        new ClientConnection(socket, name, zoneOf(socket.remoteAddress), deps);
-      });
-      // Counted and logged (throttled) by the guard when the socket closes.
-      tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => guard.handshakeError(socket, err));
-      const server = net.createServer({ allowHalfOpen: false }, (raw) => {
-        if (guard.admit(name, raw)) tlsServer.emit('connection', raw);
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(l.port, l.address, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      // accept() errors (EMFILE when the process is out of descriptors) must not end the process.
-      server.on('error', (e) => log.error({ listener: name, err: e.message }, 'listener error'));
-      servers.push(server);
-      const addr = server.address() as AddressInfo;
-      running.push({ name, address: addr.address, port: addr.port });
-      log.info({ listener: name, address: addr.address, port: addr.port, zone: l.zone }, 'listening');
-    }
+    for (const [i, l] of config.listeners.entries()) open.set(listenerKey(l, i), await openListener(listenerSettings(l, nameOf(l, i)), { guard, log, secured }));
   } catch (e) {
-    for (const s of servers) s.close();
+    for (const o of open.values()) void o.close();
     guard.close();
     throw e;
   }
+  const running = (): RunningListener[] =>
+    current.listeners.map((l, i) => open.get(listenerKey(l, i))!).map((o) => ({ name: o.settings().name, address: o.address, port: o.port }));
   return {
-    listeners: running,
+    get listeners() {
+      return running();
+    },
     connections: registry,
     config: () => current,
-    reload(next) {
-      if (JSON.stringify(next.listeners) !== JSON.stringify(current.listeners)) {
-        log.warn('listener or certificate changes take effect after a restart');
+    async reload(next) {
+      // Everything that can fail happens before anything changes: certificates are read and
+      // their contexts built, then new listeners opened (and closed again if one cannot listen).
+      const wanted = next.listeners.map((l, i) => ({ key: listenerKey(l, i), settings: listenerSettings(l, nameOf(l, i)) }));
+      const added = new Map<string, OpenListener>();
+      try {
+        for (const w of wanted) if (!open.has(w.key)) added.set(w.key, await openListener(w.settings, { guard, log, secured }));
+      } catch (e) {
+        for (const o of added.values()) void o.close();
+        throw new Error(`a new listener could not start (${(e as Error).message}); nothing was changed`);
       }
+      const notes: string[] = [];
+      const keep = new Set(wanted.map((w) => w.key));
+      for (const [key, o] of open) {
+        if (keep.has(key)) continue;
+        open.delete(key);
+        // Not awaited: close() resolves only when the last connection accepted there has ended.
+        void o.close();
+        notes.push(`listener ${o.settings().name} (${o.address}:${o.port}) removed: no new connections, established ones stay`);
+      }
+      for (const w of wanted) {
+        const o = open.get(w.key);
+        if (o) o.update(w.settings);
+        else {
+          open.set(w.key, added.get(w.key)!);
+          notes.push(`listener ${w.settings.name} added`);
+        }
+      }
+      warnKeyFiles(next);
       if (JSON.stringify(next.connections) !== JSON.stringify(current.connections)) guard.configure(next.connections);
       target = upstreamTarget(next.upstream);
       current = next;
+      return notes;
     },
     stats: () => ({ connections: guard.stats() }),
     async stop(drainMs = 0) {
-      const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      const closing = [...open.values()].map((o) => o.close());
       guard.closeHandshaking();
       if (drainMs > 0) {
         // Graceful shutdown: nothing new is accepted; what is in flight may finish.
