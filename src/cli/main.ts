@@ -3,11 +3,12 @@ import { registerConfigCommands } from './commands-config.js';
 import { registerRunCommands } from './commands-run.js';
 import { registerAccessCommands } from './commands-access.js';
 import { registerDoctorCommand } from './commands-doctor.js';
+import { VERSION } from './version.js';
 
 const program = new Command()
   .name('portcullis')
   .description('Publish on-premises Exchange safely: a pinned, identity-aware HTTP/1.1 gateway')
-  .version('0.1.0');
+  .version(VERSION);
 registerRunCommands(program);
 registerConfigCommands(program);
 registerAccessCommands(program);

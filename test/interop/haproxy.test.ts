@@ -25,7 +25,7 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** TLS through HAProxy from `from`; one request; the socket is left open for the connection view. */
-async function request(host: string, port: number, from: string | undefined, target: string): Promise<{ status: number; socket: tls.TLSSocket }> {
+async function request(host: string, port: number, from: string | undefined, target: string): Promise<{ status: number; head: string; socket: tls.TLSSocket }> {
   const socket = tls.connect({ host, port, ...(from ? { localAddress: from } : {}), servername: 'mail.lab.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
@@ -41,7 +41,7 @@ async function request(host: string, port: number, from: string | undefined, tar
     socket.once('close', () => reject(new Error(`closed; got ${JSON.stringify(text.slice(0, 80))}`)));
     socket.once('error', reject);
   });
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), socket };
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, socket };
 }
 
 describe('interop: HAProxy sending the PROXY protocol', () => {
@@ -143,7 +143,7 @@ backend be_v6
   it('a client of another address through the same HAProxy is in the listener\'s zone (external: ECP refused)', async () => {
     const r = await request('127.0.0.1', ports.v2, '127.0.0.4', '/ecp/');
     assert.equal(r.status, 403);
-    assert.ok((await views()).some((c) => c.client === '127.0.0.4' && c.zone === 'external'));
+    assert.match(r.head, /\r\nX-Portcullis-Reason: protocol-blocked-in-zone\r\n/i);
     r.socket.destroy();
   });
 
