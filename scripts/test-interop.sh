@@ -11,6 +11,12 @@ command -v curl >/dev/null || need+=(curl)
 command -v samba-tool >/dev/null || need+=(samba samba-ad-dc samba-ad-provision winbind krb5-user)
 command -v slapd >/dev/null || need+=(slapd)
 command -v ldapsearch >/dev/null || need+=(ldap-utils)
+# test/interop/haproxy.test.ts: the PROXY protocol from a real load balancer.
+command -v haproxy >/dev/null || need+=(haproxy)
+# test/interop/deb-package.test.ts: systemd-analyze verify, and what the package depends on.
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v adduser >/dev/null || need+=(adduser)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

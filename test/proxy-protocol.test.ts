@@ -4,6 +4,7 @@
 // slow or spoofed shape can be sent.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { duplexPair } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { PROXY_V2_SIGNATURE } from '../src/listen/proxy-header.js';
@@ -58,10 +59,25 @@ function ending(s: net.Socket, ms = 3_000): Promise<'reset' | 'closed' | 'open'>
 }
 
 /** Sends `header`, then TLS and one request; resolves with the status line and the whole answer. */
-async function through(port: number, header: Buffer | string, o: { from?: string; request?: string } = {}): Promise<string> {
+async function through(port: number, header: Buffer | string, o: { from?: string; request?: string; oneSegment?: boolean } = {}): Promise<string> {
   const raw = await tcp(port, o.from);
-  raw.write(header);
-  const s = tls.connect({ socket: raw, servername: 'mail.lab.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  let s: tls.TLSSocket;
+  if (o.oneSegment) {
+    // The header and the ClientHello in one write, as a proxy may send them: the TLS client runs
+    // over an in-memory pair, and its first bytes go out glued to the header.
+    const [near, far] = duplexPair();
+    s = tls.connect({ socket: near, servername: 'mail.lab.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    let first = true;
+    far.on('data', (d: Buffer) => {
+      raw.write(first ? Buffer.concat([Buffer.from(header), d]) : d);
+      first = false;
+    });
+    raw.on('data', (d: Buffer) => far.write(d));
+    raw.on('close', () => s.destroy(new Error('the gateway closed the connection')));
+  } else {
+    raw.write(header);
+    s = tls.connect({ socket: raw, servername: 'mail.lab.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  }
   await new Promise<void>((resolve, reject) => {
     s.once('secureConnect', resolve);
     s.once('error', reject);
@@ -110,6 +126,11 @@ describe('PROXY protocol listener', () => {
     // The zone follows the real client: ECP is blocked from outside, open from the internal range.
     assert.match(await through(env.port, v2tcp4('203.0.113.7', 51001), { request: 'GET /ecp/ HTTP/1.1\r\nHost: x\r\n\r\n' }), /^HTTP\/1\.1 403[^]*protocol-blocked-in-zone/);
     assert.match(await through(env.port, v2tcp4('198.51.100.9', 51002), { request: 'GET /ecp/ HTTP/1.1\r\nHost: x\r\n\r\n' }), /^HTTP\/1\.1 200/);
+  });
+
+  it('the header and the ClientHello in one segment: TLS gets every byte after the header', async () => {
+    assert.match(await through(env.port, v2tcp4('203.0.113.10', 1), { oneSegment: true }), /^HTTP\/1\.1 200/);
+    assert.match(await through(env.port, 'PROXY TCP4 203.0.113.11 192.0.2.1 1 443\r\n', { oneSegment: true }), /^HTTP\/1\.1 200/);
   });
 
   it('v1 TCP4 and TCP6, and v2 TCP6 and v2 with TLVs', async () => {

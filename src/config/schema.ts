@@ -21,6 +21,9 @@ const cidr = z
   .refine((s) => parseCidr(s) !== undefined, { message: 'not a CIDR range (e.g. 10.0.0.0/8 or fd00::/8)' })
   .describe('An IPv4 or IPv6 range in CIDR notation.');
 
+/** A range of proxies to trust: never every address (then any client could name any address). */
+const proxyRange = cidr.refine((s) => (parseCidr(s)?.prefix ?? 1) > 0, { message: 'a /0 range trusts every address, so any client could claim any address: name the proxies' });
+
 const certificate = z
   .object({
     cert: z.string().min(1).describe('PEM certificate chain file (leaf first), relative to this config file.'),
@@ -110,14 +113,14 @@ const listener = z
           'the client address it carries is the one zones, limits, lockout, logs and policy see. A connection from any other source, or without a valid header, is reset.',
       ),
     proxySources: z
-      .array(cidr)
+      .array(proxyRange)
       .default([])
       .describe('The load balancers allowed to send the PROXY header (required with proxyProtocol).'),
     proxyHeaderTimeout: duration('Time from accept to a complete PROXY header (proxyProtocol); the TLS handshake time-out still bounds the whole.').prefault('3s'),
     forwardedFor: z
       .object({
         trustedProxies: z
-          .array(cidr)
+          .array(proxyRange)
           .min(1)
           .describe(
             'HTTP proxies whose X-Forwarded-For is believed. The client is the right-most address that is not a trusted proxy; from any other peer the header is ignored. ' +
