@@ -21,6 +21,7 @@ import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchConfigFiles } from './watch-files.js';
+import { restartNeeded } from './restart-needed.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -122,6 +123,8 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       return false;
     }
     for (const note of notes) log.info(note);
+    // Against the configuration started with: these settings never change while running.
+    for (const warning of restartNeeded(config, next.config)) log.warn(warning);
     const old = state;
     state = next;
     if (old.directory !== state.directory) {

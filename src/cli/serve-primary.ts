@@ -18,6 +18,7 @@ import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
 import { buildState, loadNextState } from './runtime.js';
 import { watchConfigFiles } from './watch-files.js';
 import { certificateProblem } from '../listen/tls-listener.js';
+import { restartNeeded } from './restart-needed.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
 export function workerCount(config: GatewayConfig): number {
@@ -142,7 +143,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       if (next.directory !== state.directory) void next.directory.close();
       return false;
     }
-    if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
+    // Against the configuration started with: these settings never change while running.
+    for (const warning of restartNeeded(config, next.config)) log.warn(warning);
     const old = state;
     state = next;
     users.setLockoutConfig(next.config.lockout);
