@@ -77,11 +77,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let current = config;
   let target = upstreamTarget(config.upstream);
   const open = new Map<string, OpenListener>();
+  /** The settings of each running listener by name, for the X-Forwarded-For gate (asked per request). */
+  const byName = new Map<string, ListenerSettings>();
+  const index = () => {
+    byName.clear();
+    for (const o of open.values()) byName.set(o.settings().name, o.settings());
+  };
   const deps = {
     config: () => current,
     upstream: () => target,
     // X-Forwarded-For first: the zone gate and every later gate judge the real client.
-    gates: [forwardedForGate((listener) => [...open.values()].find((o) => o.settings().name === listener)?.settings()), zoneGate(() => current.zones), ...(opts.gates ?? [])],
+    gates: [forwardedForGate((listener) => byName.get(listener)), zoneGate(() => current.zones), ...(opts.gates ?? [])],
     log,
     registry,
   };
@@ -98,6 +104,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     guard.close();
     throw e;
   }
+  index();
   const running = (): RunningListener[] =>
     current.listeners.map((l, i) => open.get(listenerKey(l, i))!).map((o) => ({ name: o.settings().name, address: o.address, port: o.port }));
   return {
@@ -134,6 +141,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           notes.push(`listener ${w.settings.name} added`);
         }
       }
+      index();
       warnKeyFiles(next);
       if (JSON.stringify(next.connections) !== JSON.stringify(current.connections)) guard.configure(next.connections);
       target = upstreamTarget(next.upstream);
