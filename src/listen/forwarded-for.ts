@@ -61,12 +61,12 @@ const ALLOW: GateVerdict = { allow: true };
  * refused and the connection closed (a proxy that reuses a connection across clients would
  * otherwise hand one user's NTLM-authenticated connection to another).
  */
-export function forwardedForGate(settingsOf: (listener: string) => ForwardedForSettings | undefined): RequestGate {
+export function forwardedForGate(settingsOf: (conn: ConnectionContext) => ForwardedForSettings | undefined): RequestGate {
   const peerOf = new WeakMap<ConnectionContext, string>();
   const clientOf = new WeakMap<ConnectionContext, string>();
   return {
     check(ctx, req) {
-      const s = settingsOf(ctx.listener);
+      const s = settingsOf(ctx);
       if (!s?.trustedProxies) return ALLOW;
       let peer = peerOf.get(ctx);
       if (peer === undefined) peerOf.set(ctx, (peer = ctx.remoteAddress));

@@ -2,6 +2,7 @@ import { setDefaultHighWaterMark } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
+import type { ConnectionContext } from '../forward/connection-context.js';
 import { ClientConnection } from '../forward/client-connection.js';
 import { type RequestGate, zoneGate } from '../forward/gate.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
@@ -77,22 +78,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let current = config;
   let target = upstreamTarget(config.upstream);
   const open = new Map<string, OpenListener>();
-  /** The settings of each running listener by name, for the X-Forwarded-For gate (asked per request). */
-  const byName = new Map<string, ListenerSettings>();
-  const index = () => {
-    byName.clear();
-    for (const o of open.values()) byName.set(o.settings().name, o.settings());
-  };
+  /** The listener that accepted each connection, for the X-Forwarded-For gate (its settings in force). */
+  const listenerOf = new WeakMap<ConnectionContext, () => ListenerSettings>();
   const deps = {
     config: () => current,
     upstream: () => target,
     // X-Forwarded-For first: the zone gate and every later gate judge the real client.
-    gates: [forwardedForGate((listener) => byName.get(listener)), zoneGate(() => current.zones), ...(opts.gates ?? [])],
+    gates: [forwardedForGate((conn) => listenerOf.get(conn)?.()), zoneGate(() => current.zones), ...(opts.gates ?? [])],
     log,
     registry,
   };
   const guard = new ConnectionGuard(config.connections, log);
-  const secured = (socket: tls.TLSSocket, s: ListenerSettings, peer: Peer) => new ClientConnection(socket, s.name, s.zoneOf(peer.address), deps, peer);
+  const secured = (socket: tls.TLSSocket, settings: () => ListenerSettings, peer: Peer) => {
+    const s = settings();
+    listenerOf.set(new ClientConnection(socket, s.name, s.zoneOf(peer.address), deps, peer), settings);
+  };
   const warnKeyFiles = (c: GatewayConfig) => {
     for (const p of keyFilePermissionProblems(c)) log.warn({ listener: p.listener, file: p.file, mode: p.mode }, p.message);
   };
@@ -104,7 +104,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     guard.close();
     throw e;
   }
-  index();
   const running = (): RunningListener[] =>
     current.listeners.map((l, i) => open.get(listenerKey(l, i))!).map((o) => ({ name: o.settings().name, address: o.address, port: o.port }));
   return {
@@ -141,7 +140,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           notes.push(`listener ${w.settings.name} added`);
         }
       }
-      index();
       warnKeyFiles(next);
       if (JSON.stringify(next.connections) !== JSON.stringify(current.connections)) guard.configure(next.connections);
       target = upstreamTarget(next.upstream);

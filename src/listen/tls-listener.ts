@@ -60,8 +60,11 @@ export interface OpenListener {
 export interface ListenerDeps {
   readonly guard: ConnectionGuard;
   readonly log: Logger;
-  /** A TLS connection is established: `peer` is the client (PROXY header's, else the socket's). */
-  readonly secured: (socket: tls.TLSSocket, s: ListenerSettings, peer: Peer) => void;
+  /**
+   * A TLS connection is established: `peer` is the client (PROXY header's, else the socket's);
+   * `settings` reads this listener's settings in force (a reload may replace them).
+   */
+  readonly secured: (socket: tls.TLSSocket, settings: () => ListenerSettings, peer: Peer) => void;
 }
 
 const tlsOptions = (s: ListenerSettings): tls.SecureContextOptions => ({ ...s.sni.defaultContext, ...secureContextOptions(s.config.tls) });
@@ -96,7 +99,7 @@ export async function openListener(first: ListenerSettings, deps: ListenerDeps):
     });
     const raw = rawOf(socket);
     const peer = (raw && proxied.get(raw)) ?? { address: plainAddress(socket.remoteAddress ?? '').address, port: socket.remotePort ?? 0 };
-    deps.secured(socket, cur, peer);
+    deps.secured(socket, () => cur, peer);
   });
   // Counted and logged (throttled) by the guard when the socket closes.
   tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => guard.handshakeError(socket, err));
