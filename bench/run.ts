@@ -12,6 +12,8 @@ import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
 import { type Results, type Setup, SETUPS, median, writeReport } from './report.js';
 import { runStorm } from './storm.js';
 import { runReloadBench } from './reload.js';
+import { renderReloadSection, spliceReload } from './reload-report.js';
+import { renderStormSection, spliceStorm } from './storm-report.js';
 import { runLdapCacheBench } from './ldap-cache.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -32,7 +34,22 @@ process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * P6 and P7 only, in one run (`npm run bench -- --directory-only`): the directory at scale (issue
+ * #18) re-measured without the half hour of P1–P5; both sections are replaced in the document.
+ */
+async function directoryOnly(): Promise<void> {
+  const before = process.argv.indexOf('--storm-before');
+  const storm = await runStorm({ quick, ...(before > 0 ? { beforeRoot: process.argv[before + 1]! } : {}) });
+  const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
+  const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+  const file = path.join(ROOT, 'docs/benchmarks.md');
+  writeFileSync(file, spliceReload(spliceStorm(readFileSync(file, 'utf8'), renderStormSection(storm)), renderReloadSection({ reload, ldap })));
+  console.error('wrote P6 and P7 of docs/benchmarks.md');
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--directory-only')) return directoryOnly();
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   rmSync('/dev/shm/pcbench/sink', { recursive: true, force: true }); // uploads of an earlier run
