@@ -15,7 +15,7 @@ import { serveWorker } from './serve-worker.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
 import { labZone, startDnsResponder } from '../lab/dns-responder.js';
-import { labOptions } from './lab-defaults.js';
+import { DEMO_PKI_DIR, ROOT, labOptions } from './lab-defaults.js';
 import { CliError, debugRequested, describeFailure, fileErrorText } from './cli-error.js';
 import { listenFailure } from './start-errors.js';
 import type { ToPrimary } from './worker-messages.js';
@@ -98,7 +98,6 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
   return rt;
 }
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 export function registerRunCommands(program: Command): void {
   program
@@ -133,7 +132,7 @@ export function registerRunCommands(program: Command): void {
     .command('demo')
     .description('start the lab on :9443 and the gateway on :8443 with the demo directory')
     .action(async () => {
-      const pki = await writeDemoPki(path.join(ROOT, '.demo'));
+      const pki = await writeDemoPki(DEMO_PKI_DIR);
       const demo = path.join(ROOT, 'examples/demo');
       const d = loadDirectoryFile(path.join(demo, 'directory.yaml'));
       if (!d.ok) fail(d.problems.map(formatProblem));

@@ -20,5 +20,6 @@ try {
   // The last resort: whatever a command did not turn into its own one-line message.
   const f = describeFailure(e, debugRequested());
   console.error(f.text);
-  process.exitCode = f.exitCode;
+  // Whatever the command had opened (a listener, an LDAP connection) must not keep the process alive.
+  process.exit(f.exitCode);
 }

@@ -114,7 +114,15 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+  let admin: AdminServer | undefined;
+  try {
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+  } catch (e) {
+    // (an admin port in use): nothing may stay open behind the error, or the process would not end.
+    await gateway.stop(0);
+    await state.directory.close();
+    throw e;
+  }
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
   return {

@@ -13,11 +13,13 @@ function where(file: string, at: ReadonlyArray<PropertyKey>): string {
   return `${p.file}:${p.line}:${p.column}: ${p.path}`;
 }
 
-/** The setting a bind error came from: a listener, or the admin endpoint. */
-function settingOf(config: GatewayConfig, port: number | undefined): ReadonlyArray<PropertyKey> | undefined {
-  const i = config.listeners.findIndex((l) => l.port === port);
-  if (i >= 0) return ['listeners', i, 'port'];
-  if (config.admin && config.admin.port === port) return ['admin', 'port'];
+/** The setting a bind error came from: a listener, or the admin endpoint (Node leaves out port 0). */
+function settingOf(config: GatewayConfig, address: string | undefined, port: number | undefined): ReadonlyArray<PropertyKey> | undefined {
+  const key = port === undefined ? 'address' : 'port';
+  const same = (a: string, p: number) => (port === undefined ? a === address : p === port);
+  const i = config.listeners.findIndex((l) => same(l.address, l.port));
+  if (i >= 0) return ['listeners', i, key];
+  if (config.admin && same(config.admin.address, config.admin.port)) return ['admin', key];
   return undefined;
 }
 
@@ -25,9 +27,9 @@ function settingOf(config: GatewayConfig, port: number | undefined): ReadonlyArr
 export function listenFailure(e: unknown, file?: string, config?: GatewayConfig): CliError | undefined {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   if (err?.syscall !== 'listen' && err?.syscall !== 'bind') return undefined;
-  const at = config ? settingOf(config, err.port) : undefined;
+  const at = config ? settingOf(config, err.address, err.port) : undefined;
   const setting = at && file ? ` (${where(file, at)})` : '';
-  const addr = `${err.address?.includes(':') ? `[${err.address}]` : err.address}:${err.port}`;
+  const addr = `${err.address?.includes(':') ? `[${err.address}]` : err.address}${err.port === undefined ? '' : `:${err.port}`}`;
   switch (err.code) {
     case 'EADDRINUSE':
       return new CliError(`cannot listen on ${addr}${setting}: another process already uses this port; stop it (ss -ltnp 'sport = :${err.port}' names it) or choose another port`);

@@ -9,7 +9,15 @@ export { zodProblems };
 
 export type LoadResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
-  | { readonly ok: false; readonly problems: Problem[]; readonly warnings?: Problem[] };
+  | {
+      readonly ok: false;
+      readonly problems: Problem[];
+      readonly warnings?: Problem[];
+      /** The directory file the config names (absolute), so that `config check` reports its problems in the same pass. */
+      readonly directoryFile?: string;
+      /** The config as far as the schema accepted it (its files had problems): for cross-checks in the same pass. */
+      readonly parsed?: GatewayConfig;
+    };
 
 /**
  * Loads and validates a gateway config. Every problem is collected in one pass (syntax; then the
@@ -29,12 +37,18 @@ export function loadConfig(file: string, text?: string): LoadResult {
   });
   const parsed = configSchema.safeParse(value ?? {});
   const problems = [...(parsed.success ? [] : zodProblems(src(), parsed.error, configSchema, value ?? {})), ...fileProblems(value, path.dirname(abs), place)];
-  if (!parsed.success) return { ok: false, problems };
+  if (!parsed.success) return { ok: false, problems, ...rawDirectoryFile(value, path.dirname(abs)) };
   const config = resolvePaths(parsed.data, path.dirname(abs));
   problems.push(...configProblems(config, place));
   const warnings = configWarnings(config, value, place);
-  if (problems.length > 0) return { ok: false, problems, warnings };
+  if (problems.length > 0) return { ok: false, problems, warnings, parsed: config, ...(config.directory?.provider === 'file' ? { directoryFile: config.directory.file } : {}) };
   return { ok: true, config: Object.freeze(config), file: abs, warnings };
+}
+
+function rawDirectoryFile(raw: unknown, base: string): { directoryFile?: string } {
+  const d = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['directory'] : undefined;
+  const f = typeof d === 'object' && d !== null && (d as Record<string, unknown>)['provider'] === 'file' ? (d as Record<string, unknown>)['file'] : undefined;
+  return typeof f === 'string' && f !== '' ? { directoryFile: path.resolve(base, f) } : {};
 }
 
 function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {

@@ -113,7 +113,7 @@ export function zodProblems(src: YamlSource | Positions, error: z.ZodError, sche
     if (schema && i.path.length > 0 && !at.found && valueAt(root, i.path.slice(0, -1)).found) {
       const key = String(i.path[i.path.length - 1]);
       const expected = i.code === 'invalid_type' ? ` (${i.expected})` : '';
-      return [problemAt(src, i.path, `required: "${key}" is missing${expected}`)];
+      return [problemAt(src, i.path.slice(0, -1), `required setting "${key}" is missing${expected}`)];
     }
     if (i.code === 'invalid_value' && typeof at.value === 'string') {
       const values = i.values.map(String);
