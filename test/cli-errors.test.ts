@@ -227,7 +227,7 @@ describe('CLI errors are one line, never a stack trace', () => {
     });
 
     it('http:// and unknown protocols are refused with the fix', async () => {
-      assertFails(await run(['doctor', 'http://mail.contoso.com']), /the doctor tests the published HTTPS endpoint; use https:\/\/mail\.contoso\.com/);
+      assertFails(await run(['doctor', 'http://mail.contoso.com']), /the target "http:\/\/mail\.contoso\.com": the doctor tests HTTPS endpoints; use https:\/\/mail\.contoso\.com/);
       assertFails(await run(['doctor', 'mail.contoso.com', '--protocols', 'rpc,smtp']), /--protocols: unknown protocol\(s\) "smtp": use a comma-separated list of autodiscover, rpc/);
     });
   });

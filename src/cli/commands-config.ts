@@ -52,9 +52,9 @@ async function checkLdapGroups(configFile: string, config: GatewayConfig, report
     return;
   }
   try {
-    const found = await ldap.existingGroups(names);
+    const groups = await ldap.groupNames();
     const source = `the directory under ${config.directory.groupBaseDn ?? config.directory.baseDn}`;
-    report.warnings.push(...policyNameProblems(configFile, config.policy, { groups: [...found], source }).map(formatProblem));
+    report.warnings.push(...policyNameProblems(configFile, config.policy, { groups, source }).map(formatProblem));
   } catch (e) {
     report.warnings.push(`${configFile}: directory: the policy's groups were not checked, the directory did not answer: ${(e as Error).message}`);
   } finally {

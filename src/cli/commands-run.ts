@@ -139,7 +139,11 @@ export function registerRunCommands(program: Command): void {
       const lab = await startLabOn(d.directory, 'https://127.0.0.1:8443', { host: '127.0.0.1', port: 9443, cert: readFileSync(pki.lab.certFile), key: readFileSync(pki.lab.keyFile) }, 'the demo lab');
       const rt = await serve(path.join(demo, 'portcullis.yaml'));
       // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
-      const dns = await startDnsResponder(labZone(8443), 8053);
+      const dns = await startDnsResponder(labZone(8443), 8053).catch(async (e: unknown) => {
+        await rt.stop();
+        await lab.stop();
+        throw listenFailure(e) ?? e;
+      });
       const ca = path.relative(process.cwd(), pki.caFile);
       const cfg = path.relative(process.cwd(), path.join(demo, 'portcullis.yaml'));
       console.error(`

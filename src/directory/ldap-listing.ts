@@ -1,9 +1,8 @@
 // Whole-directory questions the gateway never asks while serving, only its tools: every mailbox
-// user (`cas-plan`), and which group names exist (`config check`). Both are single paged
+// user (`cas-plan`), and every group name (`config check`). Both are single paged
 // searches on a pooled service connection; users are then resolved one by one through the
 // provider's own lookup, so their groups are found exactly as the gateway finds them.
 import type { LdapSession } from './ldap-connection.js';
-import { escapeFilter } from './ldap-filter.js';
 
 export interface ListingQuery {
   readonly baseDn: string;
@@ -24,12 +23,14 @@ export async function mailboxLogons(c: LdapSession, q: ListingQuery): Promise<st
   return searchEntries.map((e) => first(e[q.ad ? 'sAMAccountName' : 'uid'])).filter((s) => s !== '').sort();
 }
 
-/** Which of `names` are groups under the group base, matched by cn as the resolvers name them (case-insensitive). */
-export async function existingGroups(c: LdapSession, q: ListingQuery, names: readonly string[]): Promise<Set<string>> {
-  if (names.length === 0) return new Set();
+/**
+ * Every group name (cn) under the group base, as the resolvers name groups: for `config check`,
+ * which tells a policy group that does not exist from one that does, and suggests the near one.
+ * One paged search of one attribute: a few seconds for the largest directories, and never on the
+ * serving path.
+ */
+export async function groupNames(c: LdapSession, q: ListingQuery): Promise<string[]> {
   const kinds = q.ad ? '(objectClass=group)' : '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))';
-  const filter = `(&${kinds}(|${names.map((n) => `(cn=${escapeFilter(n)})`).join('')}))`;
-  const { searchEntries } = await c.search(q.groupBaseDn, { scope: 'sub', filter, attributes: ['cn'], paged: { pageSize: 500 } });
-  const found = new Set(searchEntries.map((e) => first(e['cn']).toLowerCase()));
-  return new Set(names.filter((n) => found.has(n.toLowerCase())));
+  const { searchEntries } = await c.search(q.groupBaseDn, { scope: 'sub', filter: kinds, attributes: ['cn'], paged: { pageSize: 500 } });
+  return [...new Set(searchEntries.map((e) => first(e['cn'])).filter((n) => n !== ''))].sort();
 }

@@ -21,7 +21,7 @@ import { LookupCache } from './lookup-cache.js';
 import { PasswordChecks } from './password-checks.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
 import { queryUser } from './user-query.js';
-import { type ListingQuery, existingGroups, mailboxLogons } from './ldap-listing.js';
+import { type ListingQuery, groupNames, mailboxLogons } from './ldap-listing.js';
 import { type Schedule, realSchedule } from './wait-queue.js';
 
 export { escapeFilter } from './ldap-filter.js';
@@ -161,9 +161,9 @@ export class LdapDirectory implements DirectoryProvider {
     return entries.sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  /** Which of these group names exist under the group base (for `config check`). */
-  existingGroups(names: readonly string[]): Promise<Set<string>> {
-    return this.dcs.run((c) => existingGroups(c, this.listing(), names));
+  /** Every group name under the group base (for `config check`). */
+  groupNames(): Promise<string[]> {
+    return this.dcs.run((c) => groupNames(c, this.listing()));
   }
 
   private listing(): ListingQuery {
