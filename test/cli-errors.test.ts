@@ -147,6 +147,31 @@ describe('CLI errors are one line, never a stack trace', () => {
     });
   });
 
+  describe('policy explain --admin with the gateway\'s directory down', () => {
+    let env: Env;
+    let port = 0;
+    before(async () => {
+      port = await closedPort();
+      const directory = { provider: 'ldap', url: `ldaps://127.0.0.1:${port}`, bindDn: 'svc@lab.example', bindPassword: 'x', baseDn: 'DC=lab,DC=example', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'], timeout: '2s' };
+      env = await startEnv({ config: (b) => ({ ...b, directory }) });
+    });
+    after(() => env.stop());
+
+    it('says directory-unavailable and why', async () => {
+      const r = await run(['policy', 'explain', '--user', 'LAB\\bob', '--protocol', 'ews', '--zone', 'external', '--admin', env.runtime.admin!.url], { PORTCULLIS_ADMIN_TOKEN: env.runtime.admin!.token });
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stdout, new RegExp(`reasons: directory-unavailable: .*127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+      assertNoStack(r);
+    });
+
+    it('revoke with the directory down revokes DOMAIN\\user as written, and says so', async () => {
+      const r = await run(['revoke', 'LAB\\bob', '--admin', env.runtime.admin!.url], { PORTCULLIS_ADMIN_TOKEN: env.runtime.admin!.token });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^revoked LAB\\bob: 0 open connection/);
+      assert.match(r.stderr, /note: the directory could not confirm LAB\\bob \(unavailable: .*ECONNREFUSED.*\): revoked by the name as given/);
+    });
+  });
+
   describe('policy explain', () => {
     it('--protocol activesync is eas; "outlook anywhere" is rpc, "mapi/http" is mapi', async () => {
       const dave = await run(['policy', 'explain', '--user', 'LAB\\dave', '--protocol', 'activesync', '--zone', 'external', '-c', config]);
