@@ -192,6 +192,7 @@ describe('CLI errors are one line, never a stack trace', () => {
 
     it('an unknown zone, and a user that is no logon name', async () => {
       assertFails(await run(['policy', 'explain', '--user', 'LAB\\bob', '--protocol', 'eas', '--zone', 'dmz', '-c', config]), /--zone must be external or internal, not "dmz"/);
+      assertFails(await run(['policy', 'explain', '--user', 'LAB\\bob', '--protocol', 'eas', '--zone', 'external', '--client', 'notanip', '-c', config]), /--client must be an IPv4 or IPv6 address, not "notanip"/);
       assertFails(await run(['policy', 'explain', '--user', 'LAB\\', '--protocol', 'eas', '--zone', 'external', '-c', config]), /--user must be DOMAIN\\user or user@domain, not "LAB\\"/);
     });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { Protocol } from '../classify/protocols.js';
@@ -75,6 +76,7 @@ export function registerAccessCommands(program: Command): void {
       const protocol = protocolOption(o.protocol);
       if (o.zone !== 'external' && o.zone !== 'internal') throw new CliError(`--zone must be external or internal, not "${o.zone}"`);
       const zone = o.zone;
+      if (isIP(o.client) === 0) throw new CliError(`--client must be an IPv4 or IPv6 address, not "${o.client}"`);
       let out: { user: unknown; groups?: unknown; cause?: unknown; decision: { allow: boolean; reasons: readonly string[]; rule?: string } };
       if (o.admin || !o.config) {
         const target = adminTarget({ url: typeof o.admin === 'string' ? o.admin : undefined, config: o.config });

@@ -25,7 +25,14 @@ function settingOf(config: GatewayConfig, address: string | undefined, port: num
 
 /** A CliError for a listen() failure, or undefined when `e` is something else. */
 export function listenFailure(e: unknown, file?: string, config?: GatewayConfig): CliError | undefined {
-  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  if (err?.syscall === 'getaddrinfo' && err.hostname !== undefined) {
+    // A listen address given as a name that does not resolve.
+    const i = config?.listeners.findIndex((l) => l.address === err.hostname) ?? -1;
+    const at: ReadonlyArray<PropertyKey> | undefined = i >= 0 ? ['listeners', i, 'address'] : config?.admin?.address === err.hostname ? ['admin', 'address'] : undefined;
+    const setting = at && file ? ` (${where(file, at)})` : '';
+    return new CliError(`cannot listen on ${err.hostname}${setting}: no such host name (${err.code}); give one of this host's addresses, or 0.0.0.0 (::) for all`);
+  }
   if (err?.syscall !== 'listen' && err?.syscall !== 'bind') return undefined;
   const at = config ? settingOf(config, err.address, err.port) : undefined;
   const setting = at && file ? ` (${where(file, at)})` : '';
