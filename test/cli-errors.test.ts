@@ -196,6 +196,11 @@ describe('CLI errors are one line, never a stack trace', () => {
       assertFails(await run(['policy', 'explain', '--user', 'LAB\\', '--protocol', 'eas', '--zone', 'external', '-c', config]), /--user must be DOMAIN\\user or user@domain, not "LAB\\"/);
     });
 
+    it('a config without a directory says so instead of "unknown-domain"', async () => {
+      const c = write('no-directory.yaml', gatewayConfig({ directory: undefined }));
+      assertFails(await run(['policy', 'explain', '--user', 'LAB\\bob', '--protocol', 'mapi', '--zone', 'external', '-c', c]), /no-directory\.yaml has no directory section, so the gateway knows no user/);
+    });
+
     it('with the LDAP directory down: directory-unavailable and the cause', async () => {
       const port = await closedPort();
       const c = write(

@@ -83,6 +83,7 @@ export function registerAccessCommands(program: Command): void {
         out = (await adminRequest(target, '/api/explain', { user: o.user, protocol, zone, client: o.client })) as typeof out;
       } else {
         const cfg = loadOrFail(o.config);
+        if (!cfg.directory) throw new CliError(`${o.config} has no directory section, so the gateway knows no user: configure directory (provider: file or ldap)`);
         const claim = claimOfLogon(o.user);
         if (!claim) throw new CliError(`--user must be DOMAIN\\user or user@domain, not "${o.user}"`);
         const dir = openDirectory(cfg);
