@@ -90,7 +90,11 @@ export function startMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const reloads = counter('config_reloads_total', 'Configuration reloads by result (ok, refused) and trigger.', ['result', 'trigger']);
   const draining = gauge('draining', '1 while the process drains for shutdown.', []);
   draining.set(0);
-  if (opts.processMetrics !== false) client.collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  if (opts.processMetrics !== false) {
+    client.collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    // Gauges named like counters: promtool check metrics (and recording rules using rate()) object.
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(PREFIX + n);
+  }
 
   const offs: Array<() => void> = [];
   const on = <T>(ch: TypedChannel<T>, fn: (ev: T) => void) => {
