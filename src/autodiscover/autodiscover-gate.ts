@@ -9,7 +9,11 @@ import type { BodyTransform } from '../forward/response-rewrite.js';
 import { headerValue } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
 import { serializeHead } from '../http/serialize.js';
-import type { AccessControl, AccessState } from '../policy/access-gate.js';
+import type { AccessConfig, AccessControl, AccessState } from '../policy/access-gate.js';
+import type { AutodiscoverConfig } from './autodiscover-schema.js';
+
+/** What the Autodiscover gate reads: the access state with the autodiscover section. */
+type AutodiscoverState = AccessState<AccessConfig & { readonly autodiscover: AutodiscoverConfig }>;
 import type { Subject } from '../policy/evaluate.js';
 import { type RewriteContext, type Rewritten } from './rewrite-context.js';
 import { JSON_PROTOCOLS, rewriteJson, unavailableProtocol } from './rewrite-json.js';
@@ -23,7 +27,7 @@ function subjectOf(ctx: ConnectionContext): Subject {
   return { kind: 'unidentified' };
 }
 
-function rewriteContext(s: AccessState, access: AccessControl, ctx: ConnectionContext, subject: Subject): RewriteContext {
+function rewriteContext(s: AutodiscoverState, access: AccessControl, ctx: ConnectionContext, subject: Subject): RewriteContext {
   const cfg = s.config.autodiscover;
   const namespaces = new Map(cfg.namespaces.map((n) => [n.internal.toLowerCase(), n.external.toLowerCase()]));
   const published = new Set([...cfg.namespaces.map((n) => n.external.toLowerCase().split(':')[0]!), ...cfg.publishedNames.map((n) => n.toLowerCase())]);
@@ -41,7 +45,7 @@ function rewriteContext(s: AccessState, access: AccessControl, ctx: ConnectionCo
   };
 }
 
-function transform(s: AccessState, rewrite: (text: string) => Rewritten): BodyTransform {
+function transform(s: AutodiscoverState, rewrite: (text: string) => Rewritten): BodyTransform {
   return {
     maxBytes: s.config.autodiscover.maxBodyBytes,
     apply(body) {
@@ -52,7 +56,7 @@ function transform(s: AccessState, rewrite: (text: string) => Rewritten): BodyTr
   };
 }
 
-export function autodiscoverGate(state: () => AccessState, access: AccessControl): RequestGate {
+export function autodiscoverGate(state: () => AutodiscoverState, access: AccessControl): RequestGate {
   return {
     name: 'autodiscover',
     check(ctx, req): GateVerdict | Promise<GateVerdict> {
@@ -72,7 +76,7 @@ export function autodiscoverGate(state: () => AccessState, access: AccessControl
   };
 }
 
-async function jsonRequest(s: AccessState, access: AccessControl, ctx: ConnectionContext, path: string, target: string): Promise<GateVerdict> {
+async function jsonRequest(s: AutodiscoverState, access: AccessControl, ctx: ConnectionContext, path: string, target: string): Promise<GateVerdict> {
   const q = new URLSearchParams(target.includes('?') ? target.slice(target.indexOf('?') + 1) : '');
   const name = [...q.entries()].find(([k]) => k.toLowerCase() === 'protocol')?.[1] ?? '';
   const protocol = JSON_PROTOCOLS[name.toLowerCase()];

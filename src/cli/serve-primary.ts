@@ -61,7 +61,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
-  let state: AccessState = first.state;
+  let state: AccessState<GatewayConfig> = first.state;
   const users = new UserStateStore(config.lockout);
   // Revocations, unlocks and reloads happen here: their log lines are this subscriber's.
   const unsubscribeLog = subscribeLog(log);

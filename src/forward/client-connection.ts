@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { HttpConfig, UpstreamConfig } from '../config/schema.js';
+import type { HttpConfig, UpstreamConfig } from './forward-schema.js';
 import type { CloseCause } from '../events.js';
 import type { Zone } from '../vocabulary/zones.js';
 import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
