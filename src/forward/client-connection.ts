@@ -4,7 +4,7 @@ import type { HttpConfig, UpstreamConfig } from './forward-schema.js';
 import type { CloseCause } from '../events.js';
 import type { Zone } from '../vocabulary/zones.js';
 import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
-import { type TlsFacts, recordClosed, recordGateDecision, recordOpened, recordRequestEnded, recordRequestStarted } from './connection-record.js';
+import { type TlsFacts, recordClosed, recordExchangeEnd, recordGateDecision, recordOpened, recordRefusal, recordRequestStarted } from './connection-record.js';
 import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';
 import { refusalBytes, refusalResponse } from './refusals.js';
 import { statusForError } from '../http/errors.js';
@@ -364,7 +364,7 @@ export class ClientConnection implements ConnectionContext {
   private maybeFinishExchange(): void {
     const ex = this.exchange;
     if (!ex || !ex.requestDone || !ex.responseDone) return;
-    this.recordExchange(ex, ex.status, undefined, undefined);
+    recordExchangeEnd(this, ex, ex.status, undefined, undefined);
     this.settle(ex);
     this.exchange = undefined;
     this.current = undefined;
@@ -401,7 +401,7 @@ export class ClientConnection implements ConnectionContext {
     this.upstream?.failed(f, err);
     if (ex && !ex.responseStarted) {
       const ref = newReferenceId();
-      this.recordExchange(ex, f.status, f.reason, ref);
+      recordExchangeEnd(this, ex, f.status, f.reason, ref);
       this.settle(ex);
       this.exchange = undefined;
       this.destroyUpstream();
@@ -425,36 +425,12 @@ export class ClientConnection implements ConnectionContext {
     this.teardown('idle', `idle time-out (${ex.info.protocol})`);
   }
 
-  /** Puts an exchange Exchange answered (or that failed upstream) on the record. */
-  private recordExchange(ex: Exchange, status: number, failure: Refusal['reason'] | undefined, ref: string | undefined): void {
-    const concealed = ex.concealed;
-    recordRequestEnded(this, ex.info, {
-      status,
-      reasons: failure ? [failure] : (concealed?.reasons ?? []),
-      refused: failure !== undefined,
-      concealed: concealed !== undefined,
-      detail: concealed?.detail,
-      ref: ref ?? ex.ref,
-      requestBytes: ex.request.transferred,
-      responseBytes: ex.response?.transferred ?? 0,
-    });
-  }
-
   /** Answers the client ourselves and closes: nothing of this request (or its answer) reaches the other side. */
   private refuse(r: Refusal, ex: Exchange | undefined = this.exchange): void {
     if (this.closed) return;
     this.clearHeadTimer();
     const ref = r.ref ?? newReferenceId();
-    recordRequestEnded(this, ex?.info ?? this.current, {
-      status: r.status,
-      reasons: r.reasons ?? [r.reason],
-      refused: true,
-      concealed: false,
-      detail: r.message,
-      ref,
-      requestBytes: ex?.request.transferred ?? 0,
-      responseBytes: 0,
-    });
+    recordRefusal(this, ex?.info ?? this.current, r, ref, ex?.request.transferred ?? 0);
     if (ex) this.settle(ex);
     this.exchange = undefined;
     this.destroyUpstream();
