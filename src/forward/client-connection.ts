@@ -89,7 +89,7 @@ export class ClientConnection implements ConnectionContext {
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
     this.tls = { sni: this.servername, tlsVersion: socket.getProtocol?.() ?? undefined, tlsCipher: socket.getCipher?.()?.name };
-    this.log = deps.log.child({ conn: this.id });
+    this.log = deps.log.child({ conn: this.id, client: this.remoteAddress });
     this.clientPauses = new PauseReasons(socket);
     this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
     this.upstreamSink = { write: (b) => this.upstream!.socket.write(b), cork: () => this.upstream!.socket.cork(), uncork: () => this.upstream!.socket.uncork() };

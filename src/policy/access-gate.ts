@@ -156,7 +156,7 @@ export class AccessControl implements RequestGate {
           if (live && !live.has(c)) return;
           const d = await this.decideConnection(c);
           if (d && !d.allow) {
-            this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
+            this.log.info({ conn: c.id, client: c.remoteAddress, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
             c.close('access-withdrawn', d.reasons.join(', '));
             closed++;
           }
