@@ -26,7 +26,7 @@ import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
-import { type GatewayMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
 
 export interface Runtime {
@@ -145,7 +145,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics), log, token: adminToken }) : undefined;
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
   const health: HealthServer | undefined = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload('watch')) : undefined;

@@ -21,7 +21,7 @@ import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
-import { aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
 import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
@@ -182,7 +182,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     metrics: metrics
       ? async () => {
           const parts = (await askAll('metrics')).filter((m): m is MetricsJson => m !== null);
-          return aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]);
+          return { contentType: METRICS_CONTENT_TYPE, text: await aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]) };
         }
       : undefined,
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
