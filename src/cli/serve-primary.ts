@@ -22,7 +22,6 @@ import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
 import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
-import { upstreamTarget } from '../forward/upstream-connect.js';
 import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
@@ -166,11 +165,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   };
   const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
 
-  let target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
-  readiness.register('upstream', upstreamCheck(() => {
-    if (target.config !== state.config.upstream) target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
-    return target.target;
-  }, () => state.config.upstream.connectTimeout));
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
   readiness.register('workers', () => {
     const n = live().length;
