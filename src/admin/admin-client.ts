@@ -5,10 +5,10 @@
 // revoke works even for a user who cannot read the TLS keys the rest of the config names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configSchema } from '../config/schema.js';
-import { formatProblem, readYaml } from '../config/yaml-source.js';
+import { adminSchema } from './admin-schema.js';
+import { formatProblem, readYaml } from '../yaml/yaml-source.js';
 import { parseToken } from './admin-token.js';
-import { fileErrorText } from '../config/file-errors.js';
+import { fileErrorText } from '../yaml/file-errors.js';
 import { CliError } from '../cli/cli-error.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9090';
@@ -40,7 +40,7 @@ export function adminTarget(o: { readonly url?: string | undefined; readonly con
   }
   if (src.syntaxProblems.length > 0) throw new CliError(formatProblem(src.syntaxProblems[0]!));
   const raw = (src.doc.toJS() as Record<string, unknown> | null)?.['admin'];
-  const parsed = configSchema.shape.admin.safeParse(raw);
+  const parsed = adminSchema.safeParse(raw);
   if (!parsed.success) throw new CliError(`${file}: admin: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const admin = parsed.data;
   if (!admin) throw new CliError(`${file} has no admin section: that gateway runs no admin endpoint`);

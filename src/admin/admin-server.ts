@@ -1,18 +1,20 @@
 // The local admin endpoint: what `portcullis revoke`, `policy explain --admin` and operators use
 // against the running gateway. Plain HTTP on loopback by default, and never open: every request
-// but GET /healthz passes the checks in admin-guard.ts (Host, Origin, the bearer token in
-// admin.tokenFile, JSON bodies). /healthz answers {"ok":true} to anyone, under any Host, so a
-// load balancer can probe it; it says nothing but "this process is alive".
+// but GET /healthz and /readyz passes the checks in admin-guard.ts (Host, Origin, the bearer token
+// in admin.tokenFile, JSON bodies); /metrics too (Prometheus sends the token from a file). The
+// probes answer anyone, under any Host, so a load balancer can use them (src/health).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
+import type { AdminConfig } from './admin-schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import { claimOfLogon } from '../identity/basic.js';
 import { protocolNamed } from '../policy/protocol-names.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
+import { answerProbe } from '../health/health-server.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -52,7 +54,7 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps: AdminDeps): Promise<AdminServer> {
+export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
   const { control, log } = deps;
   const token = deps.token ?? ensureAdminToken(cfg.tokenFile);
   const digest = tokenDigest(token.value);
@@ -83,6 +85,12 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     return { status: 404, error: `${String(user)} ${why}: check the spelling${anyName ? ', or give it as DOMAIN\\user' : ' (--force acts on the name as given)'}` };
   };
 
+  /** Who asked: the admin token names no person, so the CLI adds the caller's login name. */
+  const actorOf = (body: Record<string, unknown>): string => {
+    const a = body['actor'];
+    return typeof a === 'string' && /^[\w.@\\-]{1,64}$/.test(a) ? `admin:${a}` : 'admin';
+  };
+
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
     'GET /api/connections': async () => [200, await control.connections()],
     'GET /api/stats': async () => [200, await control.stats()],
@@ -94,21 +102,23 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
-      const { revocation: r, closed } = await control.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
-      log.warn({ user: who.key, closed, reasons: ['revoked'] }, 'user revoked');
+      const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : 'revoked by an administrator';
+      const { revocation: r, closed } = await control.revoke(who.key, reason, minutes ? minutes * 60_000 : undefined, actorOf(body));
       return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10, ...(who.directory ? { directory: who.directory } : {}) }];
     },
     'POST /api/unrevoke': async (req) => {
-      const who = await resolve((await readJson(req))['user'], true);
+      const body = await readJson(req);
+      const who = await resolve(body['user'], true);
       if ('error' in who) return [who.status, { error: who.error }];
-      return [200, { user: who.key, removed: await control.unrevoke(who.key) }];
+      return [200, { user: who.key, removed: await control.unrevoke(who.key, actorOf(body)) }];
     },
     'GET /api/revocations': async () => [200, users.revocations()],
     'GET /api/lockouts': async () => [200, users.lockouts()],
     'POST /api/unlock': async (req) => {
-      const who = await resolve((await readJson(req))['user'], true);
+      const body = await readJson(req);
+      const who = await resolve(body['user'], true);
       if ('error' in who) return [who.status, { error: who.error }];
-      await control.unlock(who.key);
+      await control.unlock(who.key, actorOf(body));
       return [200, { user: who.key, unlocked: true }];
     },
     'POST /api/reload': async () => {
@@ -133,7 +143,8 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   };
 
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/healthz') return send(res, 200, { ok: true });
+    // Probes answer anyone (a load balancer has no token); they tell nothing but the state.
+    if (answerProbe(req, res, control.readiness)) return;
     const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
@@ -144,6 +155,17 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       url = new URL(req.url ?? '/', 'http://admin');
     } catch {
       return send(res, 400, { error: 'request target must be a path' });
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (!control.metrics) return send(res, 404, { error: 'metrics are off (admin.metrics: false)' });
+      control.metrics().then(
+        ({ contentType, text }) => {
+          res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+          res.end(text);
+        },
+        (e: Error) => send(res, 503, { error: `metrics unavailable: ${e.message}` }),
+      );
+      return;
     }
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return send(res, 404, { error: 'no such endpoint' });

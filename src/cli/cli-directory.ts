@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../audit/logger.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { buildDirectory } from '../directory/build-provider.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { entryOf } from '../directory/file-provider.js';

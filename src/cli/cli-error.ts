@@ -1,4 +1,4 @@
-import { fileErrorText } from '../config/file-errors.js';
+import { fileErrorText } from '../yaml/file-errors.js';
 
 // How a command ends when it cannot do its job. An admin gets one line that says what went wrong,
 // where, and what to do, and a non-zero exit code; never a stack trace. A stack trace is only for

@@ -1,10 +1,11 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { claimOfLogon } from '../identity/basic.js';
 import { compilePolicy, evaluate } from '../policy/evaluate.js';
 import { UserStateStore } from '../policy/user-states.js';
@@ -13,6 +14,15 @@ import { protocolList, protocolNamed } from '../policy/protocol-names.js';
 import { adminRequest, adminTarget, TOKEN_ENV } from '../admin/admin-client.js';
 import { CliError } from './cli-error.js';
 import { mailboxUsers, openDirectory } from './cli-directory.js';
+
+/** The login name of whoever runs the CLI: the revocation's actor on the record (the token names no one). */
+function callerName(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Parses a numeric option; a typo must not turn into NaN (a timed revocation into a permanent one). */
 export function positiveNumber(name: string, value: string): number {
@@ -52,7 +62,7 @@ export function registerAccessCommands(program: Command): void {
     .action(async (user: string, o: { admin?: string; config?: string; reason?: string; minutes?: string; undo?: boolean; force?: boolean }) => {
       const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
       const target = adminTarget({ url: o.admin, config: o.config });
-      const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(minutes ? { minutes } : {}), ...(o.force ? { force: true } : {}) })) as Record<string, unknown>;
+      const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, actor: callerName(), ...(minutes ? { minutes } : {}), ...(o.force ? { force: true } : {}) })) as Record<string, unknown>;
       if (o.undo) {
         console.log(`${String(r['user'])}: revocation ${r['removed'] ? 'removed' : 'was not present'}`);
         return;

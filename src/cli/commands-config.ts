@@ -6,7 +6,7 @@ import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
 import { configSchema, type GatewayConfig } from '../config/schema.js';
 import { policyNameProblems } from '../config/cross-checks.js';
-import { type Problem, formatProblem } from '../config/yaml-source.js';
+import { type Problem, formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { LdapDirectory } from '../directory/ldap-provider.js';
 import { keyFilePermissionProblems } from '../listen/key-permissions.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { protocolList, protocolNamed } from '../policy/protocol-names.js';
 import { isIP } from 'node:net';
 import { CliError, fileErrorText } from './cli-error.js';

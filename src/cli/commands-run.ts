@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
 import type { AdminServer } from '../admin/admin-server.js';
@@ -88,7 +88,7 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
       log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
     }
     const rt = await startRuntime(r.file, r.config, log, { watch: true });
-    process.on('SIGHUP', () => void rt.reload());
+    process.on('SIGHUP', () => void rt.reload('signal'));
     return rt;
   };
   // An unusable admin token file or a port that cannot be bound is the admin's to fix: one line, not a stack trace.

@@ -22,14 +22,26 @@ import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
 import { CliError } from './cli-error.js';
+import { type ReloadTrigger, events } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   readonly admin: AdminServer | undefined;
-  state(): AccessState;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
+  /** This process' metrics (undefined with admin.metrics off or no admin section). */
+  readonly metrics: GatewayMetrics | undefined;
+  /** The dedicated probe listener (`health:`), if configured. */
+  readonly health: HealthServer | undefined;
+  state(): AccessState<GatewayConfig>;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
-  reload(): Promise<boolean>;
+  reload(trigger?: ReloadTrigger): Promise<boolean>;
   /** `drain`: SIGTERM's graceful stop (http.drainTimeout); tests stop at once. */
   stop(o?: { drain?: boolean }): Promise<void>;
 }
@@ -43,7 +55,7 @@ const ldapBuiltWith = new WeakMap<DirectoryProvider, string>();
  * only when that fails, to report every problem with its position (or pack a file the fast parser
  * leaves to the yaml library).
  */
-export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
+export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState<GatewayConfig> } | { ok: false; problems: string[] }> {
   const packed = !directory && config.directory?.provider === 'file' ? loadPackedDirectory(config.directory.file) : undefined;
   const given = directory ?? (packed ? packedProvider(packed) : undefined);
   const dir = given ? { ok: true as const, provider: given } : buildDirectory(config, log);
@@ -63,23 +75,26 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
  * the files are small. An LDAP directory whose settings and files did not change is taken over
  * from `current` (ldapDirectoryKey), with its cache and pool.
  */
-export async function loadNextState(file: string, log: Logger, current?: AccessState): Promise<AccessState | undefined> {
-  const r = await prepareOffLoop(file, log);
-  if (!r.ok) {
-    for (const p of r.problems) log.error(p);
-    log.error({ problems: r.problems.length }, r.stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
+export async function loadNextState(file: string, log: Logger, trigger?: ReloadTrigger, current?: AccessState<GatewayConfig>): Promise<AccessState<GatewayConfig> | undefined> {
+  const refused = (stage: 'config' | 'directory', problems: readonly string[]) => {
+    for (const p of problems) log.error(p);
+    log.error({ problems: problems.length }, stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
+    if (trigger && events.reloadRefused.hasSubscribers) events.reloadRefused.publish({ at: Date.now(), trigger, stage, problems });
     return undefined;
-  }
+  };
+  const r = await prepareOffLoop(file, log);
+  if (!r.ok) return refused(r.stage === 'config' ? 'config' : 'directory', r.problems);
   const built = current && ldapBuiltWith.get(current.directory);
   const keep = built !== undefined && built === ldapDirectoryKey(r.config) ? current!.directory : undefined;
   if (keep) log.info('LDAP directory settings unchanged: its cache and connections are kept');
   const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : keep);
-  if (!next.ok) {
-    for (const p of next.problems) log.error(p);
-    log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
-    return undefined;
-  }
+  if (!next.ok) return refused('directory', next.problems);
   return next.state;
+}
+
+/** Puts a reload that took effect on the record. */
+export function recordReloaded(trigger: ReloadTrigger, startedAt: number, connectionsClosed: number): void {
+  if (events.configReloaded.hasSubscribers) events.configReloaded.publish({ at: Date.now(), trigger, durationMs: performance.now() - startedAt, connectionsClosed });
 }
 
 export interface RuntimeOptions {
@@ -91,6 +106,8 @@ export interface RuntimeOptions {
   readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
+  /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
+  readonly recordReloads?: boolean;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -99,9 +116,22 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const first = await buildState(config, log);
   if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state = first.state;
+  // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
+  const unsubscribeLog = subscribeLog(log);
+  const records = opts.recordReloads !== false;
+  // Metrics subscribe before the listeners open: every connection is counted from its start.
+  const metrics = config.admin?.metrics ? startMetrics({ liveBytes: () => liveBytes(gateway) }) : undefined;
+  const readiness = new Readiness();
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
+  readiness.register('directory', directoryCheck(() => state.directory));
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
-  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
+  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
+    // Nothing listens: the subscribers go with the failed start.
+    metrics?.close();
+    unsubscribeLog();
+    throw e;
+  });
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
     log.info({ why, closed }, 're-evaluated live connections');
@@ -109,8 +139,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   };
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
-  const reload = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log, state);
+  const reload = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, records ? trigger : undefined, state);
     if (!next) return false;
     const old = state;
     state = next;
@@ -121,32 +152,64 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     gateway.reload(next.config);
     users.setLockoutConfig(next.config.lockout);
     log.info('configuration reloaded');
-    await reevaluate('reload');
+    const closed = await reevaluate('reload');
+    if (records) recordReloaded(trigger, t0, closed);
     return true;
   };
-  const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
+  const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
   let admin: AdminServer | undefined;
+  let health: HealthServer | undefined;
   try {
-    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
+    health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   } catch (e) {
-    // (an admin port in use): nothing may stay open behind the error, or the process would not end.
+    // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
+    await admin?.stop();
     await gateway.stop(0);
     await state.directory.close();
+    metrics?.close();
+    unsubscribeLog();
     throw e;
   }
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
-  const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
+  const watcher = opts.watch ? watchFiles(files, () => void serialReload('watch')) : undefined;
   return {
     gateway,
     access,
     admin,
+    readiness,
+    metrics,
+    health,
     state: () => state,
     reload: serialReload,
     async stop(o: { drain?: boolean } = {}) {
+      // Not ready from this moment: a load balancer probing /readyz sends no one new.
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher?.close();
-      await gateway.stop(o.drain ? state.config.http.drainTimeout : 0);
+      const drainMs = o.drain ? state.config.http.drainTimeout : 0;
+      if (drainMs > 0) recordDrain('started', gateway.connections.size, drainMs);
+      await gateway.stop(drainMs);
+      if (drainMs > 0) recordDrain('finished', gateway.connections.size, drainMs);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      metrics?.close();
+      unsubscribeLog();
     },
   };
+}
+
+function liveBytes(gateway: Gateway): { in: number; out: number } {
+  let i = 0;
+  let o = 0;
+  for (const c of gateway.connections) {
+    i += c.bytesFromClient;
+    o += c.bytesToClient;
+  }
+  return { in: i, out: o };
+}
+
+function recordDrain(phase: 'started' | 'finished', connections: number, deadlineMs: number): void {
+  if (events.drain.hasSubscribers) events.drain.publish({ at: Date.now(), phase, connections, deadlineMs });
 }

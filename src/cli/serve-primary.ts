@@ -8,14 +8,21 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
-import type { Control, ConnectionView } from '../admin/control.js';
+import { type Control, type ConnectionView, recordUserState } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { AttemptBroker, type UserStateUpdate, snapshotOf } from '../policy/replica-user-states.js';
 import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
-import { buildState, loadNextState } from './runtime.js';
+import { buildState, loadNextState, recordReloaded } from './runtime.js';
+import type { ReloadTrigger } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
@@ -34,6 +41,8 @@ export function gatewayExecArgv(execArgv: readonly string[]): string[] {
 
 export interface Primary {
   readonly admin: AdminServer | undefined;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -44,8 +53,13 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
   if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
-  let state: AccessState = first.state;
+  let state: AccessState<GatewayConfig> = first.state;
   const users = new UserStateStore(config.lockout);
+  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's.
+  const unsubscribeLog = subscribeLog(log);
+  // The primary counts what happens here (revocations, lockouts, reloads); workers count the traffic.
+  const metrics = config.admin?.metrics ? startMetrics() : undefined;
+  const readiness = new Readiness();
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
   const limiter = new AttemptLimiter(users, (key, until) => {
     log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
@@ -134,8 +148,9 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   log.info({ workers: count }, 'gateway workers starting');
 
   let reloading: Promise<boolean> = Promise.resolve(true);
-  const reloadOnce = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log, state);
+  const reloadOnce = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, trigger, state);
     if (!next) return false;
     if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;
@@ -148,41 +163,64 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     const ok = answers.every((a) => a === true);
     if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
     else log.error({ answers }, 'a worker kept its previous configuration');
+    // Live connections are re-checked in each worker; they report closes on their own record.
+    if (ok) recordReloaded(trigger, t0, 0);
     return ok;
   };
-  const reload = () => (reloading = reloading.then(reloadOnce, reloadOnce));
+  const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
+
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
+  readiness.register('directory', directoryCheck(() => state.directory));
+  readiness.register('workers', () => {
+    const n = live().length;
+    return n > 0 ? { ok: true, ...(n < count ? { cause: `${n} of ${count} workers running` } : {}) } : { ok: false, cause: 'no gateway worker is running' };
+  });
 
   const control: Control = {
+    readiness,
+    metrics: metrics
+      ? async () => {
+          const parts = (await askAll('metrics')).filter((m): m is MetricsJson => m !== null);
+          return { contentType: METRICS_CONTENT_TYPE, text: await aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]) };
+        }
+      : undefined,
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
     stats: async () => (await askAll('stats')).flatMap((v) => (v ? [v] : [])),
-    async revoke(key, reason, forMs) {
+    async revoke(key, reason, forMs, actor) {
       const revocation = users.revoke(key, reason, forMs);
       broadcast({ kind: 'revoke', revocation });
       const closed = (await askAll('reevaluate')).reduce<number>((a, b) => a + (b ?? 0), 0);
+      recordUserState.revoked(revocation, actor, closed);
       return { revocation, closed };
     },
-    async unrevoke(key) {
+    async unrevoke(key, actor) {
       const removed = users.unrevoke(key);
       broadcast({ kind: 'unrevoke', key });
+      recordUserState.unrevoked(key, actor, removed);
       return removed;
     },
-    async unlock(key) {
+    async unlock(key, actor) {
       users.unlock(key);
       broadcast({ kind: 'unlock', key });
+      recordUserState.unlocked(key, actor);
     },
-    reload,
+    reload: () => reload('admin'),
     users,
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
   const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
-  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
-  process.on('SIGHUP', () => void reload());
+  const health: HealthServer | undefined = config.health ? await startHealthServer(config.health, readiness, log) : undefined;
+  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload('watch'));
+  process.on('SIGHUP', () => void reload('signal'));
 
   return {
     admin,
+    readiness,
     async stop() {
       stopping = true;
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher.close();
       const exits = live().map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of live()) w.process.kill('SIGTERM');
@@ -190,8 +228,11 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), state.config.http.drainTimeout + 5_000);
       await Promise.all(exits);
       clearTimeout(kill);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      metrics?.close();
+      unsubscribeLog();
     },
   };
 }

@@ -32,6 +32,8 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
         return rt.access.reevaluate(rt.gateway.connections);
       case 'reload':
         return rt.reload();
+      case 'metrics':
+        return rt.metrics ? rt.metrics.registry.getMetricsAsJSON() : null;
     }
   };
   // Installed before anything else: IPC messages that arrive without a listener are lost.
@@ -56,7 +58,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   send({ t: 'hello' });
   // Serve nothing before the revocations and locks are known.
   await gotSnapshot;
-  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false });
+  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false, recordReloads: false });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

@@ -2,7 +2,7 @@
 // a port another process holds, a privileged port without the right to bind it, an address this
 // host does not have.
 import type { GatewayConfig } from '../config/schema.js';
-import { problemAt, readYamlValue } from '../config/yaml-source.js';
+import { problemAt, readYamlValue } from '../yaml/yaml-source.js';
 import { CliError } from './cli-error.js';
 
 /** file:line:column of a setting, or just the file when it cannot be placed. */

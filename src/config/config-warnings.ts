@@ -1,9 +1,9 @@
 // What is valid but probably not what the admin meant. Warnings: `config check` prints them and
 // `serve` logs them at every start; none stops the gateway.
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { compilePolicy, evaluate } from '../policy/evaluate.js';
 import type { GatewayConfig } from './schema.js';
-import type { Problem } from './yaml-source.js';
+import type { Problem } from '../yaml/yaml-source.js';
 
 type Place = (at: ReadonlyArray<PropertyKey>, message: string) => Problem;
 

@@ -3,8 +3,8 @@
 // the file directory that is an error `config check` can prove; with LDAP, a warning after asking
 // the directory (which may be down, or the service account may not see every group).
 import type { PolicyConfig } from '../policy/policy-schema.js';
-import { didYouMean } from './did-you-mean.js';
-import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from './yaml-source.js';
+import { didYouMean } from '../yaml/did-you-mean.js';
+import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from '../yaml/yaml-source.js';
 
 export interface KnownNames {
   /** Every group name the directory has (for "did you mean"), matched case-insensitively. */

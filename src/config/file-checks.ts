@@ -4,8 +4,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileErrorWords } from './file-errors.js';
-import type { Problem } from './yaml-source.js';
+import { fileErrorWords } from '../yaml/file-errors.js';
+import type { Problem } from '../yaml/yaml-source.js';
 
 type Place = (at: ReadonlyArray<PropertyKey>, message: string, missingFile?: string) => Problem;
 

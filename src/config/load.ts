@@ -2,8 +2,8 @@ import path from 'node:path';
 import { type GatewayConfig, configSchema } from './schema.js';
 import { fileProblems } from './file-checks.js';
 import { configWarnings } from './config-warnings.js';
-import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from './yaml-source.js';
-import { zodProblems } from './zod-problems.js';
+import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from '../yaml/yaml-source.js';
+import { zodProblems } from '../yaml/zod-problems.js';
 
 export { zodProblems };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configSchema } from './schema.js';
-import { allowedKeys } from './zod-problems.js';
+import { allowedKeys } from '../yaml/zod-problems.js';
 import { loadConfig } from './load.js';
 
 describe('allowedKeys', () => {

@@ -2,9 +2,10 @@
 // enforces the same intent as the gateway (for admins who want both layers). Read-only: it prints
 // a reviewable script and never talks to Exchange.
 import { readFileSync } from 'node:fs';
-import type { Protocol } from '../classify/protocols.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
-import { fileErrorWords } from '../config/file-errors.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
+import type { LockoutConfig, PolicyConfig } from './policy-schema.js';
+import { fileErrorWords } from '../yaml/file-errors.js';
 import type { DirectoryEntry } from '../directory/provider.js';
 import { compilePolicy, evaluate } from './evaluate.js';
 import { UserStateStore } from './user-states.js';
@@ -45,7 +46,7 @@ export function readCurrentExport(file: string): CurrentSettings {
 }
 
 /** The plan for these mailbox users (from either directory) under the config's policy. */
-export function casPlan(cfg: GatewayConfig, mailboxes: readonly DirectoryEntry[], current: CurrentSettings = new Map()): CasPlanEntry[] {
+export function casPlan(cfg: { readonly policy: PolicyConfig; readonly lockout: LockoutConfig }, mailboxes: readonly DirectoryEntry[], current: CurrentSettings = new Map()): CasPlanEntry[] {
   const policy = compilePolicy(cfg.policy);
   const states = new UserStateStore(cfg.lockout);
   return mailboxes.map((entry) => {

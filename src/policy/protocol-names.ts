@@ -2,7 +2,7 @@
 // An admin types what Microsoft's documentation and the Exchange admin center call a protocol:
 // "ActiveSync", "Outlook Anywhere", "MAPI/HTTP"; the gateway's logs say eas, rpc, mapi. Both work
 // wherever the CLI takes a protocol, and an unknown name gets the list.
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
 
 const ALIASES: Record<Protocol, readonly string[]> = {
   autodiscover: ['autodiscover', 'autodiscover.xml', 'autodiscover.json'],
