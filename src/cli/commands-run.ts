@@ -12,6 +12,7 @@ import type { AdminServer } from '../admin/admin-server.js';
 import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
+import { stopOnSignals } from './stop-signals.js';
 import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
@@ -21,18 +22,6 @@ import { labOptions } from './lab-defaults.js';
 function fail(lines: string[]): never {
   for (const l of lines) console.error(l);
   process.exit(1);
-}
-
-function onSignals(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.error('\nstopping…');
-    void stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }
 
 async function serve(file: string): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
@@ -68,7 +57,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (o: { config: string }) => {
       const rt = await serve(o.config);
       // SIGTERM drains: exchanges in flight finish (http.drainTimeout), then the process exits 0.
-      onSignals(() => rt.stop({ drain: true }));
+      stopOnSignals(() => rt.stop({ drain: true }));
     });
 
   program
@@ -90,7 +79,7 @@ export function registerRunCommands(program: Command): void {
         key: readFileSync(o.key),
       });
       console.log(`lab Exchange on ${lab.url}`);
-      onSignals(() => lab.stop());
+      stopOnSignals(() => lab.stop());
     });
 
   program
@@ -133,7 +122,7 @@ Admin endpoint ${rt.admin?.url}: every request needs the token in ${rt.admin ? p
 
 Ctrl-C stops both.
 `);
-      onSignals(async () => {
+      stopOnSignals(async () => {
         await rt.stop();
         await lab.stop();
         await dns.stop();
