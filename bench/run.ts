@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   launch('pc1', startPortcullis(ROOT, pcConf('portcullis.yaml', false, PORTS.portcullis, 1), DIR, 'portcullis'));
   launch('pc2', startPortcullis(ROOT, pcConf('portcullis-workers.yaml', false, PORTS.portcullisWorkers, 2), DIR, 'portcullis (2 workers)'));
   launch('pc2policy', startPortcullis(ROOT, pcConf('portcullis-policy.yaml', true, PORTS.portcullisPolicy, 2), DIR, 'portcullis (2 workers, policy)'));
-  for (const s of SETUPS) await waitPort(s.port);
+  // A gateway on a runtime run for the first time compiles every source file (tsx cache): give it time.
+  for (const s of SETUPS) await waitPort(s.port, 60_000);
   await sleep(1000); // workers of the primaries
   console.error(`all peers listening; gateway on ${rt.label}`);
   const url = (port: number, p: string) => `https://127.0.0.1:${port}${p}`;

@@ -81,10 +81,10 @@ export function ensureRuntime() {
 
 function relay(node, argv) {
   const child = spawn(node, argv, { stdio: 'inherit', env: { ...process.env, PORTCULLIS_RELAUNCHED: '1' } });
-  // Ctrl-C reaches the child from the terminal itself (same process group): relaying SIGINT too
-  // would count as a second one, which means "stop now" to the gateway.
-  process.on('SIGINT', () => {});
-  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGUSR2']) process.on(sig, () => child.kill(sig));
+  // Relayed even though a terminal's Ctrl-C or systemd's control-group kill also reaches the child
+  // itself: the gateway takes a second stop signal within a second as the same one
+  // (src/cli/stop-signals.ts).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2']) process.on(sig, () => child.kill(sig));
   child.on('error', (e) => {
     console.error(`portcullis: could not start ${node}: ${e.message}`);
     process.exit(1);

@@ -12,6 +12,8 @@ import type { AdminServer } from '../admin/admin-server.js';
 import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
+import { stopOnSignals } from './stop-signals.js';
+import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
 import { labZone, startDnsResponder } from '../lab/dns-responder.js';
@@ -56,18 +58,6 @@ function fail(lines: string[]): never {
   process.exit(1);
 }
 
-function onSignals(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.error('\nstopping…');
-    void stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-}
-
 async function serve(file: string): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
@@ -107,7 +97,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (o: { config: string }) => {
       const rt = await serve(o.config);
       // SIGTERM drains: exchanges in flight finish (http.drainTimeout), then the process exits 0.
-      onSignals(() => rt.stop({ drain: true }));
+      stopOnSignals(() => rt.stop({ drain: true }));
     });
 
   program
@@ -125,7 +115,7 @@ export function registerRunCommands(program: Command): void {
       if (!d.ok) fail(d.problems.map(formatProblem));
       const lab = await startLabOn(d.directory, o.externalUrl, { host: o.host, port: portOption('--port', o.port), cert: readOption('--cert', o.cert), key: readOption('--key', o.key) }, '--cert/--key');
       console.log(`lab Exchange on ${lab.url}`);
-      onSignals(() => lab.stop());
+      stopOnSignals(() => lab.stop());
     });
 
   program
@@ -167,7 +157,7 @@ Admin endpoint ${rt.admin?.url}: every request needs the token in ${rt.admin ? p
 
 Ctrl-C stops both.
 `);
-      onSignals(async () => {
+      stopOnSignals(async () => {
         await rt.stop();
         await lab.stop();
         await dns.stop();
