@@ -1,0 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import { runAuditStoreContract } from '../../test/contracts/audit-store.js';
+import { SqliteAuditStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+runAuditStoreContract('sqlite', async () => {
+  const store = new SqliteAuditStore(path.join(dir, `a${n++}`, 'audit.sqlite'));
+  return { store, exec: (sql) => store.exec(sql) };
+});
