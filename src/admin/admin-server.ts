@@ -6,8 +6,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import { claimOfLogon } from '../identity/basic.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';

@@ -1,8 +1,8 @@
 // What the admin endpoint acts on. One process (`workers: 1`) answers from its own gateway; a
 // worker pool's primary answers by asking every worker (src/cli/serve-primary.ts). The admin
 // routes are the same either way.
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { Claim, LookupResult } from '../directory/provider.js';
 import type { ClientConnection } from '../forward/client-connection.js';
 import type { Gateway } from '../listen/gateway.js';

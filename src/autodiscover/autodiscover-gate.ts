@@ -2,7 +2,7 @@
 // JSON v2) is rewritten for the identity the connection authenticated as, after the access gate
 // has bound it. A v2 JSON request for a protocol the user may not use is answered here, as
 // Exchange answers an unavailable protocol, and never forwarded.
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { ConnectionContext } from '../forward/connection-context.js';
 import type { GateVerdict, RequestGate, ResponseAction } from '../forward/gate.js';
 import type { BodyTransform } from '../forward/response-rewrite.js';

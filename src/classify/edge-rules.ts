@@ -3,7 +3,7 @@
 // (EXPLOIT_SHAPES) so tests can walk it with the public identifiers it comes from.
 import type { HeaderField } from '../http/headers.js';
 import { hasDynamicSegment, ruleVerdict } from './path-rules.js';
-import type { Protocol } from './protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { WEB_SHELL_FOLDERS } from './published-paths.js';
 
 export { pathAllowed } from './path-rules.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/yaml-source.js';
 import { createLogger } from '../audit/logger.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { PROTOCOLS } from '../classify/protocols.js';
+import { PROTOCOLS } from '../vocabulary/protocols.js';
 import { checkLine, renderHtml, renderText } from '../doctor/render.js';
 import { runDoctor } from '../doctor/run.js';
 import { positiveNumber } from './commands-access.js';

@@ -1,7 +1,7 @@
 // The configuration schema is the single source of truth: `config check` validates with it,
 // `config schema` prints it as JSON Schema, and every field carries its documentation.
 import { z } from 'zod';
-import { PROTOCOLS } from '../classify/protocols.js';
+import { PROTOCOLS } from '../vocabulary/protocols.js';
 import { parseCidr } from './cidr.js';
 import { duration } from './duration.js';
 import { directoryConfigSchema } from '../directory/directory-config.js';
@@ -10,8 +10,7 @@ import { autodiscoverSchema } from '../autodiscover/autodiscover-schema.js';
 import { edgeSchema } from '../classify/edge-schema.js';
 import { INTERMEDIATE_CIPHERS, INTERMEDIATE_CURVES, cipherListProblem, curveListProblem } from '../listen/tls-defaults.js';
 
-export const ZONES = ['external', 'internal'] as const;
-export type Zone = (typeof ZONES)[number];
+import { ZONES } from '../vocabulary/zones.js';
 
 const protocol = z.enum(PROTOCOLS);
 const zone = z.enum(ZONES);

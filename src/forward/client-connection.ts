@@ -1,7 +1,8 @@
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { classifyRequest } from '../classify/classify.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
 import { logExchangeEnd, logRefusal } from './exchange-log.js';
 import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';

@@ -1,5 +1,5 @@
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { DirectoryEntry } from '../directory/provider.js';
 
 /** What is known about the request currently on a connection. */

@@ -1,4 +1,4 @@
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';

@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 
 /** Published once per finished or refused request; metrics and audit subscribe, the core imports neither. */
 export const requestEndChannel = channel('portcullis:request:end');

@@ -5,7 +5,7 @@
 // the user's lockout attempt slots until Exchange answers (src/policy/login-attempts.ts).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Claim, DirectoryEntry, DirectoryProvider } from '../directory/provider.js';
 import type { BoundIdentity, ConnectionContext } from '../forward/connection-context.js';

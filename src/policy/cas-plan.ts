@@ -2,8 +2,9 @@
 // enforces the same intent as the gateway (for admins who want both layers). Read-only: it prints
 // a reviewable script and never talks to Exchange.
 import { readFileSync } from 'node:fs';
-import type { Protocol } from '../classify/protocols.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { entryOf } from '../directory/file-provider.js';
 import { compilePolicy, evaluate } from './evaluate.js';

@@ -1,8 +1,8 @@
 import { DEFAULT_ALLOWED_PATHS, type EdgeConfig } from '../classify/edge-schema.js';
 import { checkRpcTarget, exploitShape, pathAllowed } from '../classify/edge-rules.js';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
 import { ruleVerdict } from '../classify/path-rules.js';
-import type { Zone } from '../config/schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { GateVerdict, RequestGate, ResponseAction } from '../forward/gate.js';
 import { headerValue } from '../http/headers.js';
 import type { HeaderField } from '../http/headers.js';

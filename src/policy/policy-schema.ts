@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROTOCOLS } from '../classify/protocols.js';
+import { PROTOCOLS } from '../vocabulary/protocols.js';
 import { parseCidr } from '../config/cidr.js';
 import { duration } from '../config/duration.js';
 

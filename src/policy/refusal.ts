@@ -1,4 +1,4 @@
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { Refusal } from '../forward/gate.js';
 import { REFERENCE_HEADER, newReferenceId } from '../forward/reference-id.js';
 import { serializeHead } from '../http/serialize.js';
