@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = [
   'unlocked',
   'reload',
   'reload-refused',
+  'drain',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -34,6 +34,11 @@ export class AuditSpool {
     return this.#count;
   }
 
+  /** Bytes in both files. */
+  get bytes(): number {
+    return sizeOf(this.file) + sizeOf(this.#replaying);
+  }
+
   /** Whether anything waits to be replayed (left by a previous run, too). */
   get pending(): boolean {
     return this.#count > 0 || nonEmpty(this.file) || nonEmpty(this.#replaying);
@@ -98,12 +103,16 @@ export class AuditSpool {
   }
 }
 
-function nonEmpty(f: string): boolean {
+function sizeOf(f: string): number {
   try {
-    return statSync(f).size > 0;
+    return statSync(f).size;
   } catch {
-    return false;
+    return 0;
   }
+}
+
+function nonEmpty(f: string): boolean {
+  return sizeOf(f) > 0;
 }
 
 function countLines(b: Buffer): number {

@@ -20,6 +20,8 @@ export interface WriterOptions {
   readonly retryMs?: number;
   readonly pruneEveryMs?: number;
   readonly log?: Logger | undefined;
+  /** Told after every batch: records written (0 when it failed) and the error. Metrics listen. */
+  readonly onBatch?: ((written: number, error: string | undefined) => void) | undefined;
 }
 
 export interface AuditHealth {
@@ -41,7 +43,7 @@ const DAY_MS = 86_400_000;
 export class AuditWriter {
   readonly store: AuditStore;
   readonly #spool: AuditSpool;
-  readonly #o: Required<Omit<WriterOptions, 'log'>> & { log: Logger | undefined };
+  readonly #o: Required<Omit<WriterOptions, 'log' | 'onBatch'>> & Pick<WriterOptions, 'log' | 'onBatch'>;
   #queue: AuditRecord[] = [];
   #busy = false;
   #spooling = false;
@@ -61,7 +63,7 @@ export class AuditWriter {
   constructor(store: AuditStore, spool: AuditSpool, o: WriterOptions) {
     this.store = store;
     this.#spool = spool;
-    this.#o = { maxBatch: 2000, retryMs: 1000, pruneEveryMs: 3_600_000, ...o, log: o.log };
+    this.#o = { maxBatch: 2000, retryMs: 1000, pruneEveryMs: 3_600_000, ...o };
     // What a previous run left in the spool goes first.
     this.#spooling = spool.pending;
     this.#timer = setInterval(() => void this.#tick(), this.#o.commitIntervalMs).unref();
@@ -141,7 +143,9 @@ export class AuditWriter {
         try {
           await this.store.append(batch);
           this.#committed += batch.length;
+          this.#o.onBatch?.(batch.length, undefined);
         } catch (e) {
+          this.#o.onBatch?.(0, (e as Error).message);
           this.#fail(e, 'audit store write failed: records are spooled until it answers');
           // Records spooled by an overflow while this batch was in flight are newer: it goes first.
           if (this.#spooledDuringFlight) this.#prependSpool(batch);
@@ -162,11 +166,13 @@ export class AuditWriter {
       const n = await this.#spool.replay(this.#o.maxBatch, (b) => this.store.append(b));
       this.#committed += n;
       this.#spooling = false;
+      this.#o.onBatch?.(n, undefined);
       this.#o.log?.info({ replayed: n, skipped: this.#spool.skipped }, 'audit store available again: spool replayed');
     } catch (e) {
       this.#writeErrors++;
       this.#lastError = (e as Error).message;
       this.#nextRetry = Date.now() + this.#o.retryMs;
+      this.#o.onBatch?.(0, this.#lastError);
     }
   }
 

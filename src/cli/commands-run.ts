@@ -10,6 +10,7 @@ import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
 import type { AdminServer } from '../admin/admin-server.js';
 import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
+import { AuditStoreError } from '../audit/audit-store.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
 import { positiveNumber } from './commands-access.js';
@@ -51,8 +52,8 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
     process.on('SIGHUP', () => void rt.reload());
     return rt;
   };
-  // An unusable admin token file is the admin's to fix: one line, not a stack trace.
-  const rt = await start().catch((e: unknown) => (e instanceof AdminTokenError ? fail([`portcullis: ${e.message}`]) : Promise.reject(e)));
+  // An unusable admin token file or audit store is the admin's to fix: one line, not a stack trace.
+  const rt = await start().catch((e: unknown) => (e instanceof AdminTokenError || e instanceof AuditStoreError ? fail([`portcullis: ${e.message}`]) : Promise.reject(e)));
   // Generated just now: shown once on the terminal, never in the log.
   if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;

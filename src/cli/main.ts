@@ -3,6 +3,7 @@ import { registerConfigCommands } from './commands-config.js';
 import { registerRunCommands } from './commands-run.js';
 import { registerAccessCommands } from './commands-access.js';
 import { registerDoctorCommand } from './commands-doctor.js';
+import { registerAuditCommand } from './commands-audit.js';
 
 const program = new Command()
   .name('portcullis')
@@ -12,4 +13,5 @@ registerRunCommands(program);
 registerConfigCommands(program);
 registerAccessCommands(program);
 registerDoctorCommand(program);
+registerAuditCommand(program);
 await program.parseAsync(process.argv);

@@ -21,11 +21,15 @@ import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
+import { type AuditTrail, startAuditTrail } from '../audit/audit-trail.js';
+import { type RecordSink, subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   readonly admin: AdminServer | undefined;
+  /** The audit trail this process writes (undefined: off, or a worker sending records to its primary). */
+  readonly audit: AuditTrail | undefined;
   state(): AccessState;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
   reload(): Promise<boolean>;
@@ -81,6 +85,8 @@ export interface RuntimeOptions {
   readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
+  /** Where audit records go instead of this process' own trail (a worker: to the primary). */
+  readonly auditSink?: RecordSink;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -89,6 +95,10 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state = first.state;
+  // The trail subscribes before anything listens, so the first connection is on the record.
+  const audit = opts.auditSink ? undefined : await startAuditTrail(config.audit, log);
+  const sink = opts.auditSink ?? audit?.writer;
+  const stopRecorder = sink ? subscribeAuditRecorder(sink, () => state.config.audit.level) : undefined;
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
@@ -120,6 +130,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     gateway,
     access,
     admin,
+    audit,
     state: () => state,
     reload: serialReload,
     async stop(o: { drain?: boolean } = {}) {
@@ -127,6 +138,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await gateway.stop(o.drain ? state.config.http.drainTimeout : 0);
       await admin?.stop();
       await state.directory.close();
+      // Last: the closes of the drained connections are on the record.
+      stopRecorder?.();
+      await audit?.stop();
     },
   };
 }

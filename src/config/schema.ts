@@ -8,6 +8,7 @@ import { directoryConfigSchema } from '../directory/directory-config.js';
 import { lockoutSchema, policySchema } from '../policy/policy-schema.js';
 import { autodiscoverSchema } from '../autodiscover/autodiscover-schema.js';
 import { edgeSchema } from '../classify/edge-schema.js';
+import { auditSchema } from '../audit/audit-schema.js';
 import { INTERMEDIATE_CIPHERS, INTERMEDIATE_CURVES, cipherListProblem, curveListProblem } from '../listen/tls-defaults.js';
 
 import { ZONES } from '../vocabulary/zones.js';
@@ -267,6 +268,7 @@ export const configSchema = z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
       .describe('Gateway processes sharing the listeners; auto: one per CPU. Revocations and lockouts are shared; a change needs a restart.'),
+    audit: auditSchema.prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,0 +1,68 @@
+// The audit trail as the runtime starts it from the `audit:` config: the store, the spool in the
+// data folder, the writer, and the state the metrics read.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { emit, events } from '../events.js';
+import type { AuditConfig } from './audit-schema.js';
+import { AuditSpool, SPOOL_FILE } from './audit-spool.js';
+import { type AuditStore, AuditStoreError } from './audit-store.js';
+import { type AuditHealth, AuditWriter } from './audit-writer.js';
+import { PostgresAuditStore } from './postgres-store.js';
+import { SQLITE_FILE, SqliteAuditStore } from './sqlite-store.js';
+
+/** The configured store; undefined when `store: off`. Throws AuditStoreError with one line. */
+export function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}): AuditStore | undefined {
+  if (c.store === 'off') return undefined;
+  if (c.store === 'postgres') {
+    const pgc = c.postgres!;
+    let password: string | undefined;
+    if (pgc.passwordFile) {
+      try {
+        password = readFileSync(pgc.passwordFile, 'utf8').trim();
+      } catch (e) {
+        throw new AuditStoreError('postgres', `cannot read passwordFile ${pgc.passwordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    return new PostgresAuditStore({ url: pgc.url, password });
+  }
+  const file = path.join(c.dataDir, SQLITE_FILE);
+  try {
+    return new SqliteAuditStore(file, opts);
+  } catch (e) {
+    throw new AuditStoreError(file, (e as Error).message);
+  }
+}
+
+export interface AuditTrail {
+  readonly writer: AuditWriter;
+  health(): AuditHealth;
+  stop(): Promise<void>;
+}
+
+export async function startAuditTrail(c: AuditConfig, log: Logger): Promise<AuditTrail | undefined> {
+  const store = openAuditStore(c);
+  if (!store) {
+    log.warn('audit trail is off (audit.store: off): denials, logins and revocations are only logged');
+    return undefined;
+  }
+  const spool = new AuditSpool(path.join(c.dataDir, SPOOL_FILE));
+  const writer: AuditWriter = new AuditWriter(store, spool, {
+    commitIntervalMs: c.commitInterval,
+    maxQueue: c.maxQueue,
+    retentionDays: c.retentionDays,
+    log,
+    onBatch: (written, error) =>
+      emit(events.auditStoreState, () => {
+        const h = writer.health();
+        return { at: Date.now(), queueDepth: h.queued, spoolRecords: h.spooled, spoolBytes: spool.bytes, written, error };
+      }),
+  });
+  await writer.start();
+  log.info({ store: store.describe, level: c.level, commitIntervalMs: c.commitInterval, spooling: writer.health().spooling }, 'audit trail started');
+  return {
+    writer,
+    health: () => writer.health(),
+    stop: () => writer.close(),
+  };
+}
