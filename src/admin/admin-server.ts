@@ -73,6 +73,12 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     return { error: `user ${String(user)}: ${r.status}` };
   };
 
+  /** Who asked: the admin token names no person, so the CLI adds the caller's login name. */
+  const actorOf = (body: Record<string, unknown>): string => {
+    const a = body['actor'];
+    return typeof a === 'string' && /^[\w.@\\-]{1,64}$/.test(a) ? `admin:${a}` : 'admin';
+  };
+
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
     'GET /api/connections': async () => [200, await control.connections()],
     'GET /api/stats': async () => [200, await control.stats()],
@@ -84,21 +90,23 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
-      const { revocation: r, closed } = await control.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
-      log.warn({ user: who.key, closed, reasons: ['revoked'] }, 'user revoked');
+      const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : 'revoked by an administrator';
+      const { revocation: r, closed } = await control.revoke(who.key, reason, minutes ? minutes * 60_000 : undefined, actorOf(body));
       return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10 }];
     },
     'POST /api/unrevoke': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
+      const body = await readJson(req);
+      const who = await resolve(body['user']);
       if ('error' in who) return [400, who];
-      return [200, { user: who.key, removed: await control.unrevoke(who.key) }];
+      return [200, { user: who.key, removed: await control.unrevoke(who.key, actorOf(body)) }];
     },
     'GET /api/revocations': async () => [200, users.revocations()],
     'GET /api/lockouts': async () => [200, users.lockouts()],
     'POST /api/unlock': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
+      const body = await readJson(req);
+      const who = await resolve(body['user']);
       if ('error' in who) return [400, who];
-      await control.unlock(who.key);
+      await control.unlock(who.key, actorOf(body));
       return [200, { user: who.key, unlocked: true }];
     },
     'POST /api/reload': async () => {

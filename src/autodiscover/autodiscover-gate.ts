@@ -54,6 +54,7 @@ function transform(s: AccessState, rewrite: (text: string) => Rewritten): BodyTr
 
 export function autodiscoverGate(state: () => AccessState, access: AccessControl): RequestGate {
   return {
+    name: 'autodiscover',
     check(ctx, req): GateVerdict | Promise<GateVerdict> {
       const s = state();
       if (req.protocol !== 'autodiscover' || !s.config.autodiscover.rewrite) return { allow: true };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
@@ -10,6 +11,15 @@ import { compilePolicy, evaluate } from '../policy/evaluate.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { casPlan, renderPowerShell } from '../policy/cas-plan.js';
 import { adminRequest, adminTarget, TOKEN_ENV } from '../admin/admin-client.js';
+
+/** The login name of whoever runs the CLI: the revocation's actor on the record (the token names no one). */
+function callerName(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Parses a numeric option; a typo must not turn into NaN (a timed revocation into a permanent one). */
 export function positiveNumber(name: string, value: string): number {
@@ -53,7 +63,7 @@ export function registerAccessCommands(program: Command): void {
       oneLineErrors(async (user: string, o: { admin?: string; config?: string; reason?: string; minutes?: string; undo?: boolean }) => {
         const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
         const target = adminTarget({ url: o.admin, config: o.config });
-        const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, ...(minutes ? { minutes } : {}) })) as Record<string, unknown>;
+        const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, actor: callerName(), ...(minutes ? { minutes } : {}) })) as Record<string, unknown>;
         if (o.undo) console.log(`${String(r['user'])}: revocation ${r['removed'] ? 'removed' : 'was not present'}`);
         else console.log(`${pc.red('revoked')} ${String((r['revoked'] as Record<string, unknown>)['key'])}: ${String(r['closedConnections'])} open connection(s) closed in ${String(r['ms'])} ms`);
       }),

@@ -49,7 +49,7 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
       log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
     }
     const rt = await startRuntime(r.file, r.config, log, { watch: true });
-    process.on('SIGHUP', () => void rt.reload());
+    process.on('SIGHUP', () => void rt.reload('signal'));
     return rt;
   };
   // An unusable admin token file or audit store is the admin's to fix: one line, not a stack trace.

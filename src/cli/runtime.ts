@@ -23,6 +23,8 @@ import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
 import { type AuditTrail, startAuditTrail } from '../audit/audit-trail.js';
 import { type RecordSink, subscribeAuditRecorder } from '../audit/audit-recorder.js';
+import { type ReloadTrigger, events } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -32,7 +34,7 @@ export interface Runtime {
   readonly audit: AuditTrail | undefined;
   state(): AccessState;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
-  reload(): Promise<boolean>;
+  reload(trigger?: ReloadTrigger): Promise<boolean>;
   /** `drain`: SIGTERM's graceful stop (http.drainTimeout); tests stop at once. */
   stop(o?: { drain?: boolean }): Promise<void>;
 }
@@ -60,20 +62,23 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
  * reading, parsing and validating, and packing a file directory, happen in a worker thread unless
  * the files are small.
  */
-export async function loadNextState(file: string, log: Logger): Promise<AccessState | undefined> {
+export async function loadNextState(file: string, log: Logger, trigger?: ReloadTrigger): Promise<AccessState | undefined> {
+  const refused = (stage: 'config' | 'directory', problems: readonly string[]) => {
+    for (const p of problems) log.error(p);
+    log.error({ problems: problems.length }, stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
+    if (trigger && events.reloadRefused.hasSubscribers) events.reloadRefused.publish({ at: Date.now(), trigger, stage, problems });
+    return undefined;
+  };
   const r = await prepareOffLoop(file, log);
-  if (!r.ok) {
-    for (const p of r.problems) log.error(p);
-    log.error({ problems: r.problems.length }, r.stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
-    return undefined;
-  }
+  if (!r.ok) return refused(r.stage === 'config' ? 'config' : 'directory', r.problems);
   const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : undefined);
-  if (!next.ok) {
-    for (const p of next.problems) log.error(p);
-    log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
-    return undefined;
-  }
+  if (!next.ok) return refused('directory', next.problems);
   return next.state;
+}
+
+/** Puts a reload that took effect on the record. */
+export function recordReloaded(trigger: ReloadTrigger, startedAt: number, connectionsClosed: number): void {
+  if (events.configReloaded.hasSubscribers) events.configReloaded.publish({ at: Date.now(), trigger, durationMs: performance.now() - startedAt, connectionsClosed });
 }
 
 export interface RuntimeOptions {
@@ -87,6 +92,8 @@ export interface RuntimeOptions {
   readonly admin?: boolean;
   /** Where audit records go instead of this process' own trail (a worker: to the primary). */
   readonly auditSink?: RecordSink;
+  /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
+  readonly recordReloads?: boolean;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -99,6 +106,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const audit = opts.auditSink ? undefined : await startAuditTrail(config.audit, log);
   const sink = opts.auditSink ?? audit?.writer;
   const stopRecorder = sink ? subscribeAuditRecorder(sink, () => state.config.audit.level) : undefined;
+  // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
+  const unsubscribeLog = subscribeLog(log);
+  const records = opts.recordReloads !== false;
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
@@ -109,8 +119,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   };
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
-  const reload = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log);
+  const reload = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, records ? trigger : undefined);
     if (!next) return false;
     const old = state;
     state = next;
@@ -119,13 +130,14 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     users.setLockoutConfig(next.config.lockout);
     if (old.directory !== state.directory) void old.directory.close();
     log.info('configuration reloaded');
-    await reevaluate('reload');
+    const closed = await reevaluate('reload');
+    if (records) recordReloaded(trigger, t0, closed);
     return true;
   };
-  const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+  const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin')), log, token: adminToken }) : undefined;
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
-  const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
+  const watcher = opts.watch ? watchFiles(files, () => void serialReload('watch')) : undefined;
   return {
     gateway,
     access,
@@ -141,6 +153,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();
+      unsubscribeLog();
     },
   };
 }

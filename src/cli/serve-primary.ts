@@ -8,14 +8,16 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
-import type { Control, ConnectionView } from '../admin/control.js';
+import { type Control, type ConnectionView, recordUserState } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { AttemptBroker, type UserStateUpdate, snapshotOf } from '../policy/replica-user-states.js';
 import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
-import { buildState, loadNextState } from './runtime.js';
+import { buildState, loadNextState, recordReloaded } from './runtime.js';
+import type { ReloadTrigger } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
@@ -53,6 +55,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state: AccessState = first.state;
   const users = new UserStateStore(config.lockout);
+  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's.
+  const unsubscribeLog = subscribeLog(log);
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
   const limiter = new AttemptLimiter(users, (key, until) => {
     log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
@@ -130,8 +134,9 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   log.info({ workers: count }, 'gateway workers starting');
 
   let reloading: Promise<boolean> = Promise.resolve(true);
-  const reloadOnce = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log);
+  const reloadOnce = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, trigger);
     if (!next) return false;
     if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;
@@ -144,36 +149,41 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     const ok = answers.every((a) => a === true);
     if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
     else log.error({ answers }, 'a worker kept its previous configuration');
+    // Live connections are re-checked in each worker; they report closes on their own record.
+    if (ok) recordReloaded(trigger, t0, 0);
     return ok;
   };
-  const reload = () => (reloading = reloading.then(reloadOnce, reloadOnce));
+  const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
 
   const control: Control = {
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
     stats: async () => (await askAll('stats')).flatMap((v) => (v ? [v] : [])),
-    async revoke(key, reason, forMs) {
+    async revoke(key, reason, forMs, actor) {
       const revocation = users.revoke(key, reason, forMs);
       broadcast({ kind: 'revoke', revocation });
       const closed = (await askAll('reevaluate')).reduce<number>((a, b) => a + (b ?? 0), 0);
+      recordUserState.revoked(revocation, actor, closed);
       return { revocation, closed };
     },
-    async unrevoke(key) {
+    async unrevoke(key, actor) {
       const removed = users.unrevoke(key);
       broadcast({ kind: 'unrevoke', key });
+      recordUserState.unrevoked(key, actor, removed);
       return removed;
     },
-    async unlock(key) {
+    async unlock(key, actor) {
       users.unlock(key);
       broadcast({ kind: 'unlock', key });
+      recordUserState.unlocked(key, actor);
     },
-    reload,
+    reload: () => reload('admin'),
     users,
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
   const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
-  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload());
-  process.on('SIGHUP', () => void reload());
+  const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload('watch'));
+  process.on('SIGHUP', () => void reload('signal'));
 
   return {
     admin,
@@ -188,6 +198,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       clearTimeout(kill);
       await admin?.stop();
       await state.directory.close();
+      unsubscribeLog();
     },
   };
 }

@@ -56,7 +56,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   send({ t: 'hello' });
   // Serve nothing before the revocations and locks are known.
   await gotSnapshot;
-  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false });
+  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false, recordReloads: false });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

@@ -282,3 +282,5 @@ export const configSchema = z
 export type GatewayConfig = z.output<typeof configSchema>;
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
+export type HttpConfig = GatewayConfig['http'];
+export type ZonesConfig = GatewayConfig['zones'];

@@ -8,7 +8,7 @@ import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { CONNECTION_END_CAUSES, type ConnectionEndCause, publishConnectionRefused } from './connection-events.js';
+import { CONNECTION_END_CAUSES, type ConnectionEndCause, type ConnectionRefusedEvent, events } from '../events.js';
 import { ThrottledLog } from './throttled-log.js';
 
 export type ConnectionsConfig = GatewayConfig['connections'];
@@ -310,7 +310,7 @@ export class ConnectionGuard {
   private count(listener: string, counters: Counters, remote: string, cause: ConnectionEndCause, code: string | undefined): void {
     counters.ended[cause]++;
     this.totals.ended[cause]++;
-    publishConnectionRefused({ listener, remoteAddress: remote, cause, code });
+    if (events.connectionRefused.hasSubscribers) events.connectionRefused.publish({ listener, remoteAddress: remote, cause, code } satisfies ConnectionRefusedEvent);
     const line = LOG_LINES[cause];
     if (!this.log.isLevelEnabled(line.level)) return;
     this.throttle.hit(`${listener}|${cause}`, remote, (count, sources, first) => {

@@ -152,7 +152,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         while (registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
         if (registry.size > 0) log.warn({ connections: registry.size, drainMs }, 'drain time-out: closing the connections still open');
       }
-      for (const c of [...registry]) c.close(drainMs > 0 ? 'drain time-out' : 'gateway stopping');
+      for (const c of [...registry]) c.close(drainMs > 0 ? 'drain-timeout' : 'gateway-stopping');
       // A client that never reads the last bytes of a graceful close must not hold the stop.
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000).unref())]);
       guard.close();

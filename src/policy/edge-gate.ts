@@ -8,7 +8,7 @@ import { headerValue } from '../http/headers.js';
 import type { HeaderField } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { AccessState } from './access-gate.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor } from '../forward/refusals.js';
 import { type HeaderFilter, compileHeaderFilter } from './response-headers.js';
 
 const PASS: ResponseAction = { pass: true };
@@ -55,6 +55,7 @@ const compiled = new WeakMap<EdgeConfig, Record<Zone, Record<Protocol, GateVerdi
  */
 export function edgeGate(state: () => AccessState): RequestGate {
   return {
+    name: 'edge',
     check(ctx, req): GateVerdict {
       const s = state();
       const edge = s.config.edge;

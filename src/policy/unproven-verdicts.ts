@@ -6,7 +6,7 @@ import type { GateVerdict, ResponseAction } from '../forward/gate.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { AnswerTiming } from './answer-timing.js';
 import { type Decision, deny } from './decision.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor } from '../forward/refusals.js';
 
 export interface AnswerContext {
   readonly protocol: Protocol;
