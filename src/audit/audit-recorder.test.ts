@@ -114,4 +114,15 @@ describe('audit recorder', () => {
     events.loginFailed.publish({ ...conn(6), claimedUser: 'LAB\\alice', user: 'LAB\\alice', scheme: 'NTLM', outcome: 'bad-password', protocol: 'ews', reasons: ['bad-password'] as never });
     assert.deepEqual([got[0]!.event, got[0]!.user, got[0]!.cause, got[0]!.clientIp], ['login-failed', 'LAB\\alice', 'bad-password', '198.51.100.7']);
   });
+
+  it('a login failure the gateway refused is one denied record, not two', () => {
+    const got = recorder();
+    events.loginFailed.publish({ ...conn(7), claimedUser: 'LAB\\nobody', user: undefined, scheme: 'Basic', outcome: 'unknown-user', protocol: 'owa', reasons: ['unknown-user'] as never });
+    events.requestEnded.publish(ended(7, { status: 401, concealed: true, reasons: ['unknown-user'] as never, ref: 'r7' }));
+    assert.deepEqual(got.map((r) => [r.event, r.user, r.scheme, r.reasons]), [['denied', 'LAB\\nobody', 'basic', ['unknown-user']]]);
+    // …but one whose request was not refused after all is still on the record.
+    events.loginFailed.publish({ ...conn(8), claimedUser: 'LAB\\x', user: undefined, scheme: 'NTLM', outcome: 'malformed', protocol: 'owa', reasons: [] });
+    events.requestEnded.publish(ended(8, { status: 401 }));
+    assert.deepEqual(got.slice(1).map((r) => [r.event, r.user, r.cause]), [['login-failed', 'LAB\\x', 'malformed']]);
+  });
 });

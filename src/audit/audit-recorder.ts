@@ -4,7 +4,7 @@
 // A denial is written when its request ends (then the reference id the client saw is known), with
 // the scheme and rule of the gate decision that refused it; an identity binding carries the reasons
 // and rule of the decision that let the connection in, so every record answers "why".
-import { type ConnectionRef, type GateDecisionEvent, type RequestEndedEvent, events, on } from '../events.js';
+import { type ConnectionRef, type GateDecisionEvent, type IdentityEvent, type LoginOutcome, type RequestEndedEvent, events, on } from '../events.js';
 import type { RecordInput } from './audit-record.js';
 import type { AuditLevel } from './audit-schema.js';
 
@@ -26,6 +26,27 @@ const where = (e: ConnectionRef) => ({
 
 const scheme = (s: string | undefined) => s?.toLowerCase();
 
+/**
+ * Login failures Exchange itself answered (a wrong password): the request is not a refusal of the
+ * gateway's, so the failure is the record. Any other outcome (denied, locked out, unknown user, …)
+ * ends in a refusal, recorded once as `denied` with the same claimed user and reasons.
+ */
+const EXCHANGE_OUTCOMES: ReadonlySet<LoginOutcome> = new Set(['bad-password', 'refused-by-exchange']);
+
+function loginFailedRecord(e: IdentityEvent): RecordInput {
+  return {
+    ...where(e),
+    event: 'login-failed',
+    decision: 'deny',
+    user: e.user ?? e.claimedUser,
+    scheme: scheme(e.scheme),
+    protocol: e.protocol,
+    reasons: e.reasons.length ? [...e.reasons] : undefined,
+    cause: e.outcome,
+    text: e.claimedUser && e.user && e.claimedUser !== e.user ? `claimed ${e.claimedUser}` : undefined,
+  };
+}
+
 /** A refusal by the gateway, not an upstream failure it reports (502/503/504). */
 function isDenial(e: RequestEndedEvent, gate: GateDecisionEvent | undefined): boolean {
   return e.concealed || (gate !== undefined && (!gate.allow || gate.concealed)) || (e.refused && e.status < 500);
@@ -36,6 +57,8 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
   // Per connection: the refusing decision of the request in flight, and the last allowing one.
   const refusing = new Map<number, GateDecisionEvent>();
   const allowing = new Map<number, GateDecisionEvent>();
+  // A login failure waiting for its request's end (recorded as part of the denial, or alone).
+  const failing = new Map<number, IdentityEvent>();
   const offs = [
     on(events.gateDecision, (e) => {
       if (!e.allow || e.concealed) refusing.set(e.connection, e);
@@ -44,14 +67,16 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     on(events.requestEnded, (e) => {
       const gate = refusing.get(e.connection);
       refusing.delete(e.connection);
+      const failed = failing.get(e.connection);
+      failing.delete(e.connection);
       if (isDenial(e, gate)) {
         const reasons = e.reasons.length ? e.reasons : gate?.decision.reasons;
         sink.record({
           ...where(e),
           event: 'denied',
           decision: 'deny',
-          user: e.user ?? gate?.user,
-          scheme: scheme(gate?.scheme),
+          user: e.user ?? gate?.user ?? failed?.claimedUser,
+          scheme: scheme(gate?.scheme ?? failed?.scheme),
           protocol: e.protocol,
           method: e.method || undefined,
           path: e.path || undefined,
@@ -67,6 +92,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
         });
         return;
       }
+      if (failed) sink.record(loginFailedRecord(failed));
       if (level() !== 'requests') return;
       const allow = allowing.get(e.connection);
       sink.record({
@@ -102,23 +128,20 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
       });
     }),
     on(events.loginFailed, (e) => {
-      sink.record({
-        ...where(e),
-        event: 'login-failed',
-        decision: 'deny',
-        user: e.user ?? e.claimedUser,
-        scheme: scheme(e.scheme),
-        protocol: e.protocol,
-        reasons: e.reasons.length ? [...e.reasons] : undefined,
-        cause: e.outcome,
-        text: e.claimedUser && e.user && e.claimedUser !== e.user ? `claimed ${e.claimedUser}` : undefined,
-      });
+      if (EXCHANGE_OUTCOMES.has(e.outcome)) sink.record(loginFailedRecord(e));
+      else failing.set(e.connection, e);
     }),
     on(events.connectionClosed, (e) => {
       refusing.delete(e.connection);
       allowing.delete(e.connection);
-      // Only identified connections: an anonymous probe's close says nothing about anyone.
-      if (e.user === undefined) return;
+      const failed = failing.get(e.connection);
+      if (failed) {
+        failing.delete(e.connection);
+        sink.record(loginFailedRecord(failed));
+      }
+      // Only identified connections (Exchange proved the user): an anonymous probe's close says
+      // nothing about anyone, and a refused claim is already on the record as its denial.
+      if (e.user === undefined || !e.proven) return;
       sink.record({
         ...where(e),
         event: 'connection-closed',
@@ -130,7 +153,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
         durationMs: e.durationMs,
         requests: e.requests,
         cause: e.cause,
-        text: [e.proven ? undefined : 'identity not proven', e.detail].filter(Boolean).join('; ') || undefined,
+        text: e.detail,
       });
     }),
     on(events.userRevoked, (e) => {
@@ -167,5 +190,6 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     for (const off of offs) off();
     refusing.clear();
     allowing.clear();
+    failing.clear();
   };
 }
