@@ -10,6 +10,7 @@ import { type AuditStore, AuditStoreError } from './audit-store.js';
 import { type AuditHealth, AuditWriter } from './audit-writer.js';
 import { PostgresAuditStore } from './postgres-store.js';
 import { SQLITE_FILE, SqliteAuditStore } from './sqlite-store.js';
+import { ThreadedSqliteStore } from './sqlite-thread.js';
 
 /** The configured store; undefined when `store: off`. Throws AuditStoreError with one line. */
 export function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}): AuditStore | undefined {
@@ -28,7 +29,11 @@ export function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}
   }
   const file = path.join(c.dataDir, SQLITE_FILE);
   try {
-    return new SqliteAuditStore(file, opts);
+    if (opts.readOnly) return new SqliteAuditStore(file, opts);
+    // The writer's store: opened here first so a file that cannot be a database stops the start
+    // with one line, then written from its own thread.
+    void new SqliteAuditStore(file).close();
+    return new ThreadedSqliteStore(file);
   } catch (e) {
     throw new AuditStoreError(file, (e as Error).message);
   }

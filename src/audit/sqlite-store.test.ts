@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { runAuditStoreContract } from '../../test/contracts/audit-store.js';
 import { SqliteAuditStore } from './sqlite-store.js';
+import { ThreadedSqliteStore } from './sqlite-thread.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -11,5 +12,11 @@ let n = 0;
 
 runAuditStoreContract('sqlite', async () => {
   const store = new SqliteAuditStore(path.join(dir, `a${n++}`, 'audit.sqlite'));
+  return { store, exec: (sql) => store.exec(sql) };
+});
+
+// What the gateway writes through: the same store on its own thread.
+runAuditStoreContract('sqlite on the writer thread', async () => {
+  const store = new ThreadedSqliteStore(path.join(dir, `a${n++}`, 'audit.sqlite'));
   return { store, exec: (sql) => store.exec(sql) };
 });
