@@ -62,7 +62,7 @@ export interface AuditRecord {
   readonly actor?: string | undefined;
   /** Free text given with a state change (a revoke's reason). */
   readonly text?: string | undefined;
-  /** The gateway instance (host name) that wrote it. */
+  /** The gateway instance that wrote it: the host name, `/w<slot>` for a worker process. */
   readonly instance?: string | undefined;
 }
 
@@ -76,7 +76,12 @@ export type RecordInput = Omit<AuditRecord, 'uid' | 'ts' | 'instance'> & { reado
 // A random process prefix and a counter: unique without a random draw per record.
 const PREFIX = randomBytes(6).toString('hex');
 let counter = 0;
-const INSTANCE = os.hostname();
+let INSTANCE = os.hostname();
+
+/** Names this process in its records: the host, and with worker processes the worker's slot. */
+export function setAuditInstance(name: string): void {
+  INSTANCE = name;
+}
 
 /** Completes an input into a record: uid, time and instance. */
 export function makeRecord(input: RecordInput): AuditRecord {

@@ -1,6 +1,6 @@
 // The audit trail as the runtime starts it from the `audit:` config: the store, the spool in the
 // data folder, the writer, and the state the metrics read.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { emit, events } from '../events.js';
@@ -45,13 +45,43 @@ export interface AuditTrail {
   stop(): Promise<void>;
 }
 
-export async function startAuditTrail(c: AuditConfig, log: Logger): Promise<AuditTrail | undefined> {
+/** The spool of worker process `slot` (`workers` > 1): a replacement worker takes over its slot's file. */
+export function workerSpoolName(slot: number): string {
+  return SPOOL_FILE.replace(/\.jsonl$/, `.w${slot}.jsonl`);
+}
+
+/**
+ * Spools of worker slots that no longer exist (`workers` was lowered) go into the primary's spool,
+ * so their records are replayed, not left behind. Called by the primary before it forks.
+ */
+export function adoptWorkerSpools(c: AuditConfig, workers: number): number {
+  if (c.store === 'off') return 0;
+  let files: string[];
+  try {
+    files = readdirSync(c.dataDir);
+  } catch {
+    return 0;
+  }
+  let adopted = 0;
+  for (const f of files) {
+    const m = /^audit-spool\.w(\d+)\.jsonl(\.replaying)?$/.exec(f);
+    if (!m || Number(m[1]) < workers) continue;
+    const from = path.join(c.dataDir, f);
+    const text = readFileSync(from, 'utf8');
+    appendFileSync(path.join(c.dataDir, SPOOL_FILE), text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    rmSync(from);
+    adopted++;
+  }
+  return adopted;
+}
+
+export async function startAuditTrail(c: AuditConfig, log: Logger, spoolName = SPOOL_FILE): Promise<AuditTrail | undefined> {
   const store = openAuditStore(c);
   if (!store) {
     log.warn('audit trail is off (audit.store: off): denials, logins and revocations are only logged');
     return undefined;
   }
-  const spool = new AuditSpool(path.join(c.dataDir, SPOOL_FILE));
+  const spool = new AuditSpool(path.join(c.dataDir, spoolName));
   const writer: AuditWriter = new AuditWriter(store, spool, {
     commitIntervalMs: c.commitInterval,
     maxQueue: c.maxQueue,

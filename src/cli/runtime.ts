@@ -22,7 +22,7 @@ import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
 import { type AuditTrail, startAuditTrail } from '../audit/audit-trail.js';
-import { type RecordSink, subscribeAuditRecorder } from '../audit/audit-recorder.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 import { type ReloadTrigger, events } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
 
@@ -30,7 +30,7 @@ export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   readonly admin: AdminServer | undefined;
-  /** The audit trail this process writes (undefined: off, or a worker sending records to its primary). */
+  /** The audit trail this process writes (undefined: audit.store off). */
   readonly audit: AuditTrail | undefined;
   state(): AccessState;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
@@ -90,8 +90,8 @@ export interface RuntimeOptions {
   readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
-  /** Where audit records go instead of this process' own trail (a worker: to the primary). */
-  readonly auditSink?: RecordSink;
+  /** The audit spool file's name in audit.dataDir (a worker has its slot's own). */
+  readonly auditSpool?: string;
   /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
   readonly recordReloads?: boolean;
 }
@@ -103,9 +103,8 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state = first.state;
   // The trail subscribes before anything listens, so the first connection is on the record.
-  const audit = opts.auditSink ? undefined : await startAuditTrail(config.audit, log);
-  const sink = opts.auditSink ?? audit?.writer;
-  const stopRecorder = sink ? subscribeAuditRecorder(sink, () => state.config.audit.level) : undefined;
+  const audit = await startAuditTrail(config.audit, log, opts.auditSpool);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
   // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
   const unsubscribeLog = subscribeLog(log);
   const records = opts.recordReloads !== false;

@@ -19,7 +19,9 @@ import { buildState, loadNextState, recordReloaded } from './runtime.js';
 import type { ReloadTrigger } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
 import { watchFiles } from './watch-files.js';
-import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { adoptWorkerSpools, startAuditTrail } from '../audit/audit-trail.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export function workerCount(config: GatewayConfig): number {
   return config.workers === 'auto' ? os.availableParallelism() : config.workers;
@@ -55,8 +57,12 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   if (!first.ok) throw new Error(first.problems.join('\n'));
   let state: AccessState = first.state;
   const users = new UserStateStore(config.lockout);
-  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's.
+  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's, and their
+  // audit records this process' own trail's (the workers record their connections).
   const unsubscribeLog = subscribeLog(log);
+  adoptWorkerSpools(config.audit, workerCount(config));
+  const audit = await startAuditTrail(config.audit, log);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
   const limiter = new AttemptLimiter(users, (key, until) => {
     log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
@@ -98,8 +104,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       ),
     );
 
-  const fork = () => {
-    const w = cluster.fork();
+  const fork = (slot: number) => {
+    const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     const started = Date.now();
     w.on('message', (m: unknown) => {
       if (!isToPrimary(m)) return;
@@ -126,11 +132,11 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'gateway worker died; its connections are lost, starting a new one');
       // A worker that dies at once (broken environment) is retried slowly, not in a tight loop.
-      setTimeout(() => !stopping && fork(), Date.now() - started < 5_000 ? 2_000 : 100).unref();
+      setTimeout(() => !stopping && fork(slot), Date.now() - started < 5_000 ? 2_000 : 100).unref();
     });
   };
   cluster.setupPrimary({ execArgv: gatewayExecArgv(process.execArgv) });
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
   log.info({ workers: count }, 'gateway workers starting');
 
   let reloading: Promise<boolean> = Promise.resolve(true);
@@ -199,6 +205,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       await admin?.stop();
       await state.directory.close();
       unsubscribeLog();
+      stopRecorder?.();
+      await audit?.stop();
     },
   };
 }
