@@ -1,8 +1,8 @@
 // The local admin endpoint: what `portcullis revoke`, `policy explain --admin` and operators use
 // against the running gateway. Plain HTTP on loopback by default, and never open: every request
-// but GET /healthz passes the checks in admin-guard.ts (Host, Origin, the bearer token in
-// admin.tokenFile, JSON bodies). /healthz answers {"ok":true} to anyone, under any Host, so a
-// load balancer can probe it; it says nothing but "this process is alive".
+// but GET /healthz and /readyz passes the checks in admin-guard.ts (Host, Origin, the bearer token
+// in admin.tokenFile, JSON bodies); /metrics too (Prometheus sends the token from a file). The
+// probes answer anyone, under any Host, so a load balancer can use them (src/health).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -13,6 +13,8 @@ import { claimOfLogon } from '../identity/basic.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
+import { answerProbe } from '../health/health-server.js';
+import { METRICS_CONTENT_TYPE } from '../metrics/gateway-metrics.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -128,7 +130,8 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   };
 
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/healthz') return send(res, 200, { ok: true });
+    // Probes answer anyone (a load balancer has no token); they tell nothing but the state.
+    if (answerProbe(req, res, control.readiness)) return;
     const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
@@ -139,6 +142,17 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       url = new URL(req.url ?? '/', 'http://admin');
     } catch {
       return send(res, 400, { error: 'request target must be a path' });
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (!control.metrics) return send(res, 404, { error: 'metrics are off (admin.metrics: false)' });
+      control.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+          res.end(text);
+        },
+        (e: Error) => send(res, 503, { error: `metrics unavailable: ${e.message}` }),
+      );
+      return;
     }
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return send(res, 404, { error: 'no such endpoint' });

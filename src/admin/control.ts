@@ -10,6 +10,8 @@ import type { AccessControl } from '../policy/access-gate.js';
 import type { Decision } from '../policy/decision.js';
 import type { Revocation, UserStateStore } from '../policy/user-states.js';
 import { events } from '../events.js';
+import type { Readiness } from '../health/readiness.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
 /** Puts an admin's change of a user's state on the record; the control calls it once it is done. */
 export const recordUserState = {
@@ -53,6 +55,10 @@ export interface Control {
   unlock(key: string, actor: string): Promise<void>;
   reload(): Promise<boolean>;
   readonly users: Pick<UserStateStore, 'revocations' | 'lockouts' | 'isRevoked' | 'isLockedOut'>;
+  /** What /readyz reports. */
+  readonly readiness: Readiness;
+  /** The Prometheus exposition of every gateway process; undefined when metrics are off. */
+  readonly metrics: (() => Promise<string>) | undefined;
   lookup(claim: Claim): Promise<LookupResult>;
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
 }
@@ -77,8 +83,10 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
 }
 
 /** The single-process control: this process' gateway, access gate and user states. */
-export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>): Control {
+export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>, readiness: Readiness, metrics: GatewayMetrics | undefined): Control {
   return {
+    readiness,
+    metrics: metrics ? () => metrics.registry.metrics() : undefined,
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),
     stats: async () => [gateway.stats()],
     async revoke(key, reason, forMs, actor) {

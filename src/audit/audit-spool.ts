@@ -23,10 +23,15 @@ export class AuditSpool {
     mkdirSync(path.dirname(file), { recursive: true });
     for (const f of [this.#replaying, file]) {
       if (!existsSync(f)) continue;
-      const b = readFileSync(f);
-      // A write cut by a crash: end its torn line, or the next record would be glued to it.
-      if (b.length > 0 && b[b.length - 1] !== 10) writeFileSync(f, '\n', { flag: 'a' });
-      this.#count += countLines(b);
+      try {
+        const b = readFileSync(f);
+        // A write cut by a crash: end its torn line, or the next record would be glued to it.
+        if (b.length > 0 && b[b.length - 1] !== 10) writeFileSync(f, '\n', { flag: 'a' });
+        this.#count += countLines(b);
+      } catch {
+        // Unreadable (not a file, no permission): appends fail the same way, and the writer
+        // reports those records as lost.
+      }
     }
   }
 
@@ -105,7 +110,8 @@ export class AuditSpool {
 
 function sizeOf(f: string): number {
   try {
-    return statSync(f).size;
+    const st = statSync(f);
+    return st.isFile() ? st.size : 0;
   } catch {
     return 0;
   }

@@ -45,6 +45,18 @@ export interface AuditTrail {
   stop(): Promise<void>;
 }
 
+/**
+ * The trail's part of /readyz: ready while records reach the store or the spool; spooling is
+ * ready with its cause (nothing is lost, the database is down); not ready once records are lost.
+ */
+export function auditReadiness(trail: AuditTrail): { ok: boolean; cause?: string } {
+  const h = trail.health();
+  const store = trail.writer.store.describe;
+  if (!h.writable) return { ok: false, cause: `audit records are being lost: neither ${store} nor the local spool can be written (${h.lost} lost; ${h.lastError ?? 'spool write failed'})` };
+  if (h.spooling) return { ok: true, cause: `audit store ${store} unavailable (${h.lastError ?? 'replaying'}): ${h.spooled} record(s) spooled locally, replayed in order when it answers` };
+  return { ok: true };
+}
+
 /** The spool of worker process `slot` (`workers` > 1): a replacement worker takes over its slot's file. */
 export function workerSpoolName(slot: number): string {
   return SPOOL_FILE.replace(/\.jsonl$/, `.w${slot}.jsonl`);

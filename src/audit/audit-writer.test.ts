@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { type AuditRecord, makeRecord } from './audit-record.js';
 import { AuditSpool } from './audit-spool.js';
 import type { AuditStore } from './audit-store.js';
 import { AuditWriter } from './audit-writer.js';
+import { auditReadiness } from './audit-trail.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'portcullis-writer-'));
@@ -86,6 +87,9 @@ describe('AuditWriter', () => {
     assert.equal(writer.health().spooling, true);
     assert.ok(spool.size > 0);
     assert.equal(writer.health().writable, true, 'spooling counts as writable: nothing is lost');
+    const ready = auditReadiness({ writer, health: () => writer.health(), stop: () => writer.close() });
+    assert.equal(ready.ok, true);
+    assert.match(ready.cause!, /unavailable \(connection refused\): \d+ record\(s\) spooled locally/);
     store.down = false;
     for (; i < 400; i++) writer.record({ event: 'request', connection: i });
     await sleep(150);
@@ -141,6 +145,25 @@ describe('AuditWriter', () => {
     store.down = false;
     await sleep(100);
     assert.equal((await store.query({ event: 'reload' })).length, 1);
+    await writer.close();
+  });
+
+  it('when neither the store nor the spool can be written, records are counted lost and readiness fails', async () => {
+    const dir = path.join(root, `w${n++}`);
+    const store = new FlakyStore(path.join(dir, 'audit.sqlite'));
+    mkdirSync(path.join(dir, 'spool-is-a-folder'), { recursive: true });
+    const writer = new AuditWriter(store, new AuditSpool(path.join(dir, 'spool-is-a-folder')), { commitIntervalMs: 20, maxQueue: 1000, retentionDays: 0, retryMs: 20 });
+    await writer.start();
+    const trail = { writer, health: () => writer.health(), stop: () => writer.close() };
+    assert.deepEqual(auditReadiness(trail), { ok: true });
+    store.down = true;
+    writer.record({ event: 'reload' });
+    await sleep(80);
+    assert.equal(writer.health().writable, false);
+    assert.equal(writer.health().lost, 1);
+    assert.equal(auditReadiness(trail).ok, false);
+    assert.match(auditReadiness(trail).cause!, /audit records are being lost/);
+    store.down = false;
     await writer.close();
   });
 

@@ -21,10 +21,15 @@ import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
-import { type AuditTrail, startAuditTrail } from '../audit/audit-trail.js';
+import { type AuditTrail, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
 import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 import { type ReloadTrigger, events } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { type GatewayMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import { upstreamTarget } from '../forward/upstream-connect.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -32,6 +37,12 @@ export interface Runtime {
   readonly admin: AdminServer | undefined;
   /** The audit trail this process writes (undefined: audit.store off). */
   readonly audit: AuditTrail | undefined;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
+  /** This process' metrics (undefined with admin.metrics off or no admin section). */
+  readonly metrics: GatewayMetrics | undefined;
+  /** The dedicated probe listener (`health:`), if configured. */
+  readonly health: HealthServer | undefined;
   state(): AccessState;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
   reload(trigger?: ReloadTrigger): Promise<boolean>;
@@ -108,6 +119,16 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
   const unsubscribeLog = subscribeLog(log);
   const records = opts.recordReloads !== false;
+  // Metrics subscribe before the listeners open: every connection is counted from its start.
+  const metrics = config.admin?.metrics ? startMetrics({ liveBytes: () => liveBytes(gateway) }) : undefined;
+  const readiness = new Readiness();
+  let target = { config: config.upstream, target: upstreamTarget(config.upstream) };
+  readiness.register('upstream', upstreamCheck(() => {
+    if (target.config !== state.config.upstream) target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
+    return target.target;
+  }, () => state.config.upstream.connectTimeout));
+  readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
@@ -134,7 +155,8 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin')), log, token: adminToken }) : undefined;
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics), log, token: adminToken }) : undefined;
+  const health: HealthServer | undefined = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload('watch')) : undefined;
   return {
@@ -142,17 +164,42 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     access,
     admin,
     audit,
+    readiness,
+    metrics,
+    health,
     state: () => state,
     reload: serialReload,
     async stop(o: { drain?: boolean } = {}) {
+      // Not ready from this moment: a load balancer probing /readyz sends no one new.
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher?.close();
-      await gateway.stop(o.drain ? state.config.http.drainTimeout : 0);
+      const drainMs = o.drain ? state.config.http.drainTimeout : 0;
+      if (drainMs > 0) recordDrain('started', gateway.connections.size, drainMs);
+      await gateway.stop(drainMs);
+      if (drainMs > 0) recordDrain('finished', gateway.connections.size, drainMs);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();
+      metrics?.close();
       unsubscribeLog();
     },
   };
+}
+
+function liveBytes(gateway: Gateway): { in: number; out: number } {
+  let i = 0;
+  let o = 0;
+  for (const c of gateway.connections) {
+    i += c.bytesFromClient;
+    o += c.bytesToClient;
+  }
+  return { in: i, out: o };
+}
+
+function recordDrain(phase: 'started' | 'finished', connections: number, deadlineMs: number): void {
+  if (events.drain.hasSubscribers) events.drain.publish({ at: Date.now(), phase, connections, deadlineMs });
 }

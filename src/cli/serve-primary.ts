@@ -18,9 +18,15 @@ import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
 import { buildState, loadNextState, recordReloaded } from './runtime.js';
 import type { ReloadTrigger } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import { upstreamTarget } from '../forward/upstream-connect.js';
+import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
-import { adoptWorkerSpools, startAuditTrail } from '../audit/audit-trail.js';
+import { adoptWorkerSpools, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
 import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export function workerCount(config: GatewayConfig): number {
@@ -45,6 +51,8 @@ export function gatewayExecArgv(execArgv: readonly string[]): string[] {
 
 export interface Primary {
   readonly admin: AdminServer | undefined;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -63,6 +71,9 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   adoptWorkerSpools(config.audit, workerCount(config));
   const audit = await startAuditTrail(config.audit, log);
   const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
+  // The primary counts what happens here (revocations, lockouts, reloads); workers count the traffic.
+  const metrics = config.admin?.metrics ? startMetrics() : undefined;
+  const readiness = new Readiness();
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
   const limiter = new AttemptLimiter(users, (key, until) => {
     log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
@@ -161,7 +172,26 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   };
   const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
 
+  let target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
+  readiness.register('upstream', upstreamCheck(() => {
+    if (target.config !== state.config.upstream) target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
+    return target.target;
+  }, () => state.config.upstream.connectTimeout));
+  readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
+  readiness.register('workers', () => {
+    const n = live().length;
+    return n > 0 ? { ok: true, ...(n < count ? { cause: `${n} of ${count} workers running` } : {}) } : { ok: false, cause: 'no gateway worker is running' };
+  });
+
   const control: Control = {
+    readiness,
+    metrics: metrics
+      ? async () => {
+          const parts = (await askAll('metrics')).filter((m): m is MetricsJson => m !== null);
+          return aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]);
+        }
+      : undefined,
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
     stats: async () => (await askAll('stats')).flatMap((v) => (v ? [v] : [])),
     async revoke(key, reason, forMs, actor) {
@@ -188,13 +218,17 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
   const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
+  const health: HealthServer | undefined = config.health ? await startHealthServer(config.health, readiness, log) : undefined;
   const watcher = watchFiles([file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])], () => void reload('watch'));
   process.on('SIGHUP', () => void reload('signal'));
 
   return {
     admin,
+    readiness,
     async stop() {
       stopping = true;
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher.close();
       const exits = live().map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of live()) w.process.kill('SIGTERM');
@@ -202,8 +236,10 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), state.config.http.drainTimeout + 5_000);
       await Promise.all(exits);
       clearTimeout(kill);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      metrics?.close();
       unsubscribeLog();
       stopRecorder?.();
       await audit?.stop();

@@ -36,6 +36,8 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
         return rt.access.reevaluate(rt.gateway.connections);
       case 'reload':
         return rt.reload();
+      case 'metrics':
+        return rt.metrics ? rt.metrics.registry.getMetricsAsJSON() : null;
     }
   };
   // Installed before anything else: IPC messages that arrive without a listener are lost.

@@ -13,7 +13,11 @@ export interface WorkerQuestions {
   /** Re-check live connections (after a revocation); the answer is how many were closed. */
   reevaluate: number;
   reload: boolean;
+  /** The worker's metrics as prom-client JSON (null with metrics off); the primary adds them up. */
+  metrics: MetricsJson | null;
 }
+
+export type MetricsJson = Awaited<ReturnType<import('prom-client').Registry['getMetricsAsJSON']>>;
 
 export type ToWorker =
   | { readonly t: 'update'; readonly update: UserStateUpdate }

@@ -261,9 +261,21 @@ export const configSchema = z
             'More names (name or name:port) clients may reach the admin endpoint by, as sent in Host. Its own address, localhost, 127.0.0.1 ' +
               'and [::1] at its port are always accepted; any other Host is refused (DNS rebinding).',
           ),
+        metrics: z
+          .boolean()
+          .default(true)
+          .describe('Serve Prometheus metrics at /metrics (with the admin token), added up over every worker process.'),
       })
       .strict()
       .optional(),
+    health: z
+      .object({
+        address: z.string().default('0.0.0.0').describe('Address of the probe listener (the load balancer must reach it).'),
+        port: z.number().int().min(0).max(65535).describe('Port of the plain-HTTP probe listener.'),
+      })
+      .strict()
+      .optional()
+      .describe('A dedicated plain-HTTP listener for load-balancer probes: GET /healthz (alive) and /readyz (ready, with causes); nothing else. The admin endpoint serves both too.'),
     workers: z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
@@ -283,4 +295,6 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type HttpConfig = GatewayConfig['http'];
+export type AdminConfig = NonNullable<GatewayConfig['admin']>;
+export type HealthConfig = NonNullable<GatewayConfig['health']>;
 export type ZonesConfig = GatewayConfig['zones'];

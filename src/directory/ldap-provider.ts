@@ -51,6 +51,8 @@ export class LdapDirectory implements DirectoryProvider {
   private closed = false;
   private notifyPending = false;
   private lastGraceLog = -Infinity;
+  /** When a domain controller last answered a lookup (or the start): the grace period runs from here. */
+  private lastAnswerAt: number;
 
   constructor(
     private readonly cfg: LdapConfig,
@@ -58,6 +60,7 @@ export class LdapDirectory implements DirectoryProvider {
     private readonly now: () => number = Date.now,
     opts: LdapDirectoryOptions = {},
   ) {
+    this.lastAnswerAt = now();
     this.domains = { netbios: [cfg.netbiosDomain.toLowerCase()], upnSuffixes: cfg.upnSuffixes.map((s) => s.toLowerCase()) };
     const password = cfg.bindPassword ?? readFileSync(cfg.bindPasswordFile!, 'utf8').trim();
     const tls = { ...(cfg.ca ? { ca: readFileSync(cfg.ca) } : {}), rejectUnauthorized: !cfg.insecure };
@@ -111,7 +114,10 @@ export class LdapDirectory implements DirectoryProvider {
     const waited = this.now() - t0;
     this.counters.waitMsTotal += waited;
     this.counters.waitMsMax = Math.max(this.counters.waitMsMax, waited);
-    if (fresh.status !== 'unavailable') return fresh;
+    if (fresh.status !== 'unavailable') {
+      this.lastAnswerAt = this.now();
+      return fresh;
+    }
     if (cached?.freshness === 'stale') {
       this.counters.graceServed++;
       if (this.now() - this.lastGraceLog > 10_000) {
@@ -141,6 +147,13 @@ export class LdapDirectory implements DirectoryProvider {
     });
     this.counters.passwordCacheHits += this.passwords.hits - before;
     return r;
+  }
+
+  health(): { ok: boolean; cause?: string } {
+    if (this.dcs.stats().some((d) => d.breaker !== 'open')) return { ok: true };
+    const left = this.lastAnswerAt + this.cfg.gracePeriod - this.now();
+    if (left > 0) return { ok: true, cause: `no domain controller answers; cached answers serve for ${Math.ceil(left / 1000)} s more (grace period)` };
+    return { ok: false, cause: 'no domain controller answers and the grace period is over' };
   }
 
   stats(): DirectoryStats {

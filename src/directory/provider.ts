@@ -33,6 +33,11 @@ export interface DirectoryProvider {
   onChange?(listener: () => void): void;
   /** Counters and pool/breaker state, for the bench and diagnostics. */
   stats?(): DirectoryStats;
+  /**
+   * Whether the directory answers, for /readyz: a provider without it always does (a file). `ok`
+   * with a cause: unreachable, but cached answers still serve (the grace period).
+   */
+  health?(): { readonly ok: boolean; readonly cause?: string };
   close(): Promise<void>;
 }
 

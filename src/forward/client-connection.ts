@@ -491,7 +491,7 @@ export class ClientConnection implements ConnectionContext {
     if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();
-    const pinned = this.upstream?.protocol;
+    const pinned = this.upstream?.connected ? this.upstream.protocol : undefined;
     this.destroyUpstream();
     this.deps.registry.delete(this);
     recordClosed(this, this.tls, cause, detail, pinned);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
 import { auditSchema } from '../../src/audit/audit-schema.js';
-import { type AuditTrail, startAuditTrail } from '../../src/audit/audit-trail.js';
+import { type AuditTrail, auditReadiness, startAuditTrail } from '../../src/audit/audit-trail.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 import { type KillTrial, SLACK_MS, describeTrials, killTrial } from '../helpers/audit-kill.js';
 
@@ -81,6 +81,9 @@ describe('audit trail with PostgreSQL: kill -9, and a 30 s outage under load', (
     await sleep(OUTAGE_MS);
     assert.equal(trail.health().spooling, true, 'records go to the spool while the database is down');
     assert.equal(trail.health().writable, true, 'spooling: nothing is lost');
+    const ready = auditReadiness(trail);
+    assert.equal(ready.ok, true, '/readyz: spooling is ready');
+    assert.match(ready.cause ?? '', /^audit store postgres:\/\/127\.0\.0\.1:\d+\/audit unavailable .*record\(s\) spooled locally/);
     const spooledAtRestart = trail.health().spooled;
     await cluster.start();
     const up = Date.now();

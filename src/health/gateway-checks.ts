@@ -1,0 +1,37 @@
+// The gateway's own readiness checks: Exchange reachable (a TLS handshake, cached for a few
+// seconds so a probe every second does not become a handshake every second), the directory
+// answering or within its grace period.
+import type { DirectoryProvider } from '../directory/provider.js';
+import { type UpstreamTarget, connectUpstream, describeUpstreamError } from '../forward/upstream-connect.js';
+import type { CheckResult, ReadinessCheck } from './readiness.js';
+
+const UPSTREAM_PROBE_EVERY_MS = 5_000;
+
+/** Exchange accepts a TLS connection (the same options as the pinned connections use). */
+export function upstreamCheck(target: () => UpstreamTarget, timeoutMs: () => number): ReadinessCheck {
+  let last: { at: number; result: Promise<CheckResult> } | undefined;
+  return () => {
+    if (last && Date.now() - last.at < UPSTREAM_PROBE_EVERY_MS) return last.result;
+    const t = target();
+    const result = new Promise<CheckResult>((resolve) => {
+      const s = connectUpstream(t);
+      const timer = setTimeout(() => s.destroy(Object.assign(new Error('connect timeout'), { code: 'PC_CONNECT_TIMEOUT' })), timeoutMs());
+      s.once('secureConnect', () => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve({ ok: true });
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve({ ok: false, cause: `${t.name}: ${describeUpstreamError(e, 'connect').message}` });
+      });
+    });
+    last = { at: Date.now(), result };
+    return result;
+  };
+}
+
+/** The directory answers, or cannot but its cached answers still serve (grace period). */
+export function directoryCheck(directory: () => DirectoryProvider): ReadinessCheck {
+  return () => directory().health?.() ?? { ok: true };
+}
