@@ -87,7 +87,8 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
           durationMs: e.durationMs,
           bytesIn: e.requestBytes,
           bytesOut: e.responseBytes,
-          text: e.detail,
+          // "claimed <user>" says again what the user column says.
+          text: e.detail === `claimed ${e.user ?? gate?.user}` ? undefined : e.detail,
           cause: e.concealed ? 'concealed' : undefined,
         });
         return;

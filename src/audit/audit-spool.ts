@@ -20,7 +20,7 @@ export class AuditSpool {
   constructor(file: string) {
     this.file = file;
     this.#replaying = `${file}.replaying`;
-    mkdirSync(path.dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     for (const f of [this.#replaying, file]) {
       if (!existsSync(f)) continue;
       try {
@@ -55,7 +55,7 @@ export class AuditSpool {
    */
   append(records: readonly AuditRecord[]): void {
     if (records.length === 0) return;
-    writeFileSync(this.file, records.map((r) => JSON.stringify(r)).join('\n') + '\n', { flag: 'a' });
+    writeFileSync(this.file, records.map((r) => JSON.stringify(r)).join('\n') + '\n', { flag: 'a', mode: 0o600 });
     this.#count += records.length;
   }
 
@@ -65,7 +65,7 @@ export class AuditSpool {
     const head = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
     const target = nonEmpty(this.#replaying) ? this.#replaying : this.file;
     const rest = existsSync(target) ? readFileSync(target) : Buffer.alloc(0);
-    writeFileSync(`${target}.tmp`, Buffer.concat([Buffer.from(head), rest]));
+    writeFileSync(`${target}.tmp`, Buffer.concat([Buffer.from(head), rest]), { mode: 0o600 });
     renameSync(`${target}.tmp`, target);
     this.#count += records.length;
   }

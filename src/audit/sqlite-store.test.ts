@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
+import { after, it } from 'node:test';
 import { runAuditStoreContract } from '../../test/contracts/audit-store.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import { ThreadedSqliteStore } from './sqlite-thread.js';
@@ -19,4 +20,13 @@ runAuditStoreContract('sqlite', async () => {
 runAuditStoreContract('sqlite on the writer thread', async () => {
   const store = new ThreadedSqliteStore(path.join(dir, `a${n++}`, 'audit.sqlite'));
   return { store, exec: (sql) => store.exec(sql) };
+});
+
+it('the trail names users and addresses: the database and its WAL are readable by the gateway\'s user only', async () => {
+  const file = path.join(dir, 'modes', 'audit.sqlite');
+  const store = new SqliteAuditStore(file);
+  await store.migrate();
+  for (const f of [file, `${file}-wal`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+  assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+  await store.close();
 });

@@ -1,6 +1,6 @@
 // The embedded audit store: one SQLite file (node:sqlite, built into Node 22.5+) in WAL mode, so
 // `portcullis audit` reads while the gateway writes.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AuditRecord, StoredRecord } from './audit-record.js';
@@ -18,7 +18,12 @@ export class SqliteAuditStore implements AuditStore {
   /** Opens (creating) `file`; `readOnly` for the CLI. */
   constructor(file: string, opts: { readOnly?: boolean } = {}) {
     this.describe = file;
-    if (!opts.readOnly) mkdirSync(path.dirname(file), { recursive: true });
+    if (!opts.readOnly) {
+      // The trail names users and client addresses: only the gateway's user reads it. SQLite
+      // gives the -wal and -shm files the database file's mode.
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, '', { flag: 'a', mode: 0o600 });
+    }
     this.#db = new DatabaseSync(file, { readOnly: opts.readOnly ?? false });
     // Another process (the CLI, a second worker) may hold the lock for a moment.
     this.#db.exec('PRAGMA busy_timeout = 5000');
