@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
 
+/** The SQLite store's file in dataDir. */
+export const SQLITE_FILE = 'audit.sqlite';
+
 export const AUDIT_LEVELS = ['decisions', 'requests'] as const;
 export type AuditLevel = (typeof AUDIT_LEVELS)[number];
 

@@ -27,13 +27,13 @@ describe('audit trail set-up', () => {
     assert.ok(!existsSync(path.join(dataDir, workerSpoolName(3))));
   });
 
-  it('a data folder that cannot hold the database is one line at start', () => {
+  it('a data folder that cannot hold the database is one line at start', async () => {
     const file = path.join(root, 'not-a-dir');
     writeFileSync(file, 'x');
-    assert.throws(() => openAuditStore(auditSchema.parse({ dataDir: file })), (e: Error) => e instanceof AuditStoreError && /^audit store .*not-a-dir.*audit\.sqlite: /.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(() => openAuditStore(auditSchema.parse({ dataDir: file })), (e: Error) => e instanceof AuditStoreError && /^audit store .*not-a-dir.*audit\.sqlite: /.test(e.message) && !e.message.includes('\n'));
   });
 
-  it('store off: no store', () => {
-    assert.equal(openAuditStore(auditSchema.parse({ store: 'off' })), undefined);
+  it('store off: no store', async () => {
+    assert.equal(await openAuditStore(auditSchema.parse({ store: 'off' })), undefined);
   });
 });

@@ -4,16 +4,29 @@ import { appendFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { emit, events } from '../events.js';
-import type { AuditConfig } from './audit-schema.js';
+import { type AuditConfig, SQLITE_FILE } from './audit-schema.js';
 import { AuditSpool, SPOOL_FILE } from './audit-spool.js';
 import { type AuditStore, AuditStoreError } from './audit-store.js';
 import { type AuditHealth, AuditWriter } from './audit-writer.js';
 import { PostgresAuditStore } from './postgres-store.js';
-import { SQLITE_FILE, SqliteAuditStore } from './sqlite-store.js';
+import type { SqliteAuditStore } from './sqlite-store.js';
 import { ThreadedSqliteStore } from './sqlite-thread.js';
 
+/**
+ * node:sqlite is loaded only for a SQLite store: a Node without it (before 22.5) gets one line
+ * naming the way out, not a failure of every command at import.
+ */
+export async function loadSqlite(file: string): Promise<typeof SqliteAuditStore> {
+  try {
+    return (await import('./sqlite-store.js')).SqliteAuditStore;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_BUILTIN_MODULE') throw e;
+    throw new AuditStoreError(file, `needs node:sqlite (Node 22.5 or later), and this is Node ${process.versions.node}: run the Node the project brings (node_modules/.bin/node), or set audit.store: postgres`);
+  }
+}
+
 /** The configured store; undefined when `store: off`. Throws AuditStoreError with one line. */
-export function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}): AuditStore | undefined {
+export async function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}): Promise<AuditStore | undefined> {
   if (c.store === 'off') return undefined;
   if (c.store === 'postgres') {
     const pgc = c.postgres!;
@@ -28,11 +41,12 @@ export function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean } = {}
     return new PostgresAuditStore({ url: pgc.url, password });
   }
   const file = path.join(c.dataDir, SQLITE_FILE);
+  const Sqlite = await loadSqlite(file);
   try {
-    if (opts.readOnly) return new SqliteAuditStore(file, opts);
+    if (opts.readOnly) return new Sqlite(file, opts);
     // The writer's store: opened here first so a file that cannot be a database stops the start
     // with one line, then written from its own thread.
-    void new SqliteAuditStore(file).close();
+    await new Sqlite(file).close();
     return new ThreadedSqliteStore(file);
   } catch (e) {
     throw new AuditStoreError(file, (e as Error).message);
@@ -88,7 +102,7 @@ export function adoptWorkerSpools(c: AuditConfig, workers: number): number {
 }
 
 export async function startAuditTrail(c: AuditConfig, log: Logger, spoolName = SPOOL_FILE): Promise<AuditTrail | undefined> {
-  const store = openAuditStore(c);
+  const store = await openAuditStore(c);
   if (!store) {
     log.warn('audit trail is off (audit.store: off): denials, logins and revocations are only logged');
     return undefined;

@@ -8,7 +8,7 @@ import type { AuditStore, QueryOptions } from './audit-store.js';
 import { MIGRATIONS_TABLE, pendingMigrations } from './migrations.js';
 import { type AuditFilter, COLUMNS, COLUMN_LIST, recordValues, rowToRecord, whereClause } from './record-columns.js';
 
-export const SQLITE_FILE = 'audit.sqlite';
+export { SQLITE_FILE } from './audit-schema.js';
 
 export class SqliteAuditStore implements AuditStore {
   readonly describe: string;

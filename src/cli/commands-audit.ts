@@ -9,10 +9,10 @@ import type { StoredRecord } from '../audit/audit-record.js';
 import { printer } from '../audit/audit-format.js';
 import { type AuditArgs, DEFAULT_LIMIT, FORMATS, parseAuditArgs } from '../audit/audit-query-args.js';
 import type { AuditStore } from '../audit/audit-store.js';
-import { openAuditStore } from '../audit/audit-trail.js';
+import { loadSqlite, openAuditStore } from '../audit/audit-trail.js';
 import { LATEST_VERSION } from '../audit/migrations.js';
 import { PostgresAuditStore } from '../audit/postgres-store.js';
-import { SQLITE_FILE, SqliteAuditStore } from '../audit/sqlite-store.js';
+import { SQLITE_FILE } from '../audit/audit-schema.js';
 
 /** How often --follow asks for new records. */
 const FOLLOW_POLL_MS = 500;
@@ -32,12 +32,12 @@ interface Options extends AuditArgs {
 
 class UsageError extends Error {}
 
-function openStore(o: Options): AuditStore {
+async function openStore(o: Options): Promise<AuditStore> {
   const given = [o.config, o.sqlite, o.postgres].filter((x) => x !== undefined).length;
   if (given !== 1) throw new UsageError('name the audit trail with exactly one of -c <gateway config>, --sqlite <file> or --postgres <url>');
   if (o.sqlite !== undefined) {
     if (!existsSync(o.sqlite)) throw new UsageError(`no audit trail at ${o.sqlite} (the file does not exist)`);
-    return new SqliteAuditStore(o.sqlite, { readOnly: true });
+    return new (await loadSqlite(o.sqlite))(o.sqlite, { readOnly: true });
   }
   if (o.postgres !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(o.postgres)) throw new UsageError(`--postgres must be a postgres:// URL, not "${o.postgres}"`);
@@ -50,13 +50,13 @@ function openStore(o: Options): AuditStore {
   if (a.store === 'sqlite' && !existsSync(path.join(a.dataDir, SQLITE_FILE))) {
     throw new UsageError(`no audit trail yet at ${path.join(a.dataDir, SQLITE_FILE)} (has the gateway run with this config?)`);
   }
-  return openAuditStore(a, { readOnly: true })!;
+  return (await openAuditStore(a, { readOnly: true }))!;
 }
 
 async function run(o: Options): Promise<void> {
   const q = parseAuditArgs(o);
   if (o.follow && q.filter.until !== undefined) throw new UsageError('--follow prints new records as they come: it cannot be combined with --until');
-  const store = openStore(o);
+  const store = await openStore(o);
   try {
     await answer(store, o, q);
   } catch (e) {
