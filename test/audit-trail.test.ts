@@ -3,7 +3,7 @@
 // The lab and the gateway run with the demo's directory and policy; the CLI runs as a separate
 // process against the gateway's config, as an admin would run it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -143,6 +143,25 @@ describe('the demo leaves an audit trail: who connected from where to what, and 
     assert.ok(why.get('lab\\bob')!.reasons?.includes('revoked'), 'bob: revoked, even with a wrong password');
     assert.ok(why.get('lab\\carol')!.reasons?.includes('not-in-group'));
     assert.ok(rows.every((r) => r.event === 'locked-out' || r.protocol === 'owa'));
+  });
+
+  it('--follow prints records as the gateway writes them', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'audit', '-c', env.configFile, '--follow', '--format', 'jsonl', '--event', 'unlocked'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      // Let it print the (empty) history and start polling, then unlock alice.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(out, '');
+      const res = await fetch(`${env.runtime.admin!.url}/api/unlock`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice' }) });
+      assert.equal(res.status, 200);
+      const t0 = Date.now();
+      while (!out.includes('\n') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      const rec = JSON.parse(out.split('\n')[0]!) as StoredRecord;
+      assert.deepEqual([rec.event, rec.user?.toLowerCase(), rec.actor], ['unlocked', 'lab\\alice', 'admin']);
+    } finally {
+      child.kill();
+    }
   });
 
   it('as a table and as CSV, with filters combined', async () => {

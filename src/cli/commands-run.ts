@@ -126,6 +126,7 @@ Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
   curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
   portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin -c ${cfg}
   portcullis revoke 'LAB\\bob' -c ${cfg}          ${pc.dim("# cuts bob's open connections now")}
+  portcullis audit -c ${cfg}                       ${pc.dim('# who connected from where to what, and why (--follow, --user, --format csv)')}
   echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
        --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
 
