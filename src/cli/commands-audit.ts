@@ -23,7 +23,7 @@ const FOLLOW_POLL_MS = 500;
  */
 const FOLLOW_LOOKBACK = 1000;
 
-interface Options extends AuditArgs {
+export interface Options extends AuditArgs {
   readonly config?: string;
   readonly sqlite?: string;
   readonly postgres?: string;
@@ -32,7 +32,7 @@ interface Options extends AuditArgs {
 
 class UsageError extends Error {}
 
-async function openStore(o: Options): Promise<AuditStore> {
+export async function openStore(o: Options): Promise<AuditStore> {
   const given = [o.config, o.sqlite, o.postgres].filter((x) => x !== undefined).length;
   if (given !== 1) throw new UsageError('name the audit trail with exactly one of -c <gateway config>, --sqlite <file> or --postgres <url>');
   if (o.sqlite !== undefined) {
