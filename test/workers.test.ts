@@ -92,6 +92,10 @@ describe('worker processes (workers: 2)', () => {
     const after = await scrape();
     assert.equal(after.owa - before.owa, 6, 'requests of both workers are in the one exposition');
     assert.match(after.text, /^portcullis_revocations_total \d+$/m, "the primary's own series are in it too");
+    const ready = await fetch(`${admin}/readyz`);
+    assert.equal(ready.status, 200);
+    const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
+    assert.deepEqual(Object.keys(checks).sort(), ['directory', 'upstream', 'workers'], 'the primary also checks that its workers run');
     conns.forEach((c) => c.c.close());
     const line = gw.lines.find((l) => l['msg'] === 'request' && l['path'] === '/owa/');
     assert.ok(line, 'request lines are logged by the workers');

@@ -5,8 +5,8 @@
 // revoke works even for a user who cannot read the TLS keys the rest of the config names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configSchema } from '../config/schema.js';
-import { formatProblem, readYaml } from '../config/yaml-source.js';
+import { adminSchema } from './admin-schema.js';
+import { formatProblem, readYaml } from '../yaml/yaml-source.js';
 import { parseToken } from './admin-token.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9090';
@@ -36,7 +36,7 @@ export function adminTarget(o: { readonly url?: string | undefined; readonly con
   }
   if (src.syntaxProblems.length > 0) throw new Error(formatProblem(src.syntaxProblems[0]!));
   const raw = (src.doc.toJS() as Record<string, unknown> | null)?.['admin'];
-  const parsed = configSchema.shape.admin.safeParse(raw);
+  const parsed = adminSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: admin: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const admin = parsed.data;
   if (!admin) throw new Error(`${file} has no admin section: that gateway runs no admin endpoint`);

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { AdminConfig } from './admin-schema.js';
 import type { Zone } from '../vocabulary/zones.js';
 import { claimOfLogon } from '../identity/basic.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
@@ -54,7 +54,7 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps: AdminDeps): Promise<AdminServer> {
+export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
   const { control, log } = deps;
   const token = deps.token ?? ensureAdminToken(cfg.tokenFile);
   const digest = tokenDigest(token.value);

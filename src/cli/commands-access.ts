@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
 import { loadConfig } from '../config/load.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { createLogger } from '../audit/logger.js';
 import { buildDirectory } from '../directory/build-provider.js';
 import { claimOfLogon } from '../identity/basic.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { keyFilePermissionProblems } from '../listen/key-permissions.js';
 import { adminConfigWarnings } from '../admin/admin-guard.js';

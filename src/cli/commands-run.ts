@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
 import type { AdminServer } from '../admin/admin-server.js';

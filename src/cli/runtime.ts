@@ -43,7 +43,7 @@ export interface Runtime {
   readonly metrics: GatewayMetrics | undefined;
   /** The dedicated probe listener (`health:`), if configured. */
   readonly health: HealthServer | undefined;
-  state(): AccessState;
+  state(): AccessState<GatewayConfig>;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
   reload(trigger?: ReloadTrigger): Promise<boolean>;
   /** `drain`: SIGTERM's graceful stop (http.drainTimeout); tests stop at once. */
@@ -56,7 +56,7 @@ export interface Runtime {
  * only when that fails, to report every problem with its position (or pack a file the fast parser
  * leaves to the yaml library).
  */
-export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
+export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState<GatewayConfig> } | { ok: false; problems: string[] }> {
   const packed = !directory && config.directory?.provider === 'file' ? loadPackedDirectory(config.directory.file) : undefined;
   const given = directory ?? (packed ? packedProvider(packed) : undefined);
   const dir = given ? { ok: true as const, provider: given } : buildDirectory(config, log);
@@ -73,7 +73,7 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
  * reading, parsing and validating, and packing a file directory, happen in a worker thread unless
  * the files are small.
  */
-export async function loadNextState(file: string, log: Logger, trigger?: ReloadTrigger): Promise<AccessState | undefined> {
+export async function loadNextState(file: string, log: Logger, trigger?: ReloadTrigger): Promise<AccessState<GatewayConfig> | undefined> {
   const refused = (stage: 'config' | 'directory', problems: readonly string[]) => {
     for (const p of problems) log.error(p);
     log.error({ problems: problems.length }, stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');

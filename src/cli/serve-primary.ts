@@ -63,7 +63,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
   if (!first.ok) throw new Error(first.problems.join('\n'));
-  let state: AccessState = first.state;
+  let state: AccessState<GatewayConfig> = first.state;
   const users = new UserStateStore(config.lockout);
   // Revocations, unlocks and reloads happen here: their log lines are this subscriber's, and their
   // audit records this process' own trail's (the workers record their connections).

@@ -3,20 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { type GatewayConfig, configSchema } from './schema.js';
-import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from './yaml-source.js';
+import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from '../yaml/yaml-source.js';
+import { zodProblems } from '../yaml/zod-problems.js';
+
+export { zodProblems };
 
 export type LoadResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
   | { readonly ok: false; readonly problems: Problem[] };
 
 /** Turns zod issues into positioned problems. */
-export function zodProblems(src: YamlSource | Positions, error: z.ZodError): Problem[] {
-  return error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => problemAt(src, [...i.path, k], `unknown setting "${k}"`))
-      : [problemAt(src, i.path, i.message)],
-  );
-}
 
 /**
  * Loads and validates a gateway config. Every problem is collected (syntax, schema, then files on

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import type { DirectoryConfig } from './directory-config.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from './file-directory.js';
 import { fileProvider } from './file-provider.js';
 import { LdapDirectory } from './ldap-provider.js';
@@ -9,7 +9,7 @@ import type { DirectoryProvider } from './provider.js';
 export type BuildResult = { readonly ok: true; readonly provider: DirectoryProvider } | { readonly ok: false; readonly problems: string[] };
 
 /** Builds the configured directory; an absent directory section means "nobody is known". */
-export function buildDirectory(config: GatewayConfig, log: Logger): BuildResult {
+export function buildDirectory(config: { readonly directory?: DirectoryConfig | undefined; readonly policy: { readonly rules: ReadonlyArray<{ readonly groups?: readonly string[] | undefined }> } }, log: Logger): BuildResult {
   const d = config.directory;
   if (!d) {
     return {

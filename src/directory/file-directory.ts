@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { zodProblems } from '../config/load.js';
-import { type Problem, problemAt, readYamlValue } from '../config/yaml-source.js';
+import { zodProblems } from '../yaml/zod-problems.js';
+import { type Problem, problemAt, readYamlValue } from '../yaml/yaml-source.js';
 import { type DirectoryFile, type DirectoryUser, directoryFileSchema } from './file-schema.js';
 
 export type DirectoryLoad =

@@ -1,24 +1,23 @@
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { HttpConfig, UpstreamConfig } from '../config/schema.js';
+import type { HttpConfig, UpstreamConfig } from './forward-schema.js';
 import type { CloseCause } from '../events.js';
 import type { Zone } from '../vocabulary/zones.js';
-import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
-import { type TlsFacts, recordClosed, recordGateDecision, recordOpened, recordRequestEnded, recordRequestStarted } from './connection-record.js';
-import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';
+import { type Exchange, newExchange, settleVerdicts, stripsAuthorization } from './exchange.js';
+import { type TlsFacts, recordClosed, recordExchangeEnd, recordGateDecision, recordOpened, recordRefusal, recordRequestStarted } from './connection-record.js';
+import { newReferenceId } from './reference-id.js';
 import { refusalBytes, refusalResponse } from './refusals.js';
 import { statusForError } from '../http/errors.js';
 import type { BodyFraming } from '../http/framing.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
-import { type ResponseHead, parseResponseHead } from '../http/response-head.js';
 import { HeadReader } from './head-reader.js';
 import { PauseReasons } from './pause-reasons.js';
 import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
-import { BufferedBody } from './response-rewrite.js';
 import type { BoundIdentity, ClaimNote, ConnectionContext, RequestInfo } from './connection-context.js';
 import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
-import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead, upstreamWantsClose } from './hop-headers.js';
+import { clientWantsClose, upstreamRequestHead } from './hop-headers.js';
 import { PinnedUpstream } from './pinned-upstream.js';
+import { ResponseSide } from './response-side.js';
 import { admitHead } from './request-admission.js';
 import { type UpstreamTarget, describeUpstreamError, pcError } from './upstream-connect.js';
 
@@ -66,7 +65,6 @@ export class ClientConnection implements ConnectionContext {
   private readonly tls: TlsFacts;
   private headTimer: NodeJS.Timeout | undefined;
   private readonly requestHead = new HeadReader<RequestHead>((b, at) => parseRequestHead(b, this.deps.config().http, at));
-  private readonly responseHead = new HeadReader<ResponseHead>((b, at) => parseResponseHead(b, this.deps.config().http, at));
   private exchange: Exchange | undefined;
   private queued: Buffer[] = [];
   /** A gate is deciding asynchronously: client bytes wait in `queued`. */
@@ -77,6 +75,7 @@ export class ClientConnection implements ConnectionContext {
   private readonly log: Logger;
   private readonly clientSink: ByteSink;
   private readonly upstreamSink: ByteSink;
+  private readonly responses: ResponseSide;
 
   constructor(
     private readonly socket: tls.TLSSocket,
@@ -89,10 +88,25 @@ export class ClientConnection implements ConnectionContext {
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
     this.tls = { sni: this.servername, tlsVersion: socket.getProtocol?.() ?? undefined, tlsCipher: socket.getCipher?.()?.name };
-    this.log = deps.log.child({ conn: this.id });
+    this.log = deps.log.child({ conn: this.id, client: this.remoteAddress });
     this.clientPauses = new PauseReasons(socket);
     this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
     this.upstreamSink = { write: (b) => this.upstream!.socket.write(b), cork: () => this.upstream!.socket.cork(), uncork: () => this.upstream!.socket.uncork() };
+    this.responses = new ResponseSide(
+      {
+        closed: () => this.closed,
+        exchange: () => this.exchange,
+        dropExchange: () => (this.exchange = undefined),
+        refuse: (r, ex) => this.refuse(r, ex),
+        upstreamFailed: (e) => this.upstreamFailed(e),
+        teardown: (cause, detail) => this.teardown(cause, detail),
+        complete: () => this.maybeFinishExchange(),
+      },
+      socket,
+      this.clientSink,
+      () => deps.config().http,
+      () => this.upstream!.socket,
+    );
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     // Before its first request a connection gets no longer than a request head would: a client
@@ -263,108 +277,16 @@ export class ClientConnection implements ConnectionContext {
   private ensureUpstream(protocol: RequestInfo['protocol']): void {
     if (this.upstream) return;
     this.upstream = new PinnedUpstream(this, this.deps.upstream(), protocol, this.deps.config().upstream.connectTimeout, {
-      data: (b: Buffer) => this.onUpstreamData(b),
+      data: (b: Buffer) => this.responses.receive(b),
       error: (e: NodeJS.ErrnoException) => this.upstreamFailed(e),
       closed: () => this.onUpstreamClosed(),
     });
   }
 
-  private onUpstreamData(chunk: Buffer): void {
-    // Corked for the same reason as the client side: response head and body in one record.
-    this.socket.cork();
-    this.relayUpstream(chunk);
-    this.socket.uncork();
-  }
-
-  private relayUpstream(chunk: Buffer): void {
-    let buf = chunk;
-    while (buf.length > 0 && !this.closed) {
-      const ex = this.exchange;
-      if (!ex || ex.responseDone) {
-        this.teardown('protocol-error', 'upstream sent bytes outside a response');
-        return;
-      }
-      if (!ex.response) {
-        const r = this.responseHead.feed(buf);
-        if (r.kind === 'incomplete') return;
-        if (r.kind === 'error') {
-          this.upstreamFailed(pcError('PC_BAD_RESPONSE', r.error.message));
-          return;
-        }
-        buf = r.rest;
-        const plan = planResponse(ex, r.head);
-        if (plan.kind === 'bad') return this.upstreamFailed(pcError('PC_BAD_RESPONSE', plan.message));
-        if (plan.kind === 'refuse') {
-          this.exchange = undefined;
-          return this.refuse(plan.refusal, ex);
-        }
-        if (plan.kind === 'interim') {
-          if (ex.head.version === '1.1') this.clientSink.write(interimHead(plan.head));
-          continue;
-        }
-        const { head, framing } = plan;
-        if (plan.kind === 'buffer') {
-          // Collect (bounded) and rewrite: nothing goes to the client until the whole body is in.
-          ex.buffered = { sink: new BufferedBody(plan.transform), head };
-          ex.response = new BodyRelay(framing, ex.buffered.sink, true);
-        } else {
-          // A 401 carries a reference id, so a concealed refusal and a real wrong password look alike.
-          if (head.status === 401) ex.ref = newReferenceId();
-          const extra = ex.ref ? [{ name: REFERENCE_HEADER, value: ex.ref }] : [];
-          this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter, extra), upstreamWantsClose(head));
-        }
-        if (ex.response!.done) this.responseFinished(ex);
-      } else {
-        const step = ex.response.push(buf);
-        buf = buf.subarray(step.consumed);
-        if (step.error) {
-          this.teardown('protocol-error', `malformed response body from upstream: ${step.error.message}`);
-          return;
-        }
-        if (!step.flowing) this.pauseUpstreamUntilClientDrains();
-        if (step.done) this.responseFinished(ex);
-      }
-    }
-  }
-
-  private startResponse(ex: Exchange, status: number, framing: BodyFraming, head: () => Buffer, upstreamClose: boolean): void {
-    const dechunk = framing.kind === 'chunked' && ex.head.version === '1.0';
-    ex.closeAfter ||= upstreamClose || framing.kind === 'close' || dechunk;
-    ex.status = status;
-    ex.responseStarted = true;
-    this.clientSink.write(head());
-    ex.response = new BodyRelay(framing, this.clientSink, dechunk);
-  }
-
-  private pauseUpstreamUntilClientDrains(): void {
-    const up = this.upstream!.socket;
-    if (!up.isPaused()) {
-      this.socket.once('drain', () => up.resume());
-      up.pause();
-    }
-  }
-
-  private responseFinished(ex: Exchange): void {
-    if (ex.buffered) {
-      const out = ex.buffered.sink.finish(ex.buffered.head);
-      ex.buffered = undefined;
-      if (!out.ok) {
-        this.refuse(out.refusal, ex);
-        return;
-      }
-      const fr = { kind: 'length', length: out.body.length } as const;
-      this.startResponse(ex, out.head.status, fr, () => clientResponseHead(out.head, fr, false, ex.closeAfter), upstreamWantsClose(out.head));
-      // Through the relay, so the rewritten body is counted like any other.
-      ex.response!.push(out.body);
-    }
-    ex.responseDone = true;
-    this.maybeFinishExchange();
-  }
-
   private maybeFinishExchange(): void {
     const ex = this.exchange;
     if (!ex || !ex.requestDone || !ex.responseDone) return;
-    this.recordExchange(ex, ex.status, undefined, undefined);
+    recordExchangeEnd(this, ex, ex.status, undefined, undefined);
     this.settle(ex);
     this.exchange = undefined;
     this.current = undefined;
@@ -382,7 +304,7 @@ export class ClientConnection implements ConnectionContext {
     if (ex?.response && !ex.responseDone && ex.response.endIsClean()) {
       ex.requestDone = true;
       ex.closeAfter = true;
-      this.responseFinished(ex);
+      this.responses.finished(ex);
       return;
     }
     if (ex && !ex.responseStarted) {
@@ -401,7 +323,7 @@ export class ClientConnection implements ConnectionContext {
     this.upstream?.failed(f, err);
     if (ex && !ex.responseStarted) {
       const ref = newReferenceId();
-      this.recordExchange(ex, f.status, f.reason, ref);
+      recordExchangeEnd(this, ex, f.status, f.reason, ref);
       this.settle(ex);
       this.exchange = undefined;
       this.destroyUpstream();
@@ -425,36 +347,12 @@ export class ClientConnection implements ConnectionContext {
     this.teardown('idle', `idle time-out (${ex.info.protocol})`);
   }
 
-  /** Puts an exchange Exchange answered (or that failed upstream) on the record. */
-  private recordExchange(ex: Exchange, status: number, failure: Refusal['reason'] | undefined, ref: string | undefined): void {
-    const concealed = ex.concealed;
-    recordRequestEnded(this, ex.info, {
-      status,
-      reasons: failure ? [failure] : (concealed?.reasons ?? []),
-      refused: failure !== undefined,
-      concealed: concealed !== undefined,
-      detail: concealed?.detail,
-      ref: ref ?? ex.ref,
-      requestBytes: ex.request.transferred,
-      responseBytes: ex.response?.transferred ?? 0,
-    });
-  }
-
   /** Answers the client ourselves and closes: nothing of this request (or its answer) reaches the other side. */
   private refuse(r: Refusal, ex: Exchange | undefined = this.exchange): void {
     if (this.closed) return;
     this.clearHeadTimer();
     const ref = r.ref ?? newReferenceId();
-    recordRequestEnded(this, ex?.info ?? this.current, {
-      status: r.status,
-      reasons: r.reasons ?? [r.reason],
-      refused: true,
-      concealed: false,
-      detail: r.message,
-      ref,
-      requestBytes: ex?.request.transferred ?? 0,
-      responseBytes: 0,
-    });
+    recordRefusal(this, ex?.info ?? this.current, r, ref, ex?.request.transferred ?? 0);
     if (ex) this.settle(ex);
     this.exchange = undefined;
     this.destroyUpstream();

@@ -7,7 +7,8 @@ import type { Decision } from '../vocabulary/decision.js';
 import type { Protocol } from '../vocabulary/protocols.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { ConnectionContext, RequestInfo } from './connection-context.js';
-import type { GateVerdict } from './gate.js';
+import type { Exchange } from './exchange.js';
+import type { GateVerdict, Refusal } from './gate.js';
 
 export function connectionRef(c: ConnectionContext): ConnectionRef {
   return { connection: c.id, listener: c.listener, zone: c.zone, clientIp: c.remoteAddress, clientPort: c.remotePort, at: Date.now() };
@@ -79,6 +80,28 @@ export function recordRequestEnded(c: ConnectionContext, info: RequestInfo | und
     ...o,
     durationMs: info ? Date.now() - info.startedAt : 0,
   });
+}
+
+/** An exchange Exchange answered, or that failed upstream (`failure`, answered by the gateway). */
+export function recordExchangeEnd(c: ConnectionContext, ex: Exchange, status: number, failure: ReasonCode | undefined, ref: string | undefined): void {
+  if (!events.requestEnded.hasSubscribers) return;
+  const concealed = ex.concealed;
+  recordRequestEnded(c, ex.info, {
+    status,
+    reasons: failure ? [failure] : (concealed?.reasons ?? []),
+    refused: failure !== undefined,
+    concealed: concealed !== undefined,
+    detail: concealed?.detail,
+    ref: ref ?? ex.ref,
+    requestBytes: ex.request.transferred,
+    responseBytes: ex.response?.transferred ?? 0,
+  });
+}
+
+/** A request the gateway answered itself; `message` is the record's detail (never a credential). */
+export function recordRefusal(c: ConnectionContext, info: RequestInfo | undefined, r: Refusal, ref: string, requestBytes: number): void {
+  if (!events.requestEnded.hasSubscribers) return;
+  recordRequestEnded(c, info, { status: r.status, reasons: r.reasons ?? [r.reason], refused: true, concealed: false, detail: r.message, ref, requestBytes, responseBytes: 0 });
 }
 
 /**

@@ -1,7 +1,7 @@
 // What a request head must pass before any gate is asked: a path that decodes cleanly, framing
 // without ambiguity, and nothing that could reach Exchange different from how it was judged.
 import { classifyRequest } from '../classify/classify.js';
-import type { HttpConfig } from '../config/schema.js';
+import type { HttpConfig } from './forward-schema.js';
 import { statusForError } from '../http/errors.js';
 import { type BodyFraming, requestFraming } from '../http/framing.js';
 import type { RequestHead } from '../http/request-head.js';

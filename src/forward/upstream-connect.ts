@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import type { UpstreamConfig } from '../config/schema.js';
+import type { UpstreamConfig } from './forward-schema.js';
 import type { UpstreamReason } from '../vocabulary/reasons.js';
 
 export interface UpstreamTarget {

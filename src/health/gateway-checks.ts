@@ -23,7 +23,8 @@ export function upstreamCheck(target: () => UpstreamTarget, timeoutMs: () => num
       });
       s.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        resolve({ ok: false, cause: `${t.name}: ${describeUpstreamError(e, 'connect').message}` });
+        // The cause names no host: probes answer anyone, and internal names stay inside.
+        resolve({ ok: false, cause: describeUpstreamError(e, 'connect').message });
       });
     });
     last = { at: Date.now(), result };

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { HealthConfig } from '../config/schema.js';
+import type { HealthConfig } from './health-schema.js';
 import type { Readiness } from './readiness.js';
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {

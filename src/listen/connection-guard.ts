@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
-import type { GatewayConfig } from '../config/schema.js';
+import { blockListOf, parseCidr, plainAddress } from '../vocabulary/cidr.js';
+import type { ConnectionsConfig } from './listen-schema.js';
 import { CONNECTION_END_CAUSES, type ConnectionEndCause, type ConnectionRefusedEvent, events } from '../events.js';
 import { ThrottledLog } from './throttled-log.js';
 
-export type ConnectionsConfig = GatewayConfig['connections'];
+export type { ConnectionsConfig };
 
 /** One summary log line per listener and cause per interval under attack. */
 const LOG_INTERVAL_MS = 10_000;

@@ -2,7 +2,10 @@ import net, { type AddressInfo } from 'node:net';
 import { setDefaultHighWaterMark } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
+import type { HttpConfig, UpstreamConfig } from '../forward/forward-schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
+import type { ConnectionsConfig, ListenerConfig } from './listen-schema.js';
 import { ClientConnection } from '../forward/client-connection.js';
 import { type RequestGate, zoneGate } from '../forward/gate.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
@@ -13,6 +16,15 @@ import { secureContextOptions } from './tls-defaults.js';
 import { zoneResolver } from './zone-resolver.js';
 
 const STREAM_BUFFER_BYTES = 256 * 1024;
+
+/** The configuration sections the listeners and their connections read. */
+export interface GatewaySections {
+  readonly listeners: readonly ListenerConfig[];
+  readonly connections: ConnectionsConfig;
+  readonly upstream: UpstreamConfig;
+  readonly http: HttpConfig;
+  readonly zones: Readonly<Record<Zone, { readonly blockedProtocols: readonly Protocol[] }>>;
+}
 
 export interface RunningListener {
   readonly name: string;
@@ -25,12 +37,12 @@ export interface Gateway {
   /** Live client connections (each with its pinned upstream). */
   readonly connections: ReadonlySet<ClientConnection>;
   /** The configuration new requests see. */
-  config(): GatewayConfig;
+  config(): GatewaySections;
   /**
    * Swaps in a validated configuration: new requests (also on open connections) use it at once.
    * Listener addresses and certificates need a restart; that is logged, not silently ignored.
    */
-  reload(next: GatewayConfig): void;
+  reload(next: GatewaySections): void;
   /**
    * Connection counters: sockets open and in their handshake, limits in effect, and every socket
    * refused or closed before serving, by cause (also published on portcullis:connection:refused).
@@ -45,7 +57,7 @@ export interface GatewayStats {
 }
 
 export interface GatewayOptions {
-  readonly config: GatewayConfig;
+  readonly config: GatewaySections;
   readonly log: Logger;
   /** Gates asked after the zone gate, in order (identity and policy plug in here). */
   readonly gates?: readonly RequestGate[];

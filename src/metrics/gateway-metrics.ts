@@ -54,12 +54,53 @@ export interface GatewayMetrics {
 export function startMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const registry = new client.Registry();
   const reg = [registry];
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new client.Counter<L>({ name: PREFIX + name, help, labelNames, registers: reg });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new client.Gauge<L>({ name: PREFIX + name, help, labelNames, registers: reg });
+  // The data path only bumps numbers in a Map; prom-client's labelled metrics (which hash their
+  // label object on every call) are filled from them when a scrape collects.
+  const counter = (name: string, help: string, labelNames: readonly string[]) => tally('counter', name, help, labelNames);
+  const gauge = (name: string, help: string, labelNames: readonly string[]) => tally('gauge', name, help, labelNames);
+  function tally(kind: 'counter' | 'gauge', name: string, help: string, labelNames: readonly string[]) {
+    const values = new Map<string, { readonly labels: Record<string, string>; n: number }>();
+    const slot = (parts: readonly string[]) => {
+      const key = parts.join('\u0000');
+      let v = values.get(key);
+      if (!v) values.set(key, (v = { labels: Object.fromEntries(labelNames.map((l, i) => [l, parts[i]!])), n: 0 }));
+      return v;
+    };
+    if (kind === 'counter') {
+      new client.Counter({
+        name: PREFIX + name,
+        help,
+        labelNames,
+        registers: reg,
+        collect() {
+          this.reset();
+          for (const v of values.values()) this.inc(v.labels, v.n);
+        },
+      });
+    } else {
+      new client.Gauge({
+        name: PREFIX + name,
+        help,
+        labelNames,
+        registers: reg,
+        collect() {
+          this.reset();
+          for (const v of values.values()) this.set(v.labels, v.n);
+        },
+      });
+    }
+    return {
+      inc: (...parts: string[]) => void slot(parts).n++,
+      add: (n: number, ...parts: string[]) => void (slot(parts).n += n),
+      dec: (...parts: string[]) => void slot(parts).n--,
+      set: (n: number, ...parts: string[]) => void (slot(parts).n = n),
+    };
+  }
 
   const requests = counter('requests_total', 'Requests by protocol, zone, decision (allow, deny, error) and first reason (empty when allowed).', ['protocol', 'zone', 'decision', 'reason']);
   const decisions = counter('gate_decisions_total', 'Gate decisions by gate, decision and first reason (policy reasons for allowed requests too); concealed refusals count as deny.', ['gate', 'protocol', 'zone', 'decision', 'reason']);
   const duration = new client.Histogram({ name: `${PREFIX}request_duration_seconds`, help: 'From request head to the end of the answer, by protocol and status class.', labelNames: ['protocol', 'status_class'], buckets: REQUEST_BUCKETS, registers: reg });
+  const durationOf = new Map<string, { observe(v: number): void }>();
   const connect = new client.Histogram({ name: `${PREFIX}upstream_connect_duration_seconds`, help: 'TCP and TLS connect to Exchange for a new pinned pair.', labelNames: [], buckets: CONNECT_BUCKETS, registers: reg });
   const upstreamFailures = counter('upstream_failures_total', 'Upstream connects or answers that failed, by reason and phase.', ['reason', 'phase']);
   const openConnections = gauge('client_connections', 'Client connections open (TLS established), by listener and zone.', ['listener', 'zone']);
@@ -89,7 +130,9 @@ export function startMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const auditErrors = counter('audit_write_errors_total', 'Audit batch commits that failed.', []);
   const reloads = counter('config_reloads_total', 'Configuration reloads by result (ok, refused) and trigger.', ['result', 'trigger']);
   const draining = gauge('draining', '1 while the process drains for shutdown.', []);
-  draining.set(0);
+  // Series without labels exist from the start (0), so dashboards and alerts see them at once.
+  for (const m of [lockouts, revocations, auditWritten, auditErrors]) m.add(0);
+  for (const m of [auditQueue, auditSpool, auditSpoolBytes, draining]) m.set(0);
   if (opts.processMetrics !== false) {
     client.collectDefaultMetrics({ register: registry, prefix: PREFIX });
     // Gauges named like counters: promtool check metrics (and recording rules using rate()) object.
@@ -104,39 +147,42 @@ export function startMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   on(events.requestEnded, (e) => {
     const protocol = e.protocol ?? 'none';
     const decision = e.concealed || (e.refused && !e.reasons[0]?.startsWith('upstream-')) ? 'deny' : e.refused ? 'error' : 'allow';
-    requests.inc({ protocol, zone: e.zone, decision, reason: decision === 'allow' ? '' : (e.reasons[0] ?? '') });
-    duration.observe({ protocol, status_class: `${Math.floor(e.status / 100)}xx` }, e.durationMs / 1000);
+    requests.inc(protocol, e.zone, decision, decision === 'allow' ? '' : (e.reasons[0] ?? ''));
+    const cls = `${protocol}\u0000${Math.floor(e.status / 100)}`;
+    let h = durationOf.get(cls);
+    if (!h) durationOf.set(cls, (h = duration.labels(protocol, `${Math.floor(e.status / 100)}xx`)));
+    h.observe(e.durationMs / 1000);
   });
   on(events.gateDecision, (e) => {
-    decisions.inc({ gate: e.gate, protocol: e.protocol, zone: e.zone, decision: e.allow ? 'allow' : 'deny', reason: e.decision.reasons[0] ?? '' });
+    decisions.inc(e.gate, e.protocol, e.zone, e.allow ? 'allow' : 'deny', e.decision.reasons[0] ?? '');
   });
-  on(events.connectionOpened, (e) => openConnections.inc({ listener: e.listener, zone: e.zone }));
+  on(events.connectionOpened, (e) => openConnections.inc(e.listener, e.zone));
   on(events.upstreamConnected, (e) => {
     connect.observe(e.connectMs / 1000);
-    pinned.inc({ protocol: e.protocol, zone: e.zone });
+    pinned.inc(e.protocol, e.zone);
   });
-  on(events.upstreamFailed, (e) => upstreamFailures.inc({ reason: e.reason, phase: e.phase }));
+  on(events.upstreamFailed, (e) => upstreamFailures.inc(e.reason, e.phase));
   on(events.connectionClosed, (e) => {
-    openConnections.dec({ listener: e.listener, zone: e.zone });
-    if (e.pinned) pinned.dec({ protocol: e.pinned.protocol, zone: e.zone });
-    closed.inc({ zone: e.zone, cause: e.cause });
+    openConnections.dec(e.listener, e.zone);
+    if (e.pinned) pinned.dec(e.pinned.protocol, e.zone);
+    closed.inc(e.zone, e.cause);
     closedBytes.in += e.bytesIn;
     closedBytes.out += e.bytesOut;
   });
-  on(events.connectionRefused, (e) => refused.inc({ listener: e.listener, cause: e.cause }));
-  on(events.identityBound, (e) => handshakes.inc({ scheme: e.scheme, outcome: e.outcome }));
-  on(events.loginFailed, (e) => handshakes.inc({ scheme: e.scheme, outcome: e.outcome }));
+  on(events.connectionRefused, (e) => refused.inc(e.listener, e.cause));
+  on(events.identityBound, (e) => handshakes.inc(e.scheme, e.outcome));
+  on(events.loginFailed, (e) => handshakes.inc(e.scheme, e.outcome));
   on(events.userLocked, () => lockouts.inc());
   on(events.userRevoked, () => revocations.inc());
   on(events.auditStoreState, (e) => {
     auditQueue.set(e.queueDepth);
     auditSpool.set(e.spoolRecords);
     auditSpoolBytes.set(e.spoolBytes);
-    if (e.written > 0) auditWritten.inc(e.written);
+    if (e.written > 0) auditWritten.add(e.written);
     if (e.error !== undefined) auditErrors.inc();
   });
-  on(events.configReloaded, (e) => reloads.inc({ result: 'ok', trigger: e.trigger }));
-  on(events.reloadRefused, (e) => reloads.inc({ result: 'refused', trigger: e.trigger }));
+  on(events.configReloaded, (e) => reloads.inc('ok', e.trigger));
+  on(events.reloadRefused, (e) => reloads.inc('refused', e.trigger));
 
   return {
     registry,

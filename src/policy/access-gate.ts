@@ -6,7 +6,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Protocol } from '../vocabulary/protocols.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { EdgeConfig } from '../classify/edge-schema.js';
+import type { PolicyConfig, ZonesConfig } from './policy-schema.js';
 import type { DirectoryEntry, DirectoryProvider } from '../directory/provider.js';
 import type { BoundIdentity, ConnectionContext } from '../forward/connection-context.js';
 import { recordBound, recordLoginFailure } from '../forward/connection-record.js';
@@ -25,8 +26,16 @@ import { type AnswerContext, anonymousVerdict, concealedVerdict, shapeAnswer } f
 import type { UserStateStore } from './user-states.js';
 
 /** Everything a decision depends on; swapped as a whole on reload. */
-export interface AccessState {
-  readonly config: GatewayConfig;
+/** The configuration sections access decisions read. */
+export interface AccessConfig {
+  readonly policy: PolicyConfig;
+  readonly zones: ZonesConfig;
+  readonly preauth: 'none' | 'ldap';
+  readonly edge: EdgeConfig;
+}
+
+export interface AccessState<C extends AccessConfig = AccessConfig> {
+  readonly config: C;
   readonly policy: CompiledPolicy;
   readonly directory: DirectoryProvider;
   readonly bearer: BearerVerifier | undefined;
@@ -147,7 +156,7 @@ export class AccessControl implements RequestGate {
           if (live && !live.has(c)) return;
           const d = await this.decideConnection(c);
           if (d && !d.allow) {
-            this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
+            this.log.info({ conn: c.id, client: c.remoteAddress, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
             c.close('access-withdrawn', d.reasons.join(', '));
             closed++;
           }

@@ -3,7 +3,8 @@
 // a reviewable script and never talks to Exchange.
 import { readFileSync } from 'node:fs';
 import type { Protocol } from '../vocabulary/protocols.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { DirectoryConfig } from '../directory/directory-config.js';
+import type { LockoutConfig, PolicyConfig } from './policy-schema.js';
 import type { Zone } from '../vocabulary/zones.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { entryOf } from '../directory/file-provider.js';
@@ -24,7 +25,7 @@ export interface CasPlanEntry {
   readonly why: string;
 }
 
-export async function casPlan(cfg: GatewayConfig, currentFile?: string): Promise<CasPlanEntry[]> {
+export async function casPlan(cfg: { readonly directory?: DirectoryConfig | undefined; readonly policy: PolicyConfig; readonly lockout: LockoutConfig }, currentFile?: string): Promise<CasPlanEntry[]> {
   if (cfg.directory?.provider !== 'file') throw new Error('cas-plan enumerates mailboxes from the file directory; configure directory.provider: file');
   const d = loadDirectoryFile(cfg.directory.file);
   if (!d.ok) throw new Error(d.problems.map((p) => p.message).join('\n'));
