@@ -1,8 +1,8 @@
 // The `audit:` section alone from a gateway config file, for `portcullis audit`: an auditor needs
 // the trail, not read access to the TLS keys and certificates that loading the whole config checks.
 import path from 'node:path';
-import { zodProblems } from '../config/load.js';
-import { type Problem, readYamlValue } from '../config/yaml-source.js';
+import { zodProblems } from '../yaml/zod-problems.js';
+import { type Problem, readYamlValue } from '../yaml/yaml-source.js';
 import { type AuditConfig, auditSchema } from './audit-schema.js';
 
 export function loadAuditSection(file: string): { ok: true; audit: AuditConfig } | { ok: false; problems: Problem[] } {

@@ -1,6 +1,6 @@
 // The `audit:` section of the gateway config. Only config/schema.ts imports it.
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
+import { duration } from '../vocabulary/duration.js';
 
 /** The SQLite store's file in dataDir. */
 export const SQLITE_FILE = 'audit.sqlite';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadAuditSection } from '../audit/audit-config-file.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import type { StoredRecord } from '../audit/audit-record.js';
 import { printer } from '../audit/audit-format.js';
 import { type AuditArgs, DEFAULT_LIMIT, FORMATS, parseAuditArgs } from '../audit/audit-query-args.js';
