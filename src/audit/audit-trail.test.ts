@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { auditSchema } from './audit-schema.js';
 import { AuditStoreError } from './audit-store.js';
-import { adoptWorkerSpools, openAuditStore, workerSpoolName } from './audit-trail.js';
+import pino from 'pino';
+import { adoptWorkerSpools, openAuditStore, startAuditTrail, workerSpoolName } from './audit-trail.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'portcullis-trail-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,5 +36,14 @@ describe('audit trail set-up', () => {
 
   it('store off: no store', async () => {
     assert.equal(await openAuditStore(auditSchema.parse({ store: 'off' })), undefined);
+  });
+});
+
+describe('audit trail start', () => {
+  it('a spool folder that cannot be made is one line, also with PostgreSQL', async () => {
+    const file = path.join(root, 'blocker');
+    writeFileSync(file, 'x');
+    const c = auditSchema.parse({ store: 'postgres', postgres: { url: 'postgres://127.0.0.1:1/audit' }, dataDir: path.join(file, 'sub') });
+    await assert.rejects(() => startAuditTrail(c, pino({ level: 'silent' })), (e: Error) => e instanceof AuditStoreError && /^audit store spool .*blocker\/sub\/audit-spool\.jsonl: /.test(e.message) && !e.message.includes('\n'));
   });
 });

@@ -107,7 +107,14 @@ export async function startAuditTrail(c: AuditConfig, log: Logger, spoolName = S
     log.warn('audit trail is off (audit.store: off): denials, logins and revocations are only logged');
     return undefined;
   }
-  const spool = new AuditSpool(path.join(c.dataDir, spoolName));
+  const spoolFile = path.join(c.dataDir, spoolName);
+  let spool: AuditSpool;
+  try {
+    spool = new AuditSpool(spoolFile);
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw new AuditStoreError(`spool ${spoolFile}`, (e as Error).message);
+  }
   const writer: AuditWriter = new AuditWriter(store, spool, {
     commitIntervalMs: c.commitInterval,
     maxQueue: c.maxQueue,
