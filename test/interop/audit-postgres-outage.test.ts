@@ -3,6 +3,7 @@
 // database, in the order it was recorded, none twice, with recording never waiting for the
 // database; after kill -9 at most the last commit interval is missing, as with SQLite.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { type AuditTrail, auditReadiness, startAuditTrail } from '../../src/audi
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 import { type KillTrial, SLACK_MS, describeTrials, killTrial } from '../helpers/audit-kill.js';
 
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const RATE = 500; // records per second
 const OUTAGE_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,5 +117,9 @@ describe('audit trail with PostgreSQL: kill -9, and a 30 s outage under load', (
     assert.equal(h.lost, 0);
     assert.equal(stored.length, generated, 'none lost, none twice');
     assert.deepEqual(stored, stored.map((_, i) => i), 'in the order they were recorded');
+    // And portcullis audit reads it: the newest records, oldest first.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', '--postgres', cluster.url, '--limit', '3', '--format', 'jsonl', '--user', 'alice'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(cli.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { connection: number }).connection), [generated - 3, generated - 2, generated - 1]);
   });
 });
