@@ -14,7 +14,6 @@ import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tok
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
 import { answerProbe } from '../health/health-server.js';
-import { METRICS_CONTENT_TYPE } from '../metrics/gateway-metrics.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -146,8 +145,8 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
     if (req.method === 'GET' && url.pathname === '/metrics') {
       if (!control.metrics) return send(res, 404, { error: 'metrics are off (admin.metrics: false)' });
       control.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+        ({ contentType, text }) => {
+          res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
           res.end(text);
         },
         (e: Error) => send(res, 503, { error: `metrics unavailable: ${e.message}` }),

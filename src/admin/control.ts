@@ -11,7 +11,6 @@ import type { Decision } from '../policy/decision.js';
 import type { Revocation, UserStateStore } from '../policy/user-states.js';
 import { events } from '../events.js';
 import type { Readiness } from '../health/readiness.js';
-import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
 /** Puts an admin's change of a user's state on the record; the control calls it once it is done. */
 export const recordUserState = {
@@ -42,6 +41,12 @@ export interface ConnectionView {
 /** One gateway process' counters (connection caps, handshake time-outs, refusals by cause). */
 export type ProcessStats = ReturnType<Gateway['stats']> & { readonly worker?: number };
 
+/** A metrics exposition and its content type (the admin endpoint serves it as it is). */
+export interface Exposition {
+  readonly contentType: string;
+  readonly text: string;
+}
+
 export interface Control {
   connections(): Promise<ConnectionView[]>;
   /** Per gateway process: one entry, or one per worker. */
@@ -58,7 +63,7 @@ export interface Control {
   /** What /readyz reports. */
   readonly readiness: Readiness;
   /** The Prometheus exposition of every gateway process; undefined when metrics are off. */
-  readonly metrics: (() => Promise<string>) | undefined;
+  readonly metrics: (() => Promise<Exposition>) | undefined;
   lookup(claim: Claim): Promise<LookupResult>;
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
 }
@@ -83,10 +88,10 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
 }
 
 /** The single-process control: this process' gateway, access gate and user states. */
-export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>, readiness: Readiness, metrics: GatewayMetrics | undefined): Control {
+export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
   return {
     readiness,
-    metrics: metrics ? () => metrics.registry.metrics() : undefined,
+    metrics,
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),
     stats: async () => [gateway.stats()],
     async revoke(key, reason, forMs, actor) {

@@ -15,8 +15,9 @@ export function subscribeLog(log: Logger): () => void {
     offs.push(() => void ch.unsubscribe(fn));
   };
 
-  on(events.requestEnded, (e) => {
-    if (!log.isLevelEnabled('info')) return;
+  // The level is fixed for the process: below info nobody hears of requests, and the data path
+  // then builds no request record for this subscriber at all.
+  if (log.isLevelEnabled('info')) on(events.requestEnded, (e) => {
     const reason = e.reasons.length > 0 ? e.reasons.join(', ') : undefined;
     const fields = {
       conn: e.connection,
@@ -50,8 +51,8 @@ export function subscribeLog(log: Logger): () => void {
     log.warn({ conn: e.connection, client: e.clientIp, reason: e.reason, code: e.code, phase: e.phase, upstream: e.upstream }, e.message);
   });
 
-  on(events.identityBound, (e) => {
-    if (log.isLevelEnabled('debug')) log.debug({ conn: e.connection, client: e.clientIp, user: e.user, via: e.scheme }, 'identity bound');
+  if (log.isLevelEnabled('debug')) on(events.identityBound, (e) => {
+    log.debug({ conn: e.connection, client: e.clientIp, user: e.user, via: e.scheme }, 'identity bound');
   });
 
   on(events.userRevoked, (e) => {

@@ -28,8 +28,7 @@ import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
-import { type GatewayMetrics, startMetrics } from '../metrics/gateway-metrics.js';
-import { upstreamTarget } from '../forward/upstream-connect.js';
+import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -122,16 +121,17 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   // Metrics subscribe before the listeners open: every connection is counted from its start.
   const metrics = config.admin?.metrics ? startMetrics({ liveBytes: () => liveBytes(gateway) }) : undefined;
   const readiness = new Readiness();
-  let target = { config: config.upstream, target: upstreamTarget(config.upstream) };
-  readiness.register('upstream', upstreamCheck(() => {
-    if (target.config !== state.config.upstream) target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
-    return target.target;
-  }, () => state.config.upstream.connectTimeout));
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
   if (audit) readiness.register('audit', () => auditReadiness(audit));
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
-  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
+  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
+    // Nothing listens: the subscribers go with the failed start.
+    metrics?.close();
+    unsubscribeLog();
+    throw e;
+  });
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
     log.info({ why, closed }, 're-evaluated live connections');
@@ -155,7 +155,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics), log, token: adminToken }) : undefined;
+  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
   const health: HealthServer | undefined = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload('watch')) : undefined;

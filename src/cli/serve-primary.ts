@@ -21,8 +21,7 @@ import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
-import { aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
-import { upstreamTarget } from '../forward/upstream-connect.js';
+import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
 import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
 import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
@@ -172,11 +171,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   };
   const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
 
-  let target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
-  readiness.register('upstream', upstreamCheck(() => {
-    if (target.config !== state.config.upstream) target = { config: state.config.upstream, target: upstreamTarget(state.config.upstream) };
-    return target.target;
-  }, () => state.config.upstream.connectTimeout));
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
   if (audit) readiness.register('audit', () => auditReadiness(audit));
   readiness.register('workers', () => {
@@ -189,7 +184,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     metrics: metrics
       ? async () => {
           const parts = (await askAll('metrics')).filter((m): m is MetricsJson => m !== null);
-          return aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]);
+          return { contentType: METRICS_CONTENT_TYPE, text: await aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]) };
         }
       : undefined,
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),

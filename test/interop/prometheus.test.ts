@@ -145,6 +145,19 @@ describe('interop: Prometheus scrapes the gateway under load', () => {
     assert.match(text, /^portcullis_requests_total\{/m);
   });
 
+  it('the example scrape config for the demo passes promtool check config', async () => {
+    const dir = mkdtempSync(path.join(pki.dir, 'prom-example-'));
+    const example = readFileSync(new URL('../../examples/prometheus/prometheus.yml', import.meta.url), 'utf8');
+    assert.match(example, /credentials_file: \.\.\/\.\.\/\.demo\/admin\.token/);
+    writeFileSync(path.join(dir, 'admin.token'), 'x'.repeat(43));
+    writeFileSync(path.join(dir, 'prometheus.yml'), example.replace('../../.demo/admin.token', 'admin.token'));
+    const r = await promisify(execFile)('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')]).then(
+      (o) => ({ code: 0, out: o.stdout + o.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+    );
+    assert.equal(r.code, 0, r.out);
+  });
+
   it('Prometheus scrapes the expected series from both workers', async () => {
     // At least five scrapes: rate() over the dashboard's windows needs two or more samples.
     for (let i = 0; i < 60; i++) {
