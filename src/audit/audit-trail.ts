@@ -127,7 +127,7 @@ export async function startAuditTrail(c: AuditConfig, log: Logger, spoolName = S
       }),
   });
   await writer.start();
-  log.info({ store: store.describe, level: c.level, commitIntervalMs: c.commitInterval, spooling: writer.health().spooling }, 'audit trail started');
+  log.info({ store: store.describe, auditLevel: c.level, commitIntervalMs: c.commitInterval, spooling: writer.health().spooling }, 'audit trail started');
   return {
     writer,
     health: () => writer.health(),
