@@ -130,6 +130,8 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     // Nothing listens: the subscribers go with the failed start.
     metrics?.close();
     unsubscribeLog();
+    stopRecorder?.();
+    void audit?.stop();
     throw e;
   });
   const reevaluate = async (why: string) => {
