@@ -54,8 +54,27 @@ export class PostgresAuditStore implements AuditStore {
     return Number(r.rows[0]?.v ?? 0);
   }
 
-  async migrate(target?: number): Promise<number> {
+  /**
+   * A pooled client for a transaction. While checked out, a client whose server goes away emits
+   * 'error' on itself (not on the pool) when no query is running, e.g. between BEGIN and INSERT;
+   * without a listener that is an uncaught exception. The statement in progress fails anyway.
+   */
+  async #client(): Promise<{ c: pg.PoolClient; done(broken: boolean): void }> {
     const c = await this.#pool.connect();
+    const ignore = () => {};
+    c.on('error', ignore);
+    return {
+      c,
+      done: (broken) => {
+        c.off('error', ignore);
+        c.release(broken);
+      },
+    };
+  }
+
+  async migrate(target?: number): Promise<number> {
+    const { c, done } = await this.#client();
+    let broken = false;
     try {
       await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await c.query(MIGRATIONS_TABLE);
@@ -68,21 +87,26 @@ export class PostgresAuditStore implements AuditStore {
           await c.query('INSERT INTO audit_schema (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
           await c.query('COMMIT');
         } catch (e) {
-          await c.query('ROLLBACK');
+          broken = true;
+          await c.query('ROLLBACK').catch(() => {});
           throw e;
         }
         version = m.version;
       }
       return version;
+    } catch (e) {
+      broken = true;
+      throw e;
     } finally {
-      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-      c.release();
+      if (!broken) await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+      // A broken client is destroyed, which ends its session and with it the advisory lock.
+      done(broken);
     }
   }
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const c = await this.#pool.connect();
+    const { c, done } = await this.#client();
     let broken = false;
     try {
       await c.query('BEGIN');
@@ -99,7 +123,7 @@ export class PostgresAuditStore implements AuditStore {
       throw e;
     } finally {
       // A client that failed mid-transaction may be dead (server gone): do not hand it out again.
-      c.release(broken);
+      done(broken);
     }
   }
 

@@ -58,7 +58,7 @@ describe('audit trail with PostgreSQL: kill -9, and a 30 s outage under load', (
     for (const t of trials) assert.ok(t.windowMs <= 200 + SLACK_MS, `the oldest missing record was ${t.windowMs} ms old`);
   });
 
-  it('spools while PostgreSQL is down and replays everything in order when it is back', { timeout: 180_000 }, async () => {
+  it('spools while PostgreSQL is down and replays everything in order when it is back', { timeout: 180_000 }, async (t) => {
     const config = auditSchema.parse({ store: 'postgres', postgres: { url: cluster.url }, dataDir });
     const trail = (await startAuditTrail(config, pino({ level: 'silent' }))) as AuditTrail;
     let seq = 0;
@@ -74,6 +74,12 @@ describe('audit trail with PostgreSQL: kill -9, and a 30 s outage under load', (
       }
       maxSpooled = Math.max(maxSpooled, trail.health().spooled);
     }, 5);
+    // A failed assertion must not leave the load running: the process would never end, and the
+    // interop lock with it.
+    t.after(async () => {
+      clearInterval(load);
+      await trail.stop().catch(() => {});
+    });
     const delay = monitorEventLoopDelay({ resolution: 10 });
     // The same measure with the database up, to tell the machine's own noise from the outage's.
     const baseline = monitorEventLoopDelay({ resolution: 10 });
@@ -107,7 +113,6 @@ describe('audit trail with PostgreSQL: kill -9, and a 30 s outage under load', (
     await trail.writer.flush();
     const generated = seq;
     const h = trail.health();
-    await trail.stop();
 
     const stored = await storedSeqs(cluster.url);
     console.log(
