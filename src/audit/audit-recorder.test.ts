@@ -107,6 +107,8 @@ describe('audit recorder', () => {
       ['reload-refused', undefined, 'watch', 'portcullis.yaml:3:5: bad'],
     ]);
     assert.match(got[0]!.cause!, /1 connection\(s\) closed/);
+    events.drain.publish({ at: AT, phase: 'started', connections: 3, deadlineMs: 30_000 });
+    assert.deepEqual([got.at(-1)!.event, got.at(-1)!.cause], ['drain', 'started: 3 connection(s) open, deadline 30000 ms']);
   });
 
   it('a failed login keeps the claimed user and the outcome (password spray)', () => {
