@@ -11,6 +11,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v samba-tool >/dev/null || need+=(samba samba-ad-dc samba-ad-provision winbind krb5-user)
 command -v slapd >/dev/null || need+=(slapd)
 command -v ldapsearch >/dev/null || need+=(ldap-utils)
+# PostgreSQL for the audit store's contract, kill -9 and outage tests: the tests start a private
+# cluster (initdb + pg_ctl, loopback, a free port; as root through runuser -u postgres).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

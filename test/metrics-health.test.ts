@@ -65,6 +65,8 @@ describe('metrics and health on the admin endpoint', () => {
     const before = series(await (await fetch(`${admin}/metrics`, { headers: adminHeaders(env) })).text());
     await fetch(`${admin}/api/revoke`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\dave', reason: 'test' }) });
     assert.ok(await env.runtime.reload('api'));
+    // The real trail's batch (the revocation and reload records) is published first, then this one.
+    await env.runtime.audit!.writer.flush();
     events.auditStoreState.publish({ at: Date.now(), queueDepth: 7, spoolRecords: 3, spoolBytes: 512, written: 0, error: 'database unavailable' });
     const s = series(await (await fetch(`${admin}/metrics`, { headers: adminHeaders(env) })).text());
     assert.equal(s.get('portcullis_revocations_total'), 1);
@@ -82,7 +84,7 @@ describe('metrics and health on the admin endpoint', () => {
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
     assert.equal(body.ready, true);
-    assert.deepEqual(Object.keys(body.checks).sort(), ['directory', 'upstream']);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['audit', 'directory', 'upstream']);
     const remove = env.runtime.readiness.register('audit', () => ({ ok: false, cause: 'audit database unavailable and the spool folder is not writable' }));
     const r2 = await fetch(`${admin}/readyz`);
     assert.equal(r2.status, 503);

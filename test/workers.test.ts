@@ -95,7 +95,7 @@ describe('worker processes (workers: 2)', () => {
     const ready = await fetch(`${admin}/readyz`);
     assert.equal(ready.status, 200);
     const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
-    assert.deepEqual(Object.keys(checks).sort(), ['directory', 'upstream', 'workers'], 'the primary also checks that its workers run');
+    assert.deepEqual(Object.keys(checks).sort(), ['audit', 'directory', 'upstream', 'workers'], 'the primary also checks that its workers run (and its audit trail)');
     conns.forEach((c) => c.c.close());
     const line = gw.lines.find((l) => l['msg'] === 'request' && l['path'] === '/owa/');
     assert.ok(line, 'request lines are logged by the workers');

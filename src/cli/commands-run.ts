@@ -10,6 +10,7 @@ import { loadDirectoryFile } from '../directory/file-directory.js';
 import { startRuntime } from './runtime.js';
 import type { AdminServer } from '../admin/admin-server.js';
 import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
+import { AuditStoreError } from '../audit/audit-store.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
 import { stopOnSignals } from './stop-signals.js';
@@ -81,8 +82,8 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
     process.on('SIGHUP', () => void rt.reload('signal'));
     return rt;
   };
-  // An unusable admin token file or a port that cannot be bound is the admin's to fix: one line, not a stack trace.
-  const rt = await start().catch((e: unknown) => Promise.reject(e instanceof AdminTokenError ? new CliError(e.message) : (listenFailure(e, r.file, r.config) ?? e)));
+  // An unusable admin token file or audit store, or a port that cannot be bound, is the admin's to fix: one line, not a stack trace.
+  const rt = await start().catch((e: unknown) => Promise.reject(e instanceof AdminTokenError || e instanceof AuditStoreError ? new CliError(e.message) : (listenFailure(e, r.file, r.config) ?? e)));
   // Generated just now: shown once on the terminal, never in the log.
   if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;
@@ -149,6 +150,7 @@ Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
   curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
   portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin -c ${cfg}
   portcullis revoke 'LAB\\bob' -c ${cfg}          ${pc.dim("# cuts bob's open connections now")}
+  portcullis audit -c ${cfg}                       ${pc.dim('# who connected from where to what, and why (--follow, --user, --format csv)')}
   echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
        --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
 

@@ -4,6 +4,7 @@ import { registerRunCommands } from './commands-run.js';
 import { registerAccessCommands } from './commands-access.js';
 import { registerDoctorCommand } from './commands-doctor.js';
 import { debugRequested, describeFailure } from './cli-error.js';
+import { registerAuditCommand } from './commands-audit.js';
 
 const program = new Command()
   .name('portcullis')
@@ -14,6 +15,8 @@ registerRunCommands(program);
 registerConfigCommands(program);
 registerAccessCommands(program);
 registerDoctorCommand(program);
+registerAuditCommand(program);
+
 /** One line and the exit code for what ended a command; the process ends with it. */
 function die(e: unknown): never {
   const f = describeFailure(e, debugRequested());

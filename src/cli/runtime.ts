@@ -22,6 +22,8 @@ import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
 import { CliError } from './cli-error.js';
+import { type AuditTrail, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 import { type ReloadTrigger, events } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
@@ -33,6 +35,8 @@ export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   readonly admin: AdminServer | undefined;
+  /** The audit trail this process writes (undefined: audit.store off). */
+  readonly audit: AuditTrail | undefined;
   /** /readyz's checks: other parts (the audit store) register theirs here. */
   readonly readiness: Readiness;
   /** This process' metrics (undefined with admin.metrics off or no admin section). */
@@ -106,6 +110,8 @@ export interface RuntimeOptions {
   readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
+  /** The audit spool file's name in audit.dataDir (a worker has its slot's own). */
+  readonly auditSpool?: string;
   /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
   readonly recordReloads?: boolean;
 }
@@ -116,6 +122,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const first = await buildState(config, log);
   if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state = first.state;
+  // The trail subscribes before anything listens, so the first connection is on the record.
+  const audit = await startAuditTrail(config.audit, log, opts.auditSpool);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
   // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
   const unsubscribeLog = subscribeLog(log);
   const records = opts.recordReloads !== false;
@@ -124,12 +133,15 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const readiness = new Readiness();
   readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
     // Nothing listens: the subscribers go with the failed start.
     metrics?.close();
     unsubscribeLog();
+    stopRecorder?.();
+    void audit?.stop();
     throw e;
   });
   const reevaluate = async (why: string) => {
@@ -177,6 +189,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     gateway,
     access,
     admin,
+    audit,
     readiness,
     metrics,
     health,
@@ -194,6 +207,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      // Last: the closes of the drained connections are on the record.
+      stopRecorder?.();
+      await audit?.stop();
       metrics?.close();
       unsubscribeLog();
     },

@@ -25,8 +25,10 @@ import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics
 import type { MetricsJson } from './worker-messages.js';
 import { watchFiles } from './watch-files.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
-import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 import { CliError } from './cli-error.js';
+import { adoptWorkerSpools, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export function workerCount(config: GatewayConfig): number {
   return config.workers === 'auto' ? os.availableParallelism() : config.workers;
@@ -55,8 +57,12 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state: AccessState<GatewayConfig> = first.state;
   const users = new UserStateStore(config.lockout);
-  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's.
+  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's, and their
+  // audit records this process' own trail's (the workers record their connections).
   const unsubscribeLog = subscribeLog(log);
+  adoptWorkerSpools(config.audit, workerCount(config));
+  const audit = await startAuditTrail(config.audit, log);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
   // The primary counts what happens here (revocations, lockouts, reloads); workers count the traffic.
   const metrics = config.admin?.metrics ? startMetrics() : undefined;
   const readiness = new Readiness();
@@ -101,8 +107,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       ),
     );
 
-  const fork = () => {
-    const w = cluster.fork();
+  const fork = (slot: number) => {
+    const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     const started = Date.now();
     w.on('message', (m: unknown) => {
       if (!isToPrimary(m)) return;
@@ -140,11 +146,11 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'gateway worker died; its connections are lost, starting a new one');
       // A worker that dies at once (broken environment) is retried slowly, not in a tight loop.
-      setTimeout(() => !stopping && fork(), Date.now() - started < 5_000 ? 2_000 : 100).unref();
+      setTimeout(() => !stopping && fork(slot), Date.now() - started < 5_000 ? 2_000 : 100).unref();
     });
   };
   cluster.setupPrimary({ execArgv: gatewayExecArgv(process.execArgv) });
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
   log.info({ workers: count }, 'gateway workers starting');
 
   let reloading: Promise<boolean> = Promise.resolve(true);
@@ -171,6 +177,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
 
   readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
   readiness.register('workers', () => {
     const n = live().length;
     return n > 0 ? { ok: true, ...(n < count ? { cause: `${n} of ${count} workers running` } : {}) } : { ok: false, cause: 'no gateway worker is running' };
@@ -233,6 +240,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       await state.directory.close();
       metrics?.close();
       unsubscribeLog();
+      stopRecorder?.();
+      await audit?.stop();
     },
   };
 }

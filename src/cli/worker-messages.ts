@@ -3,6 +3,9 @@ import type { ConnectionView, ProcessStats } from '../admin/control.js';
 import type { RunningListener } from '../listen/gateway.js';
 import type { AttemptAnswer, AttemptRequest, UserStateUpdate } from '../policy/replica-user-states.js';
 
+/** The environment variable that tells a forked worker its slot (0 … workers-1), kept by its replacement. */
+export const WORKER_SLOT_ENV = 'PORTCULLIS_WORKER_SLOT';
+
 /** Questions the primary asks every worker; each answers with a reply carrying the same id. */
 export interface WorkerQuestions {
   connections: ConnectionView[];

@@ -71,6 +71,11 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
         }
       : {}),
     ...(c.admin?.tokenFile ? { admin: { ...c.admin, tokenFile: r(c.admin.tokenFile) } } : {}),
+    audit: {
+      ...c.audit,
+      dataDir: r(c.audit.dataDir),
+      ...(c.audit.postgres?.passwordFile ? { postgres: { ...c.audit.postgres, passwordFile: r(c.audit.postgres.passwordFile) } } : {}),
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { httpSchema, upstreamSchema } from '../forward/forward-schema.js';
 import { identitySchema } from '../identity/identity-schema.js';
 import { adminSchema } from '../admin/admin-schema.js';
 import { healthSchema } from '../health/health-schema.js';
+import { auditSchema } from '../audit/audit-schema.js';
 
 export const configSchema = z
   .object({
@@ -30,6 +31,7 @@ export const configSchema = z
     identity: identitySchema,
     admin: adminSchema,
     health: healthSchema,
+    audit: auditSchema.prefault({}),
     workers: z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
@@ -49,4 +51,5 @@ export type { ListenerConfig, ConnectionsConfig } from '../listen/listen-schema.
 export type { UpstreamConfig, HttpConfig } from '../forward/forward-schema.js';
 export type { AdminConfig } from '../admin/admin-schema.js';
 export type { HealthConfig } from '../health/health-schema.js';
+export type { AuditConfig } from '../audit/audit-schema.js';
 export type { ZonesConfig } from '../policy/policy-schema.js';
