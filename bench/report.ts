@@ -9,7 +9,7 @@ import { type ReloadSection, existingReload, renderReloadSection } from './reloa
 import { runtimeRow, runtimeSection } from './runtime-report.js';
 import type { GatewayRuntime } from './runtimes.js';
 
-export type Setup = 'direct' | 'haproxy' | 'nginx' | 'pc1' | 'pc2' | 'pc2policy';
+export type Setup = 'direct' | 'haproxy' | 'nginx' | 'pc1' | 'pc2' | 'pc2policy' | 'pc2noaudit';
 
 export const SETUPS: ReadonlyArray<{ id: Setup; name: string; port: number; p2: boolean; policy?: true }> = [
   { id: 'direct', name: 'direct (upstream nginx)', port: PORTS.upstream, p2: true },
@@ -18,6 +18,7 @@ export const SETUPS: ReadonlyArray<{ id: Setup; name: string; port: number; p2: 
   { id: 'pc1', name: 'Portcullis, 1 process', port: PORTS.portcullis, p2: true },
   { id: 'pc2', name: 'Portcullis, 2 workers', port: PORTS.portcullisWorkers, p2: true },
   { id: 'pc2policy', name: 'Portcullis, 2 workers, identity + policy on (Basic per request)', port: PORTS.portcullisPolicy, p2: false, policy: true },
+  { id: 'pc2noaudit', name: 'Portcullis, 2 workers, identity + policy on, audit trail off', port: PORTS.portcullisNoAudit, p2: false, policy: true },
 ];
 
 export interface Results {
@@ -136,6 +137,7 @@ export function writeReport(r: Results, file: string, rt: GatewayRuntime): void 
     `| P3 ≤ 1 GiB for 20,000 pairs | ${((pc3Total * 20000) / pc3.n / 2 ** 30).toFixed(2)} GiB | ${(pc3Total * 20000) / pc3.n <= 2 ** 30 ? 'yes' : 'no'} |`,
     `| P4 ≤ 1 ms added | ${(r.p4.get('pc2')!.p50 - direct).toFixed(3)} ms with 2 workers (1 process ${(r.p4.get('pc1')!.p50 - direct).toFixed(3)} ms; policy on ${(r.p4.get('pc2policy')!.p50 - direct).toFixed(3)} ms) | ${r.p4.get('pc2')!.p50 - direct <= 1 ? 'yes' : 'no'} |`,
     `| P5 ≤ 1 s | ${r.p5.toFixed(0)} ms | ${r.p5 <= 1000 ? 'yes' : 'no'} |`,
+    `| P1 with the audit trail on (default level) ≥ 0.9× off (issue #12) | ${ratio(p1('pc2policy').rps, p1('pc2noaudit').rps)} (${p1('pc2policy').rps.toFixed(0)} vs ${p1('pc2noaudit').rps.toFixed(0)} requests/s; CPU per request ${p1('pc2policy').cpu.toFixed(0)} vs ${p1('pc2noaudit').cpu.toFixed(0)} µs) | ${p1('pc2policy').rps >= 0.9 * p1('pc2noaudit').rps ? 'yes' : 'no'} |`,
     '',
     '## Where the time goes (P1 profile)',
     '',

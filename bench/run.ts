@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const pki = { ca: f('ca.crt', ca.cert), cert: f('leaf.crt', leaf.cert + ca.cert), key: f('leaf.key', leaf.key), pem: f('leaf.pem', leaf.cert + ca.cert + leaf.key) };
   const directory = path.join(DIR, 'directory.yaml');
   copyFileSync(path.join(ROOT, 'examples/demo/directory.yaml'), directory);
-  const pcConf = (name: string, policy: boolean, port: number, workers: number) => writeConf(DIR, name, portcullisConf(DIR, pki, policy, directory, port, workers));
+  const pcConf = (name: string, policy: boolean, port: number, workers: number, audit = true) => writeConf(DIR, name, portcullisConf(DIR, pki, policy, directory, port, workers, audit));
 
   const pids = new Map<Setup, number>();
   const launch = (s: Setup, p: ChildProcess) => (procs.push(p), pids.set(s, p.pid!));
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   launch('pc1', startPortcullis(ROOT, pcConf('portcullis.yaml', false, PORTS.portcullis, 1), DIR, 'portcullis'));
   launch('pc2', startPortcullis(ROOT, pcConf('portcullis-workers.yaml', false, PORTS.portcullisWorkers, 2), DIR, 'portcullis (2 workers)'));
   launch('pc2policy', startPortcullis(ROOT, pcConf('portcullis-policy.yaml', true, PORTS.portcullisPolicy, 2), DIR, 'portcullis (2 workers, policy)'));
+  launch('pc2noaudit', startPortcullis(ROOT, pcConf('portcullis-noaudit.yaml', true, PORTS.portcullisNoAudit, 2, false), DIR, 'portcullis (2 workers, policy, audit off)'));
   // A gateway on a runtime run for the first time compiles every source file (tsx cache): give it time.
   for (const s of SETUPS) await waitPort(s.port, 60_000);
   await sleep(1000); // workers of the primaries
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   // measured process holds memory; Portcullis holds all 20,000 pairs in three workers (one
   // process may hold 20,000 descriptors here; a pair needs two), the clients come from two
   // children for the same reason. HAProxy and nginx hold PEER_CONNS each (their limit here).
-  for (const s of ['pc1', 'pc2', 'pc2policy'] as const) process.kill(pids.get(s)!, 'SIGTERM');
+  for (const s of ['pc1', 'pc2', 'pc2policy', 'pc2noaudit'] as const) process.kill(pids.get(s)!, 'SIGTERM');
   const [floorCmd, ...floorArgs] = rt.script(path.join(ROOT, 'bench/tls-echo.ts'), [String(PORTS.portcullis), pki.cert, pki.key]);
   const floor = start(floorCmd!, floorArgs, DIR, `${rt.isNode ? 'node' : rt.id} tls floor`);
   procs.push(floor);
