@@ -110,7 +110,8 @@ export function zodProblems(src: YamlSource | Positions, error: z.ZodError, sche
       return i.keys.map((k) => problemAt(src, [...i.path, k], `unknown setting "${k}"${didYouMean(k, allowed)}`));
     }
     const at = valueAt(root, i.path);
-    if (schema && i.path.length > 0 && !at.found && valueAt(root, i.path.slice(0, -1)).found) {
+    // A custom check's own words (e.g. "store: postgres needs postgres.url") say more than "required".
+    if (schema && i.code !== 'custom' && i.path.length > 0 && !at.found && valueAt(root, i.path.slice(0, -1)).found) {
       const key = String(i.path[i.path.length - 1]);
       const expected = i.code === 'invalid_type' ? ` (${i.expected})` : '';
       return [problemAt(src, i.path.slice(0, -1), `required setting "${key}" is missing${expected}`)];
