@@ -17,6 +17,10 @@ command -v haproxy >/dev/null || need+=(haproxy)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v adduser >/dev/null || need+=(adduser)
 command -v openssl >/dev/null || need+=(openssl)
+# PostgreSQL for the audit store's contract, kill -9 and outage tests: the tests start a private
+# cluster (initdb + pg_ctl, loopback, a free port; as root through runuser -u postgres).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

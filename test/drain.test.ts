@@ -8,7 +8,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { RawClient } from '../src/doctor/http-probe.js';
-import { startEnv, testPki, DEMO_POLICY } from './helpers/env.js';
+import { paddingPdu } from '../src/lab/rts.js';
+import { type ConnectionClosedEvent, type DrainEvent, events, on } from '../src/events.js';
+import { startEnv, testPki, DEMO_POLICY, RPC_TARGET } from './helpers/env.js';
 import { mapiHeaders } from './helpers/mapi.js';
 import { serve } from './helpers/served.js';
 
@@ -33,6 +35,10 @@ describe('drain on shutdown', () => {
       lab: { mapi: { pendingPeriodMs: 60_000, notificationWaitMs: 60_000 } },
       config: (b) => ({ ...b, http: { drainTimeout: '1500ms' } }),
     });
+    const closes: ConnectionClosedEvent[] = [];
+    const drains: DrainEvent[] = [];
+    const offClosed = on(events.connectionClosed, (e) => closes.push(e));
+    const offDrain = on(events.drain, (e) => drains.push(e));
     const idle = await RawClient.connect(env.port, env.pki.ca);
     assert.equal((await idle.request('GET', '/owa/', { Authorization: basic })).head.status, 200);
     const poll = await RawClient.connect(env.port, env.pki.ca);
@@ -57,11 +63,16 @@ describe('drain on shutdown', () => {
     const ms = await stopped;
     console.log(`# drain: stop took ${ms} ms (drainTimeout 1500 ms), the upload finished, the long poll was cut at the deadline`);
     assert.ok(ms >= 1_400 && ms < 3_000, `stop took ${ms} ms`);
+    offClosed();
+    offDrain();
+    // On the record (what the audit trail keeps): idle closed by the drain, the long poll at its deadline.
+    assert.deepEqual(closes.map((e) => [e.cause, e.protocol]).sort(), [['drain', 'owa'], ['drain', 'owa'], ['drain-timeout', 'mapi']]);
+    assert.deepEqual(drains.map((d) => [d.phase, d.deadlineMs]), [['started', 1500], ['finished', 1500]]);
     await env.lab.stop();
   });
 
-  it('SIGTERM drains and exits 0', async () => {
-    const env = await startEnv();
+  it('SIGTERM: /readyz 503 at once, the upload finishes, the RPC channel and the NotificationWait are cut at the deadline on the record, exit 0', async () => {
+    const env = await startEnv({ lab: { mapi: { pendingPeriodMs: 60_000, notificationWaitMs: 60_000 } } });
     const pki = await testPki();
     const dir = mkdtempSync(path.join(pki.dir, 'drain-'));
     const config = path.join(dir, 'portcullis.yaml');
@@ -72,24 +83,55 @@ describe('drain on shutdown', () => {
         upstream: { url: env.lab.url, tls: { ca: pki.caFile } },
         directory: { provider: 'file', file: env.directoryFile },
         policy: DEMO_POLICY,
-        http: { drainTimeout: '5s' },
+        http: { drainTimeout: '2s' },
+        admin: { address: '127.0.0.1', port: 0 },
         log: { level: 'info' },
       }),
     );
     const gw = serve(config);
     try {
       const ready = await gw.waitFor((l) => l['msg'] === 'listening');
-      const upload = await RawClient.connect(ready['port'] as number, pki.ca);
+      const port = ready['port'] as number;
+      const admin = `http://127.0.0.1:${(await gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
+      assert.equal((await fetch(`${admin}/readyz`)).status, 200);
+      // A long-lived RPC_IN_DATA channel (1 GiB announced, a few bytes sent) ...
+      const rpc = await RawClient.connect(port, pki.ca);
+      rpc.write(`RPC_IN_DATA /rpc/rpcproxy.dll?${RPC_TARGET} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nExpect: 100-continue\r\nContent-Length: ${1024 ** 3}\r\n\r\n`);
+      assert.equal((await rpc.read('RPC_IN_DATA', 5000, true)).head.status, 100);
+      rpc.write(paddingPdu(1000));
+      // ... a MAPI NotificationWait held by Exchange ...
+      const poll = await RawClient.connect(port, pki.ca);
+      const c = await poll.request('POST', MAPI, mapi('Connect'), Buffer.alloc(40));
+      const cookie = c.head.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value.split(';')[0]).join('; ');
+      poll.write(`POST ${MAPI} HTTP/1.1\r\nHost: x\r\n${Object.entries(mapi('NotificationWait', cookie)).map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: 8\r\n\r\n${'\0'.repeat(8)}`);
+      // ... and an upload in flight.
+      const upload = await RawClient.connect(port, pki.ca);
       const body = 'y'.repeat(50_000);
       upload.write(`POST /owa/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
       await new Promise((r) => setTimeout(r, 200));
       const exited = new Promise<number | null>((r) => gw.proc.once('exit', (code) => r(code)));
+      const t0 = Date.now();
       gw.proc.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 100));
+      const readyz = await fetch(`${admin}/readyz`);
+      assert.equal(readyz.status, 503, 'not ready at once');
+      const why = (await readyz.json()) as { draining: boolean; checks: Record<string, { ok: boolean; cause?: string }> };
+      assert.equal(why.draining, true);
+      assert.match(why.checks['draining']!.cause ?? '', /shutting down/);
+      assert.ok(await refused(port), 'no new connection is accepted');
       upload.write(body.slice(10));
       const answer = await upload.read('POST');
-      assert.equal(answer.header('x-lab-identity'), 'LAB\\alice');
+      assert.equal(answer.header('x-lab-identity'), 'LAB\\alice', 'the exchange in flight finished');
+      await rpc.waitClosed(4_000);
+      await poll.waitClosed(4_000);
+      const cutAfter = Date.now() - t0;
+      assert.ok(cutAfter >= 1_800, `long-lived exchanges were cut at the deadline, not before (${cutAfter} ms)`);
       assert.equal(await exited, 0);
+      const cut = gw.lines.filter((l) => l['msg'] === 'connection closed at the drain deadline');
+
+      assert.deepEqual(cut.map((l) => l['protocol']).sort(), ['mapi', 'rpc'], 'one line per long-lived exchange cut, with its protocol');
+      assert.ok(cut.every((l) => l['cause'] === 'drain-timeout' && l['user'] === 'LAB\\alice' && l['client'] === '127.0.0.1'));
+      console.log(`# SIGTERM drain: /readyz 503 within 100 ms, upload finished, RPC channel and NotificationWait cut after ${cutAfter} ms (drainTimeout 2000 ms), exit 0`);
     } finally {
       if (gw.proc.exitCode === null) gw.proc.kill('SIGKILL');
       await env.stop();

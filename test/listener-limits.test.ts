@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { ConnectionRefusedEvent } from '../src/listen/connection-events.js';
+import type { ConnectionRefusedEvent } from '../src/events.js';
 import { autoTotal, openFileLimit, sourceKey } from '../src/listen/connection-guard.js';
 import { fdCount, get, type ListenerEnv, requestOn, settleFds, silentSocket, startListenerEnv, tlsConnect, waitFor, within } from './helpers/listener-env.js';
 

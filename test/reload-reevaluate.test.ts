@@ -10,6 +10,7 @@ import { loadDirectoryFile } from '../src/directory/file-directory.js';
 import { packDirectory, packedProvider } from '../src/directory/file-provider.js';
 import type { ConnectionContext } from '../src/forward/connection-context.js';
 import { AccessControl, type AccessState } from '../src/policy/access-gate.js';
+import type { GatewayConfig } from '../src/config/schema.js';
 import { compilePolicy } from '../src/policy/evaluate.js';
 import { AttemptLimiter } from '../src/policy/login-attempts.js';
 import { UserStateStore } from '../src/policy/user-states.js';
@@ -18,7 +19,7 @@ const USERS = 50_000;
 /** The longest the event loop may be held; the old code held it for the whole re-evaluation. */
 const BOUND_MS = 40;
 
-function stateFor(groups: string[]): AccessState {
+function stateFor(groups: string[]): AccessState<GatewayConfig> {
   const config = configSchema.parse({
     listeners: [{ port: 0, tls: { certificates: [{ cert: 'x.crt', key: 'x.key' }] } }],
     upstream: { url: 'https://127.0.0.1:1' },

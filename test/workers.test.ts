@@ -79,6 +79,30 @@ describe('worker processes (workers: 2)', () => {
     conns.forEach((c) => c.c.close());
   });
 
+  it('one scrape of /metrics adds up every worker; every request line names the client', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${admin}/metrics`, { headers: headers() })).text();
+      const m = /^portcullis_requests_total\{protocol="owa",zone="external",decision="allow",reason=""\} (\d+)$/m.exec(text);
+      return { text, owa: Number(m?.[1] ?? 0) };
+    };
+    const before = await scrape();
+    const conns = await Promise.all(Array.from({ length: 6 }, () => owa(basic('LAB\\alice'))));
+    const list = (await api('/api/connections')) as Array<{ worker: number }>;
+    assert.deepEqual([...new Set(list.map((c) => c.worker))].sort(), [1, 2], 'the requests were served by both workers');
+    const after = await scrape();
+    assert.equal(after.owa - before.owa, 6, 'requests of both workers are in the one exposition');
+    assert.match(after.text, /^portcullis_revocations_total \d+$/m, "the primary's own series are in it too");
+    const ready = await fetch(`${admin}/readyz`);
+    assert.equal(ready.status, 200);
+    const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
+    assert.deepEqual(Object.keys(checks).sort(), ['audit', 'directory', 'upstream', 'workers'], 'the primary also checks that its workers run (and its audit trail)');
+    conns.forEach((c) => c.c.close());
+    const line = gw.lines.find((l) => l['msg'] === 'request' && l['path'] === '/owa/');
+    assert.ok(line, 'request lines are logged by the workers');
+    assert.equal(line['client'], '127.0.0.1');
+    assert.ok(Number(line['clientPort']) > 0);
+  });
+
   it("a revocation cuts the user's connections on every worker and only theirs", async () => {
     const bobs = await Promise.all(Array.from({ length: 4 }, () => owa(basic('LAB\\bob'))));
     const alice = await owa(basic('LAB\\alice'));

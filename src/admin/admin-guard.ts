@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { modeWarning, parseToken } from './admin-token.js';
+import type { ADMIN_REASONS } from '../vocabulary/reasons.js';
 
 /** 127.0.0.0/8, ::1 (also as ::ffff:127.x) and the name localhost. */
 export function isLoopback(address: string): boolean {
@@ -99,7 +100,7 @@ export function isJson(contentType: string | undefined): boolean {
 
 export interface Refusal {
   readonly status: 400 | 401 | 403 | 415 | 421;
-  readonly reason: string;
+  readonly reason: (typeof ADMIN_REASONS)[number];
   readonly error: string;
 }
 

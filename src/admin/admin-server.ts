@@ -1,17 +1,20 @@
 // The local admin endpoint: what `portcullis revoke`, `policy explain --admin` and operators use
 // against the running gateway. Plain HTTP on loopback by default, and never open: every request
-// but GET /healthz passes the checks in admin-guard.ts (Host, Origin, the bearer token in
-// admin.tokenFile, JSON bodies). /healthz answers {"ok":true} to anyone, under any Host, so a
-// load balancer can probe it; it says nothing but "this process is alive".
+// but GET /healthz and /readyz passes the checks in admin-guard.ts (Host, Origin, the bearer token
+// in admin.tokenFile, JSON bodies); /metrics too (Prometheus sends the token from a file). The
+// probes answer anyone, under any Host, so a load balancer can use them (src/health).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
+import type { AdminConfig } from './admin-schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import { claimOfLogon } from '../identity/basic.js';
+import { protocolNamed } from '../policy/protocol-names.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
+import { answerProbe } from '../health/health-server.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -51,7 +54,7 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps: AdminDeps): Promise<AdminServer> {
+export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
   const { control, log } = deps;
   const token = deps.token ?? ensureAdminToken(cfg.tokenFile);
   const digest = tokenDigest(token.value);
@@ -61,15 +64,31 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   let allowed: AllowedHosts | undefined;
   const users = control.users;
 
-  /** Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. */
-  const resolve = async (user: unknown): Promise<{ key: string } | { error: string }> => {
+  /**
+   * Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. A name the
+   * directory does not know is refused unless `anyName` (unrevoke and unlock act on whatever was
+   * recorded, and `revoke --force` on a name as given): a typo must not look like a revocation.
+   * With the directory down, a DOMAIN\user name is taken as given, so an emergency revoke works.
+   */
+  const resolve = async (user: unknown, anyName = false): Promise<{ key: string; directory?: string } | { status: number; error: string }> => {
     const claim = typeof user === 'string' ? claimOfLogon(user) : undefined;
-    if (!claim) return { error: 'user must be DOMAIN\\user or user@domain' };
+    if (!claim) return { status: 400, error: 'user must be DOMAIN\\user or user@domain' };
     const r = await control.lookup(claim);
     if (r.status === 'found') return { key: r.entry.key };
-    // Revoking someone the directory cannot confirm still works: by the name as given.
-    if (claim.domain) return { key: `${claim.domain.toUpperCase()}\\${claim.user.toLowerCase()}` };
-    return { error: `user ${String(user)}: ${r.status}` };
+    const asGiven = claim.domain ? `${claim.domain.toUpperCase()}\\${claim.user.toLowerCase()}` : undefined;
+    if (r.status === 'unavailable') {
+      if (asGiven) return { key: asGiven, directory: `unavailable: ${r.reason}` };
+      return { status: 503, error: `directory-unavailable: ${r.reason} (give the user as DOMAIN\\user to act on the name as written)` };
+    }
+    if (anyName && asGiven) return { key: asGiven, directory: r.status };
+    const why = r.status === 'unknown-domain' ? 'is in no domain this gateway serves' : 'is not in the directory';
+    return { status: 404, error: `${String(user)} ${why}: check the spelling${anyName ? ', or give it as DOMAIN\\user' : ' (--force acts on the name as given)'}` };
+  };
+
+  /** Who asked: the admin token names no person, so the CLI adds the caller's login name. */
+  const actorOf = (body: Record<string, unknown>): string => {
+    const a = body['actor'];
+    return typeof a === 'string' && /^[\w.@\\-]{1,64}$/.test(a) ? `admin:${a}` : 'admin';
   };
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
@@ -77,27 +96,29 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     'GET /api/stats': async () => [200, await control.stats()],
     'POST /api/revoke': async (req) => {
       const body = await readJson(req);
-      const who = await resolve(body['user']);
-      if ('error' in who) return [400, who];
+      const who = await resolve(body['user'], body['force'] === true);
+      if ('error' in who) return [who.status, { error: who.error }];
       const m = body['minutes'];
       if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
-      const { revocation: r, closed } = await control.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
-      log.warn({ user: who.key, closed, reasons: ['revoked'] }, 'user revoked');
-      return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10 }];
+      const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : 'revoked by an administrator';
+      const { revocation: r, closed } = await control.revoke(who.key, reason, minutes ? minutes * 60_000 : undefined, actorOf(body));
+      return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10, ...(who.directory ? { directory: who.directory } : {}) }];
     },
     'POST /api/unrevoke': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
-      if ('error' in who) return [400, who];
-      return [200, { user: who.key, removed: await control.unrevoke(who.key) }];
+      const body = await readJson(req);
+      const who = await resolve(body['user'], true);
+      if ('error' in who) return [who.status, { error: who.error }];
+      return [200, { user: who.key, removed: await control.unrevoke(who.key, actorOf(body)) }];
     },
     'GET /api/revocations': async () => [200, users.revocations()],
     'GET /api/lockouts': async () => [200, users.lockouts()],
     'POST /api/unlock': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
-      if ('error' in who) return [400, who];
-      await control.unlock(who.key);
+      const body = await readJson(req);
+      const who = await resolve(body['user'], true);
+      if ('error' in who) return [who.status, { error: who.error }];
+      await control.unlock(who.key, actorOf(body));
       return [200, { user: who.key, unlocked: true }];
     },
     'POST /api/reload': async () => {
@@ -106,20 +127,24 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     },
     'POST /api/explain': async (req) => {
       const body = await readJson(req);
-      const protocol = body['protocol'] as Protocol;
+      const protocol = (typeof body['protocol'] === 'string' ? protocolNamed(body['protocol']) : undefined) as Protocol;
       const zone = body['zone'] as Zone;
       if (!PROTOCOLS.includes(protocol) || (zone !== 'external' && zone !== 'internal')) return [400, { error: 'protocol and zone are required' }];
       const claim = typeof body['user'] === 'string' ? claimOfLogon(body['user']) : undefined;
       if (!claim) return [400, { error: 'user must be DOMAIN\\user or user@domain' }];
       const r = await control.lookup(claim);
       const ctx = { zone, remoteAddress: typeof body['client'] === 'string' ? body['client'] : '203.0.113.1' };
-      if (r.status !== 'found') return [200, { user: body['user'], lookup: r.status, decision: { allow: false, reasons: [r.status === 'not-found' ? 'unknown-user' : r.status === 'unknown-domain' ? 'unknown-domain' : 'directory-unavailable'] } }];
+      if (r.status !== 'found') {
+        const reason = r.status === 'not-found' ? 'unknown-user' : r.status === 'unknown-domain' ? 'unknown-domain' : 'directory-unavailable';
+        return [200, { user: body['user'], lookup: r.status, ...(r.status === 'unavailable' ? { cause: r.reason } : {}), decision: { allow: false, reasons: [reason] } }];
+      }
       return [200, { user: r.entry.key, groups: r.entry.groups, enabled: r.entry.enabled, revoked: users.isRevoked(r.entry.key), lockedOut: users.isLockedOut(r.entry.key), decision: control.evaluate(r, protocol, ctx) }];
     },
   };
 
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/healthz') return send(res, 200, { ok: true });
+    // Probes answer anyone (a load balancer has no token); they tell nothing but the state.
+    if (answerProbe(req, res, control.readiness)) return;
     const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
@@ -130,6 +155,17 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
       url = new URL(req.url ?? '/', 'http://admin');
     } catch {
       return send(res, 400, { error: 'request target must be a path' });
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (!control.metrics) return send(res, 404, { error: 'metrics are off (admin.metrics: false)' });
+      control.metrics().then(
+        ({ contentType, text }) => {
+          res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+          res.end(text);
+        },
+        (e: Error) => send(res, 503, { error: `metrics unavailable: ${e.message}` }),
+      );
+      return;
     }
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return send(res, 404, { error: 'no such endpoint' });

@@ -1,14 +1,29 @@
 // What the admin endpoint acts on. One process (`workers: 1`) answers from its own gateway; a
 // worker pool's primary answers by asking every worker (src/cli/serve-primary.ts). The admin
 // routes are the same either way.
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { Claim, LookupResult } from '../directory/provider.js';
 import type { ClientConnection } from '../forward/client-connection.js';
 import type { Gateway } from '../listen/gateway.js';
 import type { AccessControl } from '../policy/access-gate.js';
 import type { Decision } from '../policy/decision.js';
 import type { Revocation, UserStateStore } from '../policy/user-states.js';
+import { events } from '../events.js';
+import type { Readiness } from '../health/readiness.js';
+
+/** Puts an admin's change of a user's state on the record; the control calls it once it is done. */
+export const recordUserState = {
+  revoked(r: Revocation, actor: string, closed: number): void {
+    if (events.userRevoked.hasSubscribers) events.userRevoked.publish({ at: r.at, user: r.key, actor, reason: r.reason, until: r.until, connectionsClosed: closed });
+  },
+  unrevoked(user: string, actor: string, existed: boolean): void {
+    if (events.userUnrevoked.hasSubscribers) events.userUnrevoked.publish({ at: Date.now(), user, actor, existed });
+  },
+  unlocked(user: string, actor: string): void {
+    if (events.userUnlocked.hasSubscribers) events.userUnlocked.publish({ at: Date.now(), user, actor });
+  },
+};
 
 export interface ConnectionView {
   readonly id: number;
@@ -26,16 +41,29 @@ export interface ConnectionView {
 /** One gateway process' counters (connection caps, handshake time-outs, refusals by cause). */
 export type ProcessStats = ReturnType<Gateway['stats']> & { readonly worker?: number };
 
+/** A metrics exposition and its content type (the admin endpoint serves it as it is). */
+export interface Exposition {
+  readonly contentType: string;
+  readonly text: string;
+}
+
 export interface Control {
   connections(): Promise<ConnectionView[]>;
   /** Per gateway process: one entry, or one per worker. */
   stats(): Promise<ProcessStats[]>;
-  /** Revokes and closes the user's live connections; resolves with how many were closed. */
-  revoke(key: string, reason: string, forMs: number | undefined): Promise<{ revocation: Revocation; closed: number }>;
-  unrevoke(key: string): Promise<boolean>;
-  unlock(key: string): Promise<void>;
+  /**
+   * Revokes and closes the user's live connections; resolves with how many were closed. `actor`
+   * (who asked) and the reason text go on the record (portcullis:user:revoked).
+   */
+  revoke(key: string, reason: string, forMs: number | undefined, actor: string): Promise<{ revocation: Revocation; closed: number }>;
+  unrevoke(key: string, actor: string): Promise<boolean>;
+  unlock(key: string, actor: string): Promise<void>;
   reload(): Promise<boolean>;
   readonly users: Pick<UserStateStore, 'revocations' | 'lockouts' | 'isRevoked' | 'isLockedOut'>;
+  /** What /readyz reports. */
+  readonly readiness: Readiness;
+  /** The Prometheus exposition of every gateway process; undefined when metrics are off. */
+  readonly metrics: (() => Promise<Exposition>) | undefined;
   lookup(claim: Claim): Promise<LookupResult>;
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
 }
@@ -60,16 +88,27 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
 }
 
 /** The single-process control: this process' gateway, access gate and user states. */
-export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>): Control {
+export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
   return {
+    readiness,
+    metrics,
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),
     stats: async () => [gateway.stats()],
-    async revoke(key, reason, forMs) {
+    async revoke(key, reason, forMs, actor) {
       const revocation = users.revoke(key, reason, forMs);
-      return { revocation, closed: await access.reevaluate(gateway.connections) };
+      const closed = await access.reevaluate(gateway.connections);
+      recordUserState.revoked(revocation, actor, closed);
+      return { revocation, closed };
     },
-    unrevoke: async (key) => users.unrevoke(key),
-    unlock: async (key) => users.unlock(key),
+    async unrevoke(key, actor) {
+      const existed = users.unrevoke(key);
+      recordUserState.unrevoked(key, actor, existed);
+      return existed;
+    },
+    async unlock(key, actor) {
+      users.unlock(key);
+      recordUserState.unlocked(key, actor);
+    },
     reload,
     users,
     lookup: (claim) => access.state().directory.lookup(claim),

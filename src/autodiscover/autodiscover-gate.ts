@@ -2,19 +2,24 @@
 // JSON v2) is rewritten for the identity the connection authenticated as, after the access gate
 // has bound it. A v2 JSON request for a protocol the user may not use is answered here, as
 // Exchange answers an unavailable protocol, and never forwarded.
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { ConnectionContext } from '../forward/connection-context.js';
 import type { GateVerdict, RequestGate, ResponseAction } from '../forward/gate.js';
 import type { BodyTransform } from '../forward/response-rewrite.js';
 import { headerValue } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
-import { serializeHead } from '../http/serialize.js';
-import type { AccessControl, AccessState } from '../policy/access-gate.js';
+import type { AccessConfig, AccessControl, AccessState } from '../policy/access-gate.js';
+import type { AutodiscoverConfig } from './autodiscover-schema.js';
+import { refusalBytes } from '../forward/refusals.js';
+import { newReferenceId } from '../forward/reference-id.js';
 import type { Subject } from '../policy/evaluate.js';
 import { type RewriteContext, type Rewritten } from './rewrite-context.js';
 import { JSON_PROTOCOLS, rewriteJson, unavailableProtocol } from './rewrite-json.js';
 import { rewritePox } from './rewrite-pox.js';
 import { rewriteSoap } from './rewrite-soap.js';
+
+/** What the Autodiscover gate reads: the access state with the autodiscover section. */
+type AutodiscoverState = AccessState<AccessConfig & { readonly autodiscover: AutodiscoverConfig }>;
 
 function subjectOf(ctx: ConnectionContext): Subject {
   const id = ctx.identity;
@@ -23,7 +28,7 @@ function subjectOf(ctx: ConnectionContext): Subject {
   return { kind: 'unidentified' };
 }
 
-function rewriteContext(s: AccessState, access: AccessControl, ctx: ConnectionContext, subject: Subject): RewriteContext {
+function rewriteContext(s: AutodiscoverState, access: AccessControl, ctx: ConnectionContext, subject: Subject): RewriteContext {
   const cfg = s.config.autodiscover;
   const namespaces = new Map(cfg.namespaces.map((n) => [n.internal.toLowerCase(), n.external.toLowerCase()]));
   const published = new Set([...cfg.namespaces.map((n) => n.external.toLowerCase().split(':')[0]!), ...cfg.publishedNames.map((n) => n.toLowerCase())]);
@@ -41,7 +46,7 @@ function rewriteContext(s: AccessState, access: AccessControl, ctx: ConnectionCo
   };
 }
 
-function transform(s: AccessState, rewrite: (text: string) => Rewritten): BodyTransform {
+function transform(s: AutodiscoverState, rewrite: (text: string) => Rewritten): BodyTransform {
   return {
     maxBytes: s.config.autodiscover.maxBodyBytes,
     apply(body) {
@@ -52,8 +57,9 @@ function transform(s: AccessState, rewrite: (text: string) => Rewritten): BodyTr
   };
 }
 
-export function autodiscoverGate(state: () => AccessState, access: AccessControl): RequestGate {
+export function autodiscoverGate(state: () => AutodiscoverState, access: AccessControl): RequestGate {
   return {
+    name: 'autodiscover',
     check(ctx, req): GateVerdict | Promise<GateVerdict> {
       const s = state();
       if (req.protocol !== 'autodiscover' || !s.config.autodiscover.rewrite) return { allow: true };
@@ -71,7 +77,7 @@ export function autodiscoverGate(state: () => AccessState, access: AccessControl
   };
 }
 
-async function jsonRequest(s: AccessState, access: AccessControl, ctx: ConnectionContext, path: string, target: string): Promise<GateVerdict> {
+async function jsonRequest(s: AutodiscoverState, access: AccessControl, ctx: ConnectionContext, path: string, target: string): Promise<GateVerdict> {
   const q = new URLSearchParams(target.includes('?') ? target.slice(target.indexOf('?') + 1) : '');
   const name = [...q.entries()].find(([k]) => k.toLowerCase() === 'protocol')?.[1] ?? '';
   const protocol = JSON_PROTOCOLS[name.toLowerCase()];
@@ -87,14 +93,9 @@ async function jsonRequest(s: AccessState, access: AccessControl, ctx: Connectio
     if (r.status === 'found') subject = { kind: 'user', entry: r.entry };
   }
   if (protocol && !uniform && !access.evaluate(subject, protocol, ctx).allow) {
-    const body = Buffer.from(unavailableProtocol(name));
-    const head = serializeHead('HTTP/1.1 400 Bad Request', [
-      { name: 'Content-Type', value: 'application/json; charset=utf-8' },
-      { name: 'Content-Length', value: String(body.length) },
-      { name: 'X-Portcullis-Reason', value: 'protocol-not-allowed' },
-      { name: 'Connection', value: 'close' },
-    ]);
-    return { allow: false, status: 400, reason: 'protocol-not-allowed', message: `${name} is not available to this user`, response: Buffer.concat([head, body]) };
+    const ref = newReferenceId();
+    const response = refusalBytes(400, ['protocol-not-allowed'], '', ref, undefined, { type: 'application/json; charset=utf-8', bytes: Buffer.from(unavailableProtocol(name)) });
+    return { allow: false, status: 400, reason: 'protocol-not-allowed', message: `${name} is not available to this user`, ref, response };
   }
   const rc = rewriteContext(s, access, ctx, subject);
   return {

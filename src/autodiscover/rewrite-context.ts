@@ -1,5 +1,5 @@
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 
 /** What a rewrite needs to know about the user and where they are. */
 export interface RewriteContext {

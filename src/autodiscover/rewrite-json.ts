@@ -1,4 +1,4 @@
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { type RewriteContext, type Rewritten, mapUrl } from './rewrite-context.js';
 
 /** Autodiscover v2 protocol names and what they give access to. */

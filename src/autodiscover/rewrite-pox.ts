@@ -2,7 +2,7 @@
 // blocks and URLs the user may not use from there are removed, internal names are mapped to the
 // published ones, and everything else stays byte for byte as Exchange sent it.
 import { type Edit, type XmlElement, applyEdits, child, escapeText, removal, scanXml, textOf } from './xml-scan.js';
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import { noOutlookProtocolAnswer } from './pox-error.js';
 import { type RewriteContext, type Rewritten, isUrl, mapHost, mapUrl, protocolOfName } from './rewrite-context.js';
 

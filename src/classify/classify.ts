@@ -1,5 +1,5 @@
 import { normalizeTarget } from './normalize-path.js';
-import type { Protocol } from './protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 
 export type Classification =
   | { readonly ok: true; readonly protocol: Protocol; readonly path: string; readonly query: string }

@@ -3,12 +3,13 @@
 // (EXPLOIT_SHAPES) so tests can walk it with the public identifiers it comes from.
 import type { HeaderField } from '../http/headers.js';
 import { hasDynamicSegment, ruleVerdict } from './path-rules.js';
-import type { Protocol } from './protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { EdgeReason } from '../vocabulary/reasons.js';
 import { WEB_SHELL_FOLDERS } from './published-paths.js';
 
 export { pathAllowed } from './path-rules.js';
 
-export type EdgeVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string };
+export type EdgeVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: EdgeReason; readonly message: string };
 
 export interface EdgeRequest {
   readonly method: string;

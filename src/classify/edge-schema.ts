@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_STRIPPED_HEADERS } from './diagnostic-headers.js';
-import { PROTOCOLS } from './protocols.js';
+import { PROTOCOLS } from '../vocabulary/protocols.js';
 
 export { DEFAULT_ALLOWED_PATHS } from './published-paths.js';
 

@@ -12,7 +12,7 @@
 // Web shells were dropped exactly into these folders: ProxyLogon (CVE-2021-27065) wrote to
 // owa\auth and aspnet_client, ProxyShell (CVE-2021-31207) to aspnet_client and owa\auth.
 import type { PathEntry, PathRule } from './path-rules.js';
-import type { Protocol } from './protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 
 const WEB_STATIC = ['css', 'js', 'map', 'json', 'xml', 'png', 'gif', 'jpg', 'jpeg', 'svg', 'ico', 'cur', 'woff', 'woff2', 'ttf', 'eot', 'otf', 'htm', 'html', 'txt'];
 /** OWA also ships notification sounds, flight/locale .ini files and new-document templates. */

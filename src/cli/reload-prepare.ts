@@ -4,7 +4,7 @@
 // that serves connections; only plain data and transferable buffers come back.
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
 import { type PackedDirectory, loadPackedDirectory, packDirectory } from '../directory/file-provider.js';
 

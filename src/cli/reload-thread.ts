@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseDocument } from 'yaml';
-import { parsePlainYaml } from '../config/yaml-source.js';
+import { parsePlainYaml } from '../yaml/yaml-source.js';
 import { type Prepared, prepareReload } from './reload-prepare.js';
 
 /** A reload that takes longer than this is abandoned (the running state stays). */

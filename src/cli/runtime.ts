@@ -22,14 +22,31 @@ import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchConfigFiles } from './watch-files.js';
 import { restartNeeded } from './restart-needed.js';
+import { CliError } from './cli-error.js';
+import { type AuditTrail, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
+import { type ReloadTrigger, events } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   readonly admin: AdminServer | undefined;
-  state(): AccessState;
+  /** The audit trail this process writes (undefined: audit.store off). */
+  readonly audit: AuditTrail | undefined;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
+  /** This process' metrics (undefined with admin.metrics off or no admin section). */
+  readonly metrics: GatewayMetrics | undefined;
+  /** The dedicated probe listener (`health:`), if configured. */
+  readonly health: HealthServer | undefined;
+  state(): AccessState<GatewayConfig>;
   /** Re-reads the config and directory; false (and the old state kept) when anything is invalid. */
-  reload(): Promise<boolean>;
+  reload(trigger?: ReloadTrigger): Promise<boolean>;
   /** `drain`: SIGTERM's graceful stop (http.drainTimeout); tests stop at once. */
   stop(o?: { drain?: boolean }): Promise<void>;
 }
@@ -43,7 +60,7 @@ const ldapBuiltWith = new WeakMap<DirectoryProvider, string>();
  * only when that fails, to report every problem with its position (or pack a file the fast parser
  * leaves to the yaml library).
  */
-export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState } | { ok: false; problems: string[] }> {
+export async function buildState(config: GatewayConfig, log: Logger, directory?: DirectoryProvider): Promise<{ ok: true; state: AccessState<GatewayConfig> } | { ok: false; problems: string[] }> {
   const packed = !directory && config.directory?.provider === 'file' ? loadPackedDirectory(config.directory.file) : undefined;
   const given = directory ?? (packed ? packedProvider(packed) : undefined);
   const dir = given ? { ok: true as const, provider: given } : buildDirectory(config, log);
@@ -63,23 +80,26 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
  * the files are small. An LDAP directory whose settings and files did not change is taken over
  * from `current` (ldapDirectoryKey), with its cache and pool.
  */
-export async function loadNextState(file: string, log: Logger, current?: AccessState): Promise<AccessState | undefined> {
-  const r = await prepareOffLoop(file, log);
-  if (!r.ok) {
-    for (const p of r.problems) log.error(p);
-    log.error({ problems: r.problems.length }, r.stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
+export async function loadNextState(file: string, log: Logger, trigger?: ReloadTrigger, current?: AccessState<GatewayConfig>): Promise<AccessState<GatewayConfig> | undefined> {
+  const refused = (stage: 'config' | 'directory', problems: readonly string[]) => {
+    for (const p of problems) log.error(p);
+    log.error({ problems: problems.length }, stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
+    if (trigger && events.reloadRefused.hasSubscribers) events.reloadRefused.publish({ at: Date.now(), trigger, stage, problems });
     return undefined;
-  }
+  };
+  const r = await prepareOffLoop(file, log);
+  if (!r.ok) return refused(r.stage === 'config' ? 'config' : 'directory', r.problems);
   const built = current && ldapBuiltWith.get(current.directory);
   const keep = built !== undefined && built === ldapDirectoryKey(r.config) ? current!.directory : undefined;
   if (keep) log.info('LDAP directory settings unchanged: its cache and connections are kept');
   const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : keep);
-  if (!next.ok) {
-    for (const p of next.problems) log.error(p);
-    log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
-    return undefined;
-  }
+  if (!next.ok) return refused('directory', next.problems);
   return next.state;
+}
+
+/** Puts a reload that took effect on the record. */
+export function recordReloaded(trigger: ReloadTrigger, startedAt: number, connectionsClosed: number): void {
+  if (events.configReloaded.hasSubscribers) events.configReloaded.publish({ at: Date.now(), trigger, durationMs: performance.now() - startedAt, connectionsClosed });
 }
 
 export interface RuntimeOptions {
@@ -91,17 +111,40 @@ export interface RuntimeOptions {
   readonly attempts?: LoginAttempts;
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
+  /** The audit spool file's name in audit.dataDir (a worker has its slot's own). */
+  readonly auditSpool?: string;
+  /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
+  readonly recordReloads?: boolean;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   // The admin token first: a token file that cannot hold one stops the start before anything listens.
   const adminToken = config.admin && opts.admin !== false ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
-  if (!first.ok) throw new Error(first.problems.join('\n'));
+  if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state = first.state;
+  // The trail subscribes before anything listens, so the first connection is on the record.
+  const audit = await startAuditTrail(config.audit, log, opts.auditSpool);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
+  // The request log lines are a subscriber of the events seam; composition wires it, the core never does.
+  const unsubscribeLog = subscribeLog(log);
+  const records = opts.recordReloads !== false;
+  // Metrics subscribe before the listeners open: every connection is counted from its start.
+  const metrics = config.admin?.metrics ? startMetrics({ liveBytes: () => liveBytes(gateway) }) : undefined;
+  const readiness = new Readiness();
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
+  readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
-  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] });
+  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
+    // Nothing listens: the subscribers go with the failed start.
+    metrics?.close();
+    unsubscribeLog();
+    stopRecorder?.();
+    void audit?.stop();
+    throw e;
+  });
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
     log.info({ why, closed }, 're-evaluated live connections');
@@ -110,15 +153,18 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
   let watcher: ReturnType<typeof watchConfigFiles> | undefined;
-  const reload = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log, state);
+  const reload = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, records ? trigger : undefined, state);
     if (!next) return false;
     // Listeners and certificates first: what cannot be loaded or opened keeps the old state whole.
     let notes: string[];
     try {
       notes = await gateway.reload(next.config);
     } catch (e) {
-      log.error({ err: (e as Error).message }, 'new listener settings rejected; the running configuration stays');
+      const problem = (e as Error).message;
+      log.error({ err: problem }, 'new listener settings rejected; the running configuration stays');
+      if (records && events.reloadRefused.hasSubscribers) events.reloadRefused.publish({ at: Date.now(), trigger, stage: 'config', problems: [problem] });
       if (next.directory !== state.directory) void next.directory.close();
       return false;
     }
@@ -134,23 +180,67 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     users.setLockoutConfig(next.config.lockout);
     watcher?.refresh();
     log.info('configuration reloaded');
-    await reevaluate('reload');
+    const closed = await reevaluate('reload');
+    if (records) recordReloaded(trigger, t0, closed);
     return true;
   };
-  const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
-  watcher = opts.watch ? watchConfigFiles(file, () => state.config, () => void serialReload()) : undefined;
+  const serialReload = (trigger: ReloadTrigger = 'api') => (reloading = (reloading ?? Promise.resolve(true)).then(() => reload(trigger), () => reload(trigger)));
+  let admin: AdminServer | undefined;
+  let health: HealthServer | undefined;
+  try {
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
+    health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
+  } catch (e) {
+    // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
+    await admin?.stop();
+    await gateway.stop(0);
+    await state.directory.close();
+    metrics?.close();
+    unsubscribeLog();
+    throw e;
+  }
+  watcher = opts.watch ? watchConfigFiles(file, () => state.config, () => void serialReload('watch')) : undefined;
   return {
     gateway,
     access,
     admin,
+    audit,
+    readiness,
+    metrics,
+    health,
     state: () => state,
     reload: serialReload,
     async stop(o: { drain?: boolean } = {}) {
+      // Not ready from this moment: a load balancer probing /readyz sends no one new.
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher?.close();
-      await gateway.stop(o.drain ? state.config.http.drainTimeout : 0);
+      const drainMs = o.drain ? state.config.http.drainTimeout : 0;
+      if (drainMs > 0) recordDrain('started', gateway.connections.size, drainMs);
+      await gateway.stop(drainMs);
+      if (drainMs > 0) recordDrain('finished', gateway.connections.size, drainMs);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      // Last: the closes of the drained connections are on the record.
+      stopRecorder?.();
+      await audit?.stop();
+      metrics?.close();
+      unsubscribeLog();
     },
   };
+}
+
+function liveBytes(gateway: Gateway): { in: number; out: number } {
+  let i = 0;
+  let o = 0;
+  for (const c of gateway.connections) {
+    i += c.bytesFromClient;
+    o += c.bytesToClient;
+  }
+  return { in: i, out: o };
+}
+
+function recordDrain(phase: 'started' | 'finished', connections: number, deadlineMs: number): void {
+  if (events.drain.hasSubscribers) events.drain.publish({ at: Date.now(), phase, connections, deadlineMs });
 }

@@ -8,41 +8,45 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
-import type { Control, ConnectionView } from '../admin/control.js';
+import { type Control, type ConnectionView, recordUserState } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { AttemptBroker, type UserStateUpdate, snapshotOf } from '../policy/replica-user-states.js';
 import { AttemptLimiter } from '../policy/login-attempts.js';
 import { UserStateStore } from '../policy/user-states.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
-import { buildState, loadNextState } from './runtime.js';
+import { buildState, loadNextState, recordReloaded } from './runtime.js';
+import { type ReloadTrigger, events } from '../events.js';
+import { subscribeLog } from '../audit/log-subscriber.js';
+import { Readiness } from '../health/readiness.js';
+import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
+import { type HealthServer, startHealthServer } from '../health/health-server.js';
+import { METRICS_CONTENT_TYPE, aggregateMetrics, startMetrics } from '../metrics/gateway-metrics.js';
+import type { MetricsJson } from './worker-messages.js';
 import { watchConfigFiles } from './watch-files.js';
 import { certificateProblem } from '../listen/tls-listener.js';
 import { restartNeeded } from './restart-needed.js';
-import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { withGatewayFlags } from '../../bin/runtime.js';
+import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { CliError } from './cli-error.js';
+import { adoptWorkerSpools, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
+import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export function workerCount(config: GatewayConfig): number {
   return config.workers === 'auto' ? os.availableParallelism() : config.workers;
 }
 
-/**
- * V8 flags for a gateway process, measured while streaming 1 GiB (docs/benchmarks.md). Every
- * 16 KiB TLS record read becomes an ArrayBuffer. With V8's default 16 MiB young generation,
- * hundreds of MiB of them pile up between two scavenges and V8 answers with full mark-compact
- * collections (about 35 per GiB); a 1 MiB young generation frees them in cheap scavenges. Records
- * still in flight at a scavenge are promoted, and with the small default old-generation limit
- * (live heap + 2 MiB) that set off storms of 60-140 mark-compacts per GiB in one run out of three;
- * a 64 MiB initial old space removed them (0-3 per GiB in six runs out of six). Net: 1.6-2.0 CPU
- * seconds per GiB instead of 2.2-4.5.
- */
-export const GATEWAY_V8_FLAGS = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
+// The gateway V8 flags live in bin/runtime.js (plain JS: bin/portcullis.js needs them before tsx loads).
+export { GATEWAY_V8_FLAGS } from '../../bin/runtime.js';
 
 export function gatewayExecArgv(execArgv: readonly string[]): string[] {
-  return [...execArgv, ...GATEWAY_V8_FLAGS.filter((f) => !execArgv.some((a) => a.startsWith(f.split('=')[0]!)))];
+  return withGatewayFlags(execArgv);
 }
 
 export interface Primary {
   readonly admin: AdminServer | undefined;
+  /** /readyz's checks: other parts (the audit store) register theirs here. */
+  readonly readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -52,9 +56,18 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   // The admin token once, here, before any worker is forked (workers serve no admin endpoint).
   const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
-  if (!first.ok) throw new Error(first.problems.join('\n'));
-  let state: AccessState = first.state;
+  if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
+  let state: AccessState<GatewayConfig> = first.state;
   const users = new UserStateStore(config.lockout);
+  // Revocations, unlocks and reloads happen here: their log lines are this subscriber's, and their
+  // audit records this process' own trail's (the workers record their connections).
+  const unsubscribeLog = subscribeLog(log);
+  adoptWorkerSpools(config.audit, workerCount(config));
+  const audit = await startAuditTrail(config.audit, log);
+  const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
+  // The primary counts what happens here (revocations, lockouts, reloads); workers count the traffic.
+  const metrics = config.admin?.metrics ? startMetrics() : undefined;
+  const readiness = new Readiness();
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
   const limiter = new AttemptLimiter(users, (key, until) => {
     log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
@@ -96,8 +109,8 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       ),
     );
 
-  const fork = () => {
-    const w = cluster.fork();
+  const fork = (slot: number) => {
+    const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     const started = Date.now();
     w.on('message', (m: unknown) => {
       if (!isToPrimary(m)) return;
@@ -117,6 +130,17 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
         case 'reply':
           waiting.get(m.id)?.(m.value);
           return;
+        case 'failed':
+          // Before the gateway was ever ready, a worker that cannot start means none can (a port
+          // in use, a certificate it cannot read): say why once and stop, rather than fork again.
+          if (listening < count) {
+            stopping = true;
+            console.error(m.message);
+            for (const o of live()) o.process.kill('SIGKILL');
+            process.exit(m.exitCode);
+          }
+          log.error({ worker: w.id, error: m.message }, 'gateway worker could not start');
+          return;
       }
     });
     w.on('exit', (code, signal) => {
@@ -124,22 +148,24 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'gateway worker died; its connections are lost, starting a new one');
       // A worker that dies at once (broken environment) is retried slowly, not in a tight loop.
-      setTimeout(() => !stopping && fork(), Date.now() - started < 5_000 ? 2_000 : 100).unref();
+      setTimeout(() => !stopping && fork(slot), Date.now() - started < 5_000 ? 2_000 : 100).unref();
     });
   };
   cluster.setupPrimary({ execArgv: gatewayExecArgv(process.execArgv) });
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
   log.info({ workers: count }, 'gateway workers starting');
 
   let reloading: Promise<boolean> = Promise.resolve(true);
-  const reloadOnce = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log, state);
+  const reloadOnce = async (trigger: ReloadTrigger): Promise<boolean> => {
+    const t0 = performance.now();
+    const next = await loadNextState(file, log, trigger, state);
     if (!next) return false;
     // Certificates are checked here once, so a half-written renewal is refused before any worker
     // is asked (each worker still builds its own contexts and may refuse on its own).
     const unusable = certificateProblem(next.config);
     if (unusable) {
       log.error({ err: unusable }, 'new listener settings rejected; the running configuration stays');
+      if (events.reloadRefused.hasSubscribers) events.reloadRefused.publish({ at: Date.now(), trigger, stage: 'config', problems: [unusable] });
       if (next.directory !== state.directory) void next.directory.close();
       return false;
     }
@@ -156,42 +182,66 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     watcher.refresh();
     if (ok) log.info({ workers: answers.length }, 'configuration reloaded');
     else log.error({ answers }, 'a worker kept its previous configuration');
+    // Live connections are re-checked in each worker; they report closes on their own record.
+    if (ok) recordReloaded(trigger, t0, 0);
     return ok;
   };
-  const reload = () => (reloading = reloading.then(reloadOnce, reloadOnce));
+  const reload = (trigger: ReloadTrigger) => (reloading = reloading.then(() => reloadOnce(trigger), () => reloadOnce(trigger)));
+
+  readiness.register('upstream', upstreamCheck(() => state.config.upstream));
+  readiness.register('directory', directoryCheck(() => state.directory));
+  if (audit) readiness.register('audit', () => auditReadiness(audit));
+  readiness.register('workers', () => {
+    const n = live().length;
+    return n > 0 ? { ok: true, ...(n < count ? { cause: `${n} of ${count} workers running` } : {}) } : { ok: false, cause: 'no gateway worker is running' };
+  });
 
   const control: Control = {
+    readiness,
+    metrics: metrics
+      ? async () => {
+          const parts = (await askAll('metrics')).filter((m): m is MetricsJson => m !== null);
+          return { contentType: METRICS_CONTENT_TYPE, text: await aggregateMetrics([await metrics.registry.getMetricsAsJSON(), ...parts]) };
+        }
+      : undefined,
     connections: async () => (await askAll('connections')).flatMap((v): ConnectionView[] => v ?? []),
     stats: async () => (await askAll('stats')).flatMap((v) => (v ? [v] : [])),
-    async revoke(key, reason, forMs) {
+    async revoke(key, reason, forMs, actor) {
       const revocation = users.revoke(key, reason, forMs);
       broadcast({ kind: 'revoke', revocation });
       const closed = (await askAll('reevaluate')).reduce<number>((a, b) => a + (b ?? 0), 0);
+      recordUserState.revoked(revocation, actor, closed);
       return { revocation, closed };
     },
-    async unrevoke(key) {
+    async unrevoke(key, actor) {
       const removed = users.unrevoke(key);
       broadcast({ kind: 'unrevoke', key });
+      recordUserState.unrevoked(key, actor, removed);
       return removed;
     },
-    async unlock(key) {
+    async unlock(key, actor) {
       users.unlock(key);
       broadcast({ kind: 'unlock', key });
+      recordUserState.unlocked(key, actor);
     },
-    reload,
+    reload: () => reload('admin'),
     users,
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
   // The config, a file directory and the certificates: a renewal reaches every worker.
-  const watcher = watchConfigFiles(file, () => state.config, () => void reload());
+  const watcher = watchConfigFiles(file, () => state.config, () => void reload('watch'));
   const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
-  process.on('SIGHUP', () => void reload());
+  const health: HealthServer | undefined = config.health ? await startHealthServer(config.health, readiness, log) : undefined;
+  process.on('SIGHUP', () => void reload('signal'));
 
   return {
     admin,
+    readiness,
     async stop() {
       stopping = true;
+      readiness.startDraining();
+      metrics?.setDraining(true);
       watcher.close();
       const exits = live().map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of live()) w.process.kill('SIGTERM');
@@ -199,8 +249,13 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       const kill = setTimeout(() => live().forEach((w) => w.process.kill('SIGKILL')), state.config.http.drainTimeout + 5_000);
       await Promise.all(exits);
       clearTimeout(kill);
+      await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      metrics?.close();
+      unsubscribeLog();
+      stopRecorder?.();
+      await audit?.stop();
     },
   };
 }

@@ -7,6 +7,10 @@ import { viewOf } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { RemoteAttempts, ReplicaUserStates } from '../policy/replica-user-states.js';
 import { type Runtime, startRuntime } from './runtime.js';
+import { workerSpoolName } from '../audit/audit-trail.js';
+import { setAuditInstance } from '../audit/audit-record.js';
+import os from 'node:os';
+import { WORKER_SLOT_ENV } from './worker-messages.js';
 import { type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
 
 function send(m: ToPrimary): void {
@@ -32,6 +36,8 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
         return rt.access.reevaluate(rt.gateway.connections);
       case 'reload':
         return rt.reload();
+      case 'metrics':
+        return rt.metrics ? rt.metrics.registry.getMetricsAsJSON() : null;
     }
   };
   // Installed before anything else: IPC messages that arrive without a listener are lost.
@@ -56,7 +62,11 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   send({ t: 'hello' });
   // Serve nothing before the revocations and locks are known.
   await gotSnapshot;
-  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false });
+  // Each worker writes its own records (SQLite in WAL mode and PostgreSQL take several writers);
+  // its spool belongs to its slot, so the worker that replaces it replays what it left.
+  const slot = Number(process.env[WORKER_SLOT_ENV] ?? id);
+  setAuditInstance(`${os.hostname()}/w${slot}`);
+  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false, recordReloads: false, auditSpool: workerSpoolName(slot) });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

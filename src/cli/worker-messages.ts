@@ -3,6 +3,9 @@ import type { ConnectionView, ProcessStats } from '../admin/control.js';
 import type { RunningListener } from '../listen/gateway.js';
 import type { AttemptAnswer, AttemptRequest, UserStateUpdate } from '../policy/replica-user-states.js';
 
+/** The environment variable that tells a forked worker its slot (0 … workers-1), kept by its replacement. */
+export const WORKER_SLOT_ENV = 'PORTCULLIS_WORKER_SLOT';
+
 /** Questions the primary asks every worker; each answers with a reply carrying the same id. */
 export interface WorkerQuestions {
   connections: ConnectionView[];
@@ -10,7 +13,11 @@ export interface WorkerQuestions {
   /** Re-check live connections (after a revocation); the answer is how many were closed. */
   reevaluate: number;
   reload: boolean;
+  /** The worker's metrics as prom-client JSON (null with metrics off); the primary adds them up. */
+  metrics: MetricsJson | null;
 }
+
+export type MetricsJson = Awaited<ReturnType<import('prom-client').Registry['getMetricsAsJSON']>>;
 
 export type ToWorker =
   | { readonly t: 'update'; readonly update: UserStateUpdate }
@@ -24,7 +31,9 @@ export type ToPrimary =
   | { readonly t: 'listening'; readonly listeners: readonly RunningListener[] }
   /** Reserve or settle a login attempt slot (src/policy/login-attempts.ts). */
   | { readonly t: 'attempt'; readonly req: AttemptRequest }
-  | { readonly t: 'reply'; readonly id: number; readonly value: unknown };
+  | { readonly t: 'reply'; readonly id: number; readonly value: unknown }
+  /** The worker could not start (a port in use…): the line to print, and the exit code. */
+  | { readonly t: 'failed'; readonly message: string; readonly exitCode: number };
 
 export function isToPrimary(m: unknown): m is ToPrimary {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

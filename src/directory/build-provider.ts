@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
-import { formatProblem } from '../config/yaml-source.js';
+import type { DirectoryConfig } from './directory-config.js';
+import { formatProblem } from '../yaml/yaml-source.js';
 import { loadDirectoryFile } from './file-directory.js';
 import { fileProvider } from './file-provider.js';
 import { LdapDirectory } from './ldap-provider.js';
@@ -11,7 +11,13 @@ import type { DirectoryProvider } from './provider.js';
 export type BuildResult = { readonly ok: true; readonly provider: DirectoryProvider } | { readonly ok: false; readonly problems: string[] };
 
 /** Builds the configured directory; an absent directory section means "nobody is known". */
-export function buildDirectory(config: GatewayConfig, log: Logger): BuildResult {
+/** What building a directory reads of the config: its own section and the groups the policy names. */
+export interface DirectorySettings {
+  readonly directory?: DirectoryConfig | undefined;
+  readonly policy: { readonly rules: ReadonlyArray<{ readonly groups?: readonly string[] | undefined }> };
+}
+
+export function buildDirectory(config: DirectorySettings, log: Logger): BuildResult {
   const d = config.directory;
   if (!d) {
     return {
@@ -43,7 +49,7 @@ export function buildDirectory(config: GatewayConfig, log: Logger): BuildResult 
  * running provider, its warm cache and its bound pool: otherwise every reload would send all users
  * to the DC again, a small login storm. undefined for other directories (never kept).
  */
-export function ldapDirectoryKey(config: GatewayConfig): string | undefined {
+export function ldapDirectoryKey(config: DirectorySettings): string | undefined {
   const d = config.directory;
   if (d?.provider !== 'ldap') return undefined;
   const h = createHash('sha256').update(JSON.stringify(d));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
+import { duration } from '../vocabulary/duration.js';
 
 const fileProvider = z
   .object({

@@ -6,7 +6,7 @@
 // file one user at a time (loadPackedDirectory), handed over by the reload thread without a copy
 // (src/cli/reload-thread.ts), and a lookup decodes only the user it finds.
 import { readFileSync } from 'node:fs';
-import { type Problem, parsePlainYaml } from '../config/yaml-source.js';
+import { type Problem, parsePlainYaml } from '../yaml/yaml-source.js';
 import { FileDirectory, directoryProblems } from './file-directory.js';
 import { type DirectoryFile, type DirectoryUser, directoryFileSchema, directoryUserSchema } from './file-schema.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type LookupResult, claimForm } from './provider.js';

@@ -21,6 +21,7 @@ import { LookupCache } from './lookup-cache.js';
 import { PasswordChecks } from './password-checks.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
 import { queryUser } from './user-query.js';
+import { type ListingQuery, groupNames, mailboxLogons } from './ldap-listing.js';
 import { type Schedule, realSchedule } from './wait-queue.js';
 
 export { escapeFilter } from './ldap-filter.js';
@@ -53,6 +54,8 @@ export class LdapDirectory implements DirectoryProvider {
   private closed = false;
   private notifyPending = false;
   private lastGraceLog = -Infinity;
+  /** When a domain controller last answered a lookup (or the start): the grace period runs from here. */
+  private lastAnswerAt: number;
 
   constructor(
     private readonly cfg: LdapConfig,
@@ -60,6 +63,7 @@ export class LdapDirectory implements DirectoryProvider {
     private readonly now: () => number = Date.now,
     opts: LdapDirectoryOptions = {},
   ) {
+    this.lastAnswerAt = now();
     this.domains = { netbios: [cfg.netbiosDomain.toLowerCase()], upnSuffixes: cfg.upnSuffixes.map((s) => s.toLowerCase()) };
     const password = cfg.bindPassword ?? readFileSync(cfg.bindPasswordFile!, 'utf8').trim();
     const tls = { ...(cfg.ca ? { ca: readFileSync(cfg.ca) } : {}), rejectUnauthorized: !cfg.insecure };
@@ -113,7 +117,10 @@ export class LdapDirectory implements DirectoryProvider {
     const waited = this.now() - t0;
     this.counters.waitMsTotal += waited;
     this.counters.waitMsMax = Math.max(this.counters.waitMsMax, waited);
-    if (fresh.status !== 'unavailable') return fresh;
+    if (fresh.status !== 'unavailable') {
+      this.lastAnswerAt = this.now();
+      return fresh;
+    }
     if (cached?.freshness === 'stale') {
       this.counters.graceServed++;
       if (this.now() - this.lastGraceLog > 10_000) {
@@ -143,6 +150,39 @@ export class LdapDirectory implements DirectoryProvider {
     });
     this.counters.passwordCacheHits += this.passwords.hits - before;
     return r;
+  }
+
+  health(): { ok: boolean; cause?: string } {
+    if (this.dcs.stats().some((d) => d.breaker !== 'open')) return { ok: true };
+    const left = this.lastAnswerAt + this.cfg.gracePeriod - this.now();
+    if (left > 0) return { ok: true, cause: `no domain controller answers; cached answers serve for ${Math.ceil(left / 1000)} s more (grace period)` };
+    return { ok: false, cause: 'no domain controller answers and the grace period is over' };
+  }
+
+  /** Every mailbox user, resolved like a login (for `cas-plan`); throws when the directory cannot be asked. */
+  async listUsers(): Promise<DirectoryEntry[]> {
+    const logons = await this.dcs.run((c) => mailboxLogons(c, this.listing()));
+    const entries: DirectoryEntry[] = [];
+    const queue = [...logons];
+    await Promise.all(
+      Array.from({ length: Math.min(this.cfg.pool.size, queue.length) }, async () => {
+        for (let sam = queue.shift(); sam !== undefined; sam = queue.shift()) {
+          const r = await this.lookup({ domain: this.cfg.netbiosDomain, user: sam });
+          if (r.status === 'unavailable') throw new DirectoryUnavailable(r.reason);
+          if (r.status === 'found') entries.push(r.entry);
+        }
+      }),
+    );
+    return entries.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Every group name under the group base (for `config check`). */
+  groupNames(): Promise<string[]> {
+    return this.dcs.run((c) => groupNames(c, this.listing()));
+  }
+
+  private listing(): ListingQuery {
+    return { baseDn: this.cfg.baseDn, groupBaseDn: this.cfg.groupBaseDn ?? this.cfg.baseDn, userFilter: this.cfg.userFilter, ad: this.cfg.flavor === 'ad' };
   }
 
   stats(): DirectoryStats {

@@ -1,3 +1,4 @@
+import type { Claim } from '../vocabulary/claim.js';
 /** A user as every stage after the directory sees it: normalised, with transitive groups. */
 export interface DirectoryEntry {
   /** `DOMAIN\sam`, upper-case domain: the key for revocation, lockout and connection indexes. */
@@ -12,12 +13,7 @@ export interface DirectoryEntry {
 }
 
 /** What a client claimed to be (from Basic, NTLM or a JWT), before the directory confirms it. */
-export interface Claim {
-  /** NetBIOS domain as sent, or '' (UPN logons carry no domain). */
-  readonly domain: string;
-  /** sAMAccountName, or a UPN when `domain` is empty, or a bare name. */
-  readonly user: string;
-}
+export type { Claim } from '../vocabulary/claim.js';
 
 export type LookupResult =
   | { readonly status: 'found'; readonly entry: DirectoryEntry }
@@ -37,6 +33,11 @@ export interface DirectoryProvider {
   onChange?(listener: () => void): void;
   /** Counters and pool/breaker state, for the bench and diagnostics. */
   stats?(): DirectoryStats;
+  /**
+   * Whether the directory answers, for /readyz: a provider without it always does (a file). `ok`
+   * with a cause: unreachable, but cached answers still serve (the grace period).
+   */
+  health?(): { readonly ok: boolean; readonly cause?: string };
   close(): Promise<void>;
 }
 

@@ -1,29 +1,35 @@
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import { classifyRequest } from '../classify/classify.js';
-import type { GatewayConfig, Zone } from '../config/schema.js';
-import { type Exchange, newExchange, planResponse, settleVerdicts, stripsAuthorization } from './exchange.js';
-import { logExchangeEnd, logRefusal } from './exchange-log.js';
-import { REFERENCE_HEADER, newReferenceId } from './reference-id.js';
-import { checkForwardable } from './request-checks.js';
-import { reasonPhrase } from './request-events.js';
+import type { HttpConfig, UpstreamConfig } from './forward-schema.js';
+import type { CloseCause } from '../events.js';
+import type { Zone } from '../vocabulary/zones.js';
+import { type Exchange, newExchange, settleVerdicts, stripsAuthorization } from './exchange.js';
+import { type TlsFacts, recordClosed, recordExchangeEnd, recordGateDecision, recordOpened, recordRefusal, recordRequestStarted } from './connection-record.js';
+import { newReferenceId } from './reference-id.js';
+import { refusalBytes, refusalResponse } from './refusals.js';
 import { statusForError } from '../http/errors.js';
-import { type BodyFraming, requestFraming } from '../http/framing.js';
+import type { BodyFraming } from '../http/framing.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
-import { type ResponseHead, parseResponseHead } from '../http/response-head.js';
 import { HeadReader } from './head-reader.js';
 import { PauseReasons } from './pause-reasons.js';
-import { simpleResponse } from '../http/serialize.js';
 import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
-import { BufferedBody } from './response-rewrite.js';
-import type { BoundIdentity, ConnectionContext, RequestInfo } from './connection-context.js';
+import type { BoundIdentity, ClaimNote, ConnectionContext, RequestInfo } from './connection-context.js';
 import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
-import { clientResponseHead, clientWantsClose, interimHead, upstreamRequestHead, upstreamWantsClose } from './hop-headers.js';
-import { type UpstreamTarget, connectUpstream, describeUpstreamError, pcError } from './upstream-connect.js';
+import { clientWantsClose, upstreamRequestHead } from './hop-headers.js';
+import { PinnedUpstream } from './pinned-upstream.js';
+import { ResponseSide } from './response-side.js';
+import { admitHead } from './request-admission.js';
+import { type UpstreamTarget, describeUpstreamError, pcError } from './upstream-connect.js';
+
+/** The configuration sections a connection reads. */
+export interface ConnectionConfig {
+  readonly http: HttpConfig;
+  readonly upstream: UpstreamConfig;
+}
 
 export interface ConnectionDeps {
   /** Read on every request, so a reload applies to connections that stay open. */
-  readonly config: () => GatewayConfig;
+  readonly config: () => ConnectionConfig;
   readonly upstream: () => UpstreamTarget;
   readonly gates: readonly RequestGate[];
   readonly log: Logger;
@@ -33,10 +39,9 @@ export interface ConnectionDeps {
 let nextId = 1;
 
 /**
- * One client connection and the one upstream connection pinned to it. The upstream socket is
- * opened for this client's first request, carries only this client's requests, and dies with it:
- * NTLM and Negotiate authenticate the TCP connection, so any sharing would hand one user's
- * Exchange session to another (HAProxy #581, Traefik #3792).
+ * One client connection and the one upstream connection pinned to it (pinned-upstream.ts): the
+ * request side (heads, gates, body relay) and the response side (heads, rewrite, relay), with
+ * every step put on the record (connection-record.ts).
  *
  * Requests are handled one at a time: bytes a client pipelines behind a request wait until that
  * exchange is complete, so the gateway and Exchange always agree on message boundaries.
@@ -54,13 +59,12 @@ export class ClientConnection implements ConnectionContext {
   bytesFromClient = 0;
   bytesToClient = 0;
   current: RequestInfo | undefined;
+  claim: ClaimNote | undefined = undefined;
 
-  private upstream: tls.TLSSocket | undefined;
-  private upstreamConnected = false;
-  private connectTimer: NodeJS.Timeout | undefined;
+  private upstream: PinnedUpstream | undefined;
+  private readonly tls: TlsFacts;
   private headTimer: NodeJS.Timeout | undefined;
   private readonly requestHead = new HeadReader<RequestHead>((b, at) => parseRequestHead(b, this.deps.config().http, at));
-  private readonly responseHead = new HeadReader<ResponseHead>((b, at) => parseResponseHead(b, this.deps.config().http, at));
   private exchange: Exchange | undefined;
   private queued: Buffer[] = [];
   /** A gate is deciding asynchronously: client bytes wait in `queued`. */
@@ -71,6 +75,7 @@ export class ClientConnection implements ConnectionContext {
   private log: Logger;
   private readonly clientSink: ByteSink;
   private readonly upstreamSink: ByteSink;
+  private readonly responses: ResponseSide;
 
   constructor(
     private readonly socket: tls.TLSSocket,
@@ -84,10 +89,26 @@ export class ClientConnection implements ConnectionContext {
     this.remotePort = peer?.port ?? socket.remotePort ?? 0;
     const sni = (socket as tls.TLSSocket & { servername?: string | false }).servername;
     this.servername = typeof sni === 'string' ? sni : undefined;
+    this.tls = { sni: this.servername, tlsVersion: socket.getProtocol?.() ?? undefined, tlsCipher: socket.getCipher?.()?.name };
     this.log = deps.log.child({ conn: this.id, client: this.remoteAddress });
     this.clientPauses = new PauseReasons(socket);
     this.clientSink = socketSink(socket, (n) => (this.bytesToClient += n));
-    this.upstreamSink = { write: (b) => this.upstream!.write(b), cork: () => this.upstream!.cork(), uncork: () => this.upstream!.uncork() };
+    this.upstreamSink = { write: (b) => this.upstream!.socket.write(b), cork: () => this.upstream!.socket.cork(), uncork: () => this.upstream!.socket.uncork() };
+    this.responses = new ResponseSide(
+      {
+        closed: () => this.closed,
+        exchange: () => this.exchange,
+        dropExchange: () => (this.exchange = undefined),
+        refuse: (r, ex) => this.refuse(r, ex),
+        upstreamFailed: (e) => this.upstreamFailed(e),
+        teardown: (cause, detail) => this.teardown(cause, detail),
+        complete: () => this.maybeFinishExchange(),
+      },
+      socket,
+      this.clientSink,
+      () => deps.config().http,
+      () => this.upstream!.socket,
+    );
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     // Before its first request a connection gets no longer than a request head would: a client
@@ -97,8 +118,9 @@ export class ClientConnection implements ConnectionContext {
     socket.on('timeout', () => this.onTimeout());
     socket.on('end', () => this.onClientEnd());
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'client socket error'));
-    socket.on('close', () => this.teardown('client closed'));
+    socket.on('close', () => this.teardown('client-closed'));
     deps.registry.add(this);
+    recordOpened(this, this.tls);
   }
 
   relocate(address: string, zone: Zone): void {
@@ -107,17 +129,15 @@ export class ClientConnection implements ConnectionContext {
     this.log = this.deps.log.child({ conn: this.id, client: address });
   }
 
-  close(reason: string): void {
-    if (this.closed) return;
-    this.log.info({ reason, user: (this.identity ?? this.pending)?.entry?.key, protocol: this.current?.protocol }, 'connection closed by gateway');
-    this.teardown(reason);
+  close(cause: CloseCause, detail?: string): void {
+    this.teardown(cause, detail);
   }
 
   /** Shutting down: an idle connection closes now; one with an exchange in flight after it. */
   drain(): void {
     if (this.closed) return;
     this.draining = true;
-    if (!this.exchange && !this.deciding && !this.requestHead.started) this.endGracefully();
+    if (!this.exchange && !this.deciding && !this.requestHead.started) this.endGracefully('drain');
     else if (this.exchange) this.exchange.closeAfter = true;
   }
 
@@ -130,7 +150,7 @@ export class ClientConnection implements ConnectionContext {
     }
     // Corked: a request head and the body bytes that came with it leave as one TLS record and
     // one syscall instead of one per write (the profile's largest cost was per-write TLS work).
-    const up = this.upstream;
+    const up = this.upstream?.socket;
     up?.cork();
     this.consumeClient(chunk);
     up?.uncork();
@@ -173,7 +193,7 @@ export class ClientConnection implements ConnectionContext {
         const step = ex.request.push(buf);
         buf = buf.subarray(step.consumed);
         if (step.error) {
-          if (ex.responseStarted) this.teardown(`malformed request body: ${step.error.message}`);
+          if (ex.responseStarted) this.teardown('protocol-error', `malformed request body: ${step.error.message}`);
           else this.refuse({ status: statusForError(step.error.code), reason: step.error.code, message: step.error.message });
           return;
         }
@@ -188,25 +208,19 @@ export class ClientConnection implements ConnectionContext {
 
   /** Classifies a request and asks the gates; false when it was refused. */
   private startExchange(head: RequestHead): boolean {
-    const cls = classifyRequest(head.method, head.target);
-    if (!cls.ok) {
-      this.refuse({ status: 400, reason: 'path-not-canonical', message: cls.reason });
+    const a = admitHead(head, this.deps.config().http);
+    this.claim = undefined;
+    if (a.info) {
+      this.current = a.info;
+      this.requests++;
+      recordRequestStarted(this, a.info);
+    }
+    if (!a.ok) {
+      this.refuse(a.refusal);
       return false;
     }
-    this.current = { method: head.method, path: cls.path, protocol: cls.protocol, startedAt: Date.now() };
-    this.requests++;
-    const framing = requestFraming(head);
-    if ('code' in framing) {
-      this.refuse({ status: statusForError(framing.code), reason: framing.code, message: framing.message });
-      return false;
-    }
-    const cfg = this.deps.config().http;
-    const unfit = checkForwardable(head, cfg.maxHeaders, cfg.forwardedHeaders);
-    if (unfit) {
-      this.refuse(unfit);
-      return false;
-    }
-    const verdicts = runGates(this.deps.gates, this, { head, protocol: cls.protocol, path: cls.path });
+    const { info, framing } = a;
+    const verdicts = runGates(this.deps.gates, this, { head, protocol: info.protocol, path: info.path });
     if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
     this.deciding = true;
     this.clientPauses.add('deciding');
@@ -215,7 +229,7 @@ export class ClientConnection implements ConnectionContext {
         this.deciding = false;
         this.clientPauses.delete('deciding', !this.closed);
         if (this.closed) return settleVerdicts(v, false);
-        const up = this.upstream; // corked as in onClientData: the head and its body in one record
+        const up = this.upstream?.socket; // corked as in onClientData: the head and its body in one record
         up?.cork();
         if (this.admit(head, framing, v)) this.drainPending();
         up?.uncork();
@@ -231,6 +245,7 @@ export class ClientConnection implements ConnectionContext {
 
   /** Forwards an allowed request head and sets up its exchange. */
   private admit(head: RequestHead, framing: BodyFraming, verdicts: readonly GateVerdict[]): boolean {
+    recordGateDecision(this, this.current!, this.deps.gates, verdicts);
     const denied = verdicts.find((v) => !v.allow);
     if (denied && !denied.allow) {
       settleVerdicts(verdicts, false);
@@ -242,10 +257,10 @@ export class ClientConnection implements ConnectionContext {
     const cfg = this.deps.config();
     this.socket.setTimeout(cfg.upstream.idleTimeouts[info.protocol]);
     const closeAfter = this.draining || clientWantsClose(head);
-    this.ensureUpstream();
+    this.ensureUpstream(info.protocol);
     // Corked until the next tick: the head and the body bytes forwarded right after it leave as
     // one TLS record, also when a gate decided asynchronously (outside onClientData's cork).
-    this.upstream!.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, stripsAuthorization(verdicts)));
+    this.upstream!.socket.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, stripsAuthorization(verdicts)));
     this.exchange = newExchange(head, info, new BodyRelay(framing, this.upstreamSink), framing, verdicts, closeAfter);
     return true;
   }
@@ -257,132 +272,34 @@ export class ClientConnection implements ConnectionContext {
       ex.closeAfter = true;
       return;
     }
-    this.teardown(ex ? 'client ended mid-request' : 'client finished');
+    if (ex) this.teardown('client-closed', 'client ended mid-request');
+    else this.teardown('client-finished');
   }
 
   private pauseClientUntilUpstreamDrains(): void {
     if (this.clientPauses.has('backpressure')) return;
     this.clientPauses.add('backpressure');
-    this.upstream!.once('drain', () => this.clientPauses.delete('backpressure', !this.closed));
+    this.upstream!.socket.once('drain', () => this.clientPauses.delete('backpressure', !this.closed));
   }
 
-  private ensureUpstream(): void {
+  private ensureUpstream(protocol: RequestInfo['protocol']): void {
     if (this.upstream) return;
-    const up = connectUpstream(this.deps.upstream());
-    this.upstream = up;
-    this.connectTimer = setTimeout(
-      () => up.destroy(pcError('PC_CONNECT_TIMEOUT', 'connect timeout')),
-      this.deps.config().upstream.connectTimeout,
-    );
-    up.once('secureConnect', () => {
-      this.upstreamConnected = true;
-      clearTimeout(this.connectTimer);
+    this.upstream = new PinnedUpstream(this, this.deps.upstream(), protocol, this.deps.config().upstream.connectTimeout, {
+      data: (b: Buffer) => this.responses.receive(b),
+      error: (e: NodeJS.ErrnoException) => this.upstreamFailed(e),
+      closed: () => this.onUpstreamClosed(),
     });
-    up.on('data', (b: Buffer) => this.onUpstreamData(b));
-    up.on('error', (e: NodeJS.ErrnoException) => this.upstreamFailed(e));
-    up.on('close', () => this.onUpstreamClosed());
-  }
-
-  private onUpstreamData(chunk: Buffer): void {
-    // Corked for the same reason as the client side: response head and body in one record.
-    this.socket.cork();
-    this.relayUpstream(chunk);
-    this.socket.uncork();
-  }
-
-  private relayUpstream(chunk: Buffer): void {
-    let buf = chunk;
-    while (buf.length > 0 && !this.closed) {
-      const ex = this.exchange;
-      if (!ex || ex.responseDone) {
-        this.teardown('upstream sent bytes outside a response');
-        return;
-      }
-      if (!ex.response) {
-        const r = this.responseHead.feed(buf);
-        if (r.kind === 'incomplete') return;
-        if (r.kind === 'error') {
-          this.upstreamFailed(pcError('PC_BAD_RESPONSE', r.error.message));
-          return;
-        }
-        buf = r.rest;
-        const plan = planResponse(ex, r.head);
-        if (plan.kind === 'bad') return this.upstreamFailed(pcError('PC_BAD_RESPONSE', plan.message));
-        if (plan.kind === 'refuse') {
-          this.exchange = undefined;
-          return this.refuse(plan.refusal, ex);
-        }
-        if (plan.kind === 'interim') {
-          if (ex.head.version === '1.1') this.clientSink.write(interimHead(plan.head));
-          continue;
-        }
-        const { head, framing } = plan;
-        if (plan.kind === 'buffer') {
-          // Collect (bounded) and rewrite: nothing goes to the client until the whole body is in.
-          ex.buffered = { sink: new BufferedBody(plan.transform), head };
-          ex.response = new BodyRelay(framing, ex.buffered.sink, true);
-        } else {
-          // A 401 carries a reference id, so a concealed refusal and a real wrong password look alike.
-          if (head.status === 401) ex.ref = newReferenceId();
-          const extra = ex.ref ? [{ name: REFERENCE_HEADER, value: ex.ref }] : [];
-          this.startResponse(ex, head.status, framing, () => clientResponseHead(head, framing, ex.head.version === '1.1', ex.closeAfter, extra), upstreamWantsClose(head));
-        }
-        if (ex.response!.done) this.responseFinished(ex);
-      } else {
-        const step = ex.response.push(buf);
-        buf = buf.subarray(step.consumed);
-        if (step.error) {
-          this.teardown(`malformed response body from upstream: ${step.error.message}`);
-          return;
-        }
-        if (!step.flowing) this.pauseUpstreamUntilClientDrains();
-        if (step.done) this.responseFinished(ex);
-      }
-    }
-  }
-
-  private startResponse(ex: Exchange, status: number, framing: BodyFraming, head: () => Buffer, upstreamClose: boolean): void {
-    const dechunk = framing.kind === 'chunked' && ex.head.version === '1.0';
-    ex.closeAfter ||= upstreamClose || framing.kind === 'close' || dechunk;
-    ex.status = status;
-    ex.responseStarted = true;
-    this.clientSink.write(head());
-    ex.response = new BodyRelay(framing, this.clientSink, dechunk);
-  }
-
-  private pauseUpstreamUntilClientDrains(): void {
-    const up = this.upstream!;
-    if (!up.isPaused()) {
-      this.socket.once('drain', () => up.resume());
-      up.pause();
-    }
-  }
-
-  private responseFinished(ex: Exchange): void {
-    if (ex.buffered) {
-      const out = ex.buffered.sink.finish(ex.buffered.head);
-      ex.buffered = undefined;
-      if (!out.ok) {
-        this.refuse(out.refusal, ex);
-        return;
-      }
-      const fr = { kind: 'length', length: out.body.length } as const;
-      this.startResponse(ex, out.head.status, fr, () => clientResponseHead(out.head, fr, false, ex.closeAfter), upstreamWantsClose(out.head));
-      this.clientSink.write(out.body);
-    }
-    ex.responseDone = true;
-    this.maybeFinishExchange();
   }
 
   private maybeFinishExchange(): void {
     const ex = this.exchange;
     if (!ex || !ex.requestDone || !ex.responseDone) return;
-    logExchangeEnd(this.log, this, ex, ex.status, undefined);
+    recordExchangeEnd(this, ex, ex.status, undefined, undefined);
     this.settle(ex);
     this.exchange = undefined;
     this.current = undefined;
     if (ex.closeAfter) {
-      this.endGracefully();
+      this.endGracefully(this.draining ? 'drain' : 'close-requested');
       return;
     }
     this.socket.setTimeout(this.deps.config().http.keepAliveTimeout);
@@ -395,7 +312,7 @@ export class ClientConnection implements ConnectionContext {
     if (ex?.response && !ex.responseDone && ex.response.endIsClean()) {
       ex.requestDone = true;
       ex.closeAfter = true;
-      this.responseFinished(ex);
+      this.responses.finished(ex);
       return;
     }
     if (ex && !ex.responseStarted) {
@@ -403,38 +320,39 @@ export class ClientConnection implements ConnectionContext {
       return;
     }
     // The pinned upstream is gone: the client must reconnect (and re-authenticate) on a new pair.
-    if (ex) this.teardown('upstream closed mid-response');
-    else this.endGracefully();
+    if (ex) this.teardown('upstream-closed', 'upstream closed mid-response');
+    else this.endGracefully('upstream-closed');
   }
 
   private upstreamFailed(err: NodeJS.ErrnoException): void {
     if (this.closed) return;
-    const f = describeUpstreamError(err, this.upstreamConnected ? 'response' : 'connect');
+    const f = describeUpstreamError(err, this.upstream?.connected ? 'response' : 'connect');
     const ex = this.exchange;
-    this.log.warn({ reason: f.reason, err: err.message, code: err.code }, f.message);
+    this.upstream?.failed(f, err);
     if (ex && !ex.responseStarted) {
-      logExchangeEnd(this.log, this, ex, f.status, f.reason);
+      const ref = newReferenceId();
+      recordExchangeEnd(this, ex, f.status, f.reason, ref);
       this.settle(ex);
       this.exchange = undefined;
       this.destroyUpstream();
-      this.socket.write(simpleResponse(f.status, reasonPhrase(f.status), `${f.message}\n`, [{ name: 'X-Portcullis-Reason', value: f.reason }]));
-      this.endGracefully();
+      this.socket.write(refusalBytes(f.status, [f.reason], f.message, ref));
+      this.endGracefully('upstream-failed', f.reason);
       return;
     }
-    this.teardown(f.reason);
+    this.teardown('upstream-failed', f.reason);
   }
 
   private onTimeout(): void {
     const ex = this.exchange;
     if (!ex) {
-      this.teardown(this.requestHead.started ? 'idle during request head' : 'keep-alive idle');
+      this.teardown('idle', this.requestHead.started ? 'idle during request head' : 'keep-alive idle');
       return;
     }
     if (!ex.responseStarted && ex.requestDone) {
       this.upstreamFailed(pcError('PC_RESPONSE_TIMEOUT', 'response timeout'));
       return;
     }
-    this.teardown(`idle time-out (${ex.info.protocol})`);
+    this.teardown('idle', `idle time-out (${ex.info.protocol})`);
   }
 
   /** Answers the client ourselves and closes: nothing of this request (or its answer) reaches the other side. */
@@ -442,12 +360,12 @@ export class ClientConnection implements ConnectionContext {
     if (this.closed) return;
     this.clearHeadTimer();
     const ref = r.ref ?? newReferenceId();
-    logRefusal(this.log, this, ex?.info ?? this.current, { ...r, ref }, ex?.request.transferred ?? 0);
+    recordRefusal(this, ex?.info ?? this.current, r, ref, ex?.request.transferred ?? 0);
     if (ex) this.settle(ex);
     this.exchange = undefined;
     this.destroyUpstream();
-    this.socket.write(r.response ?? simpleResponse(r.status, reasonPhrase(r.status), `${r.message} (reference ${ref})\n`, [{ name: 'X-Portcullis-Reason', value: r.reason }, { name: REFERENCE_HEADER, value: ref }]));
-    this.endGracefully();
+    this.socket.write(refusalResponse(r, ref));
+    this.endGracefully('refused', r.reason);
   }
 
   /** The exchange is over: its gates hear it once (a held lockout slot is released). */
@@ -455,38 +373,38 @@ export class ClientConnection implements ConnectionContext {
     if (ex.settled) return;
     ex.settled = true;
     // Forwarded only once the upstream connection exists: bytes queued before it never left.
-    settleVerdicts(ex.verdicts, this.upstreamConnected);
+    settleVerdicts(ex.verdicts, this.upstream?.connected === true);
   }
 
-  private endGracefully(): void {
+  private endGracefully(cause: CloseCause, detail?: string): void {
     if (this.closed) return;
-    if (this.exchange) this.settle(this.exchange);
-    this.closed = true;
-    this.clearHeadTimer();
-    this.destroyUpstream();
+    this.finish(cause, detail);
     this.socket.end();
     // A client that never reads its final bytes must not hold the socket forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
-    this.deps.registry.delete(this);
   }
 
-  private teardown(reason: string): void {
-    if (this.exchange && !this.closed) this.log.debug({ reason }, 'connection torn down mid-exchange');
+  private teardown(cause: CloseCause, detail?: string): void {
+    if (!this.closed) {
+      if (this.exchange) this.log.debug({ cause, detail }, 'connection torn down mid-exchange');
+      this.finish(cause, detail);
+    }
+    this.socket.destroy();
+  }
+
+  /** Closed once: the gates hear the exchange is over, the upstream goes, the record is written. */
+  private finish(cause: CloseCause, detail: string | undefined): void {
     if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();
+    const pinned = this.upstream?.connected ? this.upstream.protocol : undefined;
     this.destroyUpstream();
-    this.socket.destroy();
     this.deps.registry.delete(this);
+    recordClosed(this, this.tls, cause, detail, pinned);
   }
 
   private destroyUpstream(): void {
-    clearTimeout(this.connectTimer);
-    if (this.upstream) {
-      this.upstream.removeAllListeners('data');
-      this.upstream.on('error', () => {});
-      this.upstream.destroy();
-    }
+    this.upstream?.destroy();
   }
 
   private clearHeadTimer(): void {

@@ -1,5 +1,7 @@
-import type { Protocol } from '../classify/protocols.js';
-import type { Zone } from '../config/schema.js';
+import type { CloseCause } from '../events.js';
+import type { AuthScheme } from '../vocabulary/claim.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { DirectoryEntry } from '../directory/provider.js';
 
 /** What is known about the request currently on a connection. */
@@ -11,12 +13,21 @@ export interface RequestInfo {
   readonly startedAt: number;
 }
 
+/** Who the credentials of the request in flight named: kept for the record even when refused. */
+export interface ClaimNote {
+  /** As the client wrote it (`DOMAIN\\user`, a UPN); never a password. */
+  readonly claimed: string | undefined;
+  /** The directory key, once found (`kerberos` for an opaque ticket). */
+  readonly user: string | undefined;
+  readonly scheme: AuthScheme;
+}
+
 export interface BoundIdentity {
   /** 'user': a directory user; 'kerberos': authenticated, but the user is not visible. */
   readonly kind: 'user' | 'kerberos';
   readonly entry?: DirectoryEntry;
-  /** How the client authenticated (NTLM, Negotiate, Basic, Bearer). */
-  readonly via: string;
+  /** How the client authenticated. */
+  readonly via: AuthScheme;
   readonly at: number;
   /** Keyed fingerprint of a Basic credential proven on this connection (repeats need no new slot). */
   readonly secret?: string;
@@ -52,8 +63,10 @@ export interface ConnectionContext {
   bytesFromClient: number;
   bytesToClient: number;
   current: RequestInfo | undefined;
+  /** Set by the access gate for the request in flight; cleared when the next request starts. */
+  claim?: ClaimNote | undefined;
   /** Closes the connection and its upstream at once (revocation, shutdown). */
-  close(reason: string): void;
+  close(cause: CloseCause, detail?: string): void;
   /**
    * The client behind a trusted HTTP proxy (X-Forwarded-For, src/listen/forwarded-for.ts): set
    * once, by the first gate of the first request, before anything is judged or forwarded.

@@ -31,7 +31,7 @@ test('ambiguous framing from upstream is a bad response, never forwarded', () =>
 });
 
 test('a gate can refuse, rewrite headers or ask for the body to be collected', () => {
-  const refusal = { status: 403, reason: 'unauthenticated-answer', message: 'no' };
+  const refusal = { status: 403, reason: 'unauthenticated-answer' as const, message: 'no' };
   assert.deepEqual(planResponse(exchange([{ allow: true, onResponse: () => ({ pass: false, refusal }) }]), res(200, [])), { kind: 'refuse', refusal });
   const rewritten = planResponse(exchange([{ allow: true, onResponse: () => ({ pass: true, headers: [h('Content-Length', '0')] }) }]), res(401, [h('WWW-Authenticate', 'Negotiate'), h('Content-Length', '0')]));
   assert.equal(rewritten.kind, 'stream');

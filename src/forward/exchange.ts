@@ -3,6 +3,7 @@ import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { BodyRelay } from './body-relay.js';
 import type { RequestInfo } from './connection-context.js';
+import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { BodyFraming } from '../http/framing.js';
 import { responseFraming } from '../http/framing.js';
 import type { GateVerdict, Refusal, ResponseAction } from './gate.js';
@@ -23,7 +24,7 @@ export interface Exchange {
   responseDone: boolean;
   readonly verdicts: readonly GateVerdict[];
   /** A refusal forwarded as an anonymous request (src/forward/gate.ts); logged with its reasons. */
-  readonly concealed: { readonly reasons: readonly string[]; readonly detail?: string } | undefined;
+  readonly concealed: { readonly reasons: readonly ReasonCode[]; readonly detail?: string } | undefined;
   /** The reference id the client was shown (on a 401), logged with the request. */
   ref?: string;
   /** The gates' onSettled hooks ran (exactly once per exchange). */

@@ -1,5 +1,8 @@
-import type { Protocol } from '../classify/protocols.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GateName } from '../events.js';
+import type { Decision } from '../vocabulary/decision.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { ReasonCode } from '../vocabulary/reasons.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
@@ -26,7 +29,12 @@ export type ResponseAction =
 
 export interface Refusal {
   readonly status: number;
-  readonly reason: string;
+  /** The first of `reasons`: the X-Portcullis-Reason a client sees. */
+  readonly reason: ReasonCode;
+  /** Every reason, most important first (absent: just `reason`). */
+  readonly reasons?: readonly ReasonCode[];
+  /** The policy rule that refused, for the record (never sent to the client). */
+  readonly rule?: string;
   /** What happened, for the log line; never sent to the client unless it is the client's own input. */
   readonly message: string;
   /** A complete response to send instead of the generic one (e.g. the MS-RPCH error form). */
@@ -43,7 +51,9 @@ export type GateVerdict =
        * Exchange without its Authorization header, so the client gets Exchange's own answer to an
        * anonymous request. The reasons go to the log line of this request, never to the client.
        */
-      readonly concealed?: { readonly reasons: readonly string[]; readonly detail?: string };
+      readonly concealed?: { readonly reasons: readonly ReasonCode[]; readonly detail?: string };
+      /** The decision behind an allowed request (policy reasons and rule), for the record. */
+      readonly decision?: Decision;
       /** Forward without the Authorization header (a concealed refusal, or credentials an anonymous endpoint does not need). */
       readonly stripAuthorization?: boolean;
       /** Called once when the exchange is over: answered, refused, failed or cut; `forwarded`: the request reached Exchange. */
@@ -60,12 +70,15 @@ export type GateVerdict =
  * (a directory lookup); the connection holds the client's bytes meanwhile.
  */
 export interface RequestGate {
+  /** Named in the gate decision event. */
+  readonly name: GateName;
   check(ctx: ConnectionContext, req: GateRequest): GateVerdict | Promise<GateVerdict>;
 }
 
 /** Refuses protocols a zone may not reach at all (external: unknown paths, ECP, PowerShell). */
-export function zoneGate(zones: () => GatewayConfig['zones']): RequestGate {
+export function zoneGate(zones: () => Readonly<Record<Zone, { readonly blockedProtocols: readonly Protocol[] }>>): RequestGate {
   return {
+    name: 'zone',
     check(ctx, req) {
       if (zones()[ctx.zone].blockedProtocols.includes(req.protocol)) {
         return {

@@ -7,6 +7,7 @@ import { headerValue } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { ByteSink } from './body-relay.js';
 import type { Refusal } from './gate.js';
+import type { ReasonCode } from '../vocabulary/reasons.js';
 
 export interface BodyTransform {
   readonly maxBytes: number;
@@ -14,7 +15,7 @@ export interface BodyTransform {
   apply(body: Buffer, head: ResponseHead): { readonly ok: true; readonly body: Buffer } | { readonly ok: false; readonly refusal: Refusal };
 }
 
-function fail(reason: string, message: string): { readonly ok: false; readonly refusal: Refusal } {
+function fail(reason: ReasonCode, message: string): { readonly ok: false; readonly refusal: Refusal } {
   return { ok: false, refusal: { status: 502, reason, message } };
 }
 

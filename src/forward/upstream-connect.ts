@@ -1,9 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import type { UpstreamConfig } from '../config/schema.js';
+import type { UpstreamConfig } from './forward-schema.js';
+import type { UpstreamReason } from '../vocabulary/reasons.js';
 
 export interface UpstreamTarget {
+  /** `host:port`, for the record. */
+  readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly tls: tls.ConnectionOptions;
@@ -14,9 +17,11 @@ export function upstreamTarget(cfg: UpstreamConfig): UpstreamTarget {
   const url = new URL(cfg.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const servername = cfg.tls.servername ?? (net.isIP(host) ? undefined : host);
+  const port = url.port ? Number(url.port) : 443;
   return {
+    name: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`,
     host,
-    port: url.port ? Number(url.port) : 443,
+    port,
     tls: {
       host,
       port: url.port ? Number(url.port) : 443,
@@ -43,7 +48,7 @@ export function connectUpstream(target: UpstreamTarget): tls.TLSSocket {
 
 export interface UpstreamFailure {
   readonly status: 502 | 503 | 504;
-  readonly reason: string;
+  readonly reason: UpstreamReason;
   readonly message: string;
 }
 

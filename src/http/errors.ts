@@ -2,33 +2,9 @@
  * Stable error codes for everything the HTTP engine refuses. Each code maps to the status the
  * gateway answers with; the message is for logs and the short plain-text body.
  */
-export type HttpErrorCode =
-  | 'HEAD_TOO_LARGE'
-  | 'TOO_MANY_HEADERS'
-  | 'NUL_BYTE'
-  | 'BARE_CR'
-  | 'BARE_LF'
-  | 'BAD_REQUEST_LINE'
-  | 'BAD_METHOD'
-  | 'BAD_TARGET'
-  | 'UNSUPPORTED_VERSION'
-  | 'BAD_STATUS_LINE'
-  | 'BAD_HEADER_NAME'
-  | 'WHITESPACE_BEFORE_COLON'
-  | 'OBS_FOLD'
-  | 'BAD_HEADER_VALUE'
-  | 'MISSING_HOST'
-  | 'DUPLICATE_HOST'
-  | 'CL_AND_TE'
-  | 'DUPLICATE_CONTENT_LENGTH'
-  | 'BAD_CONTENT_LENGTH'
-  | 'CONTENT_LENGTH_TOO_LARGE'
-  | 'BAD_TRANSFER_ENCODING'
-  | 'TE_IN_HTTP10'
-  | 'BAD_CHUNK_SIZE'
-  | 'BAD_CHUNK_DATA'
-  | 'BAD_TRAILER'
-  | 'TRAILER_TOO_LARGE';
+import type { HttpErrorCode } from '../vocabulary/reasons.js';
+
+export type { HttpErrorCode };
 
 export interface HttpError {
   readonly code: HttpErrorCode;

@@ -1,4 +1,4 @@
-import type { Claim } from '../directory/provider.js';
+import type { Claim } from '../vocabulary/claim.js';
 
 export type BasicResult =
   | { readonly ok: true; readonly claim: Claim; readonly password: string }

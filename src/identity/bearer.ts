@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type CryptoKey, type JWTVerifyGetKey, createLocalJWKSet, importSPKI, jwtVerify } from 'jose';
-import type { Claim } from '../directory/provider.js';
+import type { Claim } from '../vocabulary/claim.js';
 import { claimOfLogon } from './basic.js';
 
 export interface BearerConfig {

@@ -1,6 +1,6 @@
 // What an Authorization header says, decoded once per request. Pure: the decision about it is
 // made by the access gate, with the connection's handshake state.
-import type { Claim } from '../directory/provider.js';
+import type { Claim } from '../vocabulary/claim.js';
 import { parseBasic } from './basic.js';
 import { type NtlmAuthenticate, parseNtlm } from './ntlm.js';
 import { parseNegotiate } from './spnego.js';

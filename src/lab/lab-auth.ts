@@ -1,4 +1,4 @@
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { DirectoryUser } from '../directory/file-schema.js';
 import { parseNtlm } from '../identity/ntlm.js';
 import { negTokenResp, parseNegotiate } from '../identity/spnego.js';

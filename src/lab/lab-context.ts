@@ -1,4 +1,4 @@
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { FileDirectory } from '../directory/file-directory.js';
 import type { DirectoryUser } from '../directory/file-schema.js';
 

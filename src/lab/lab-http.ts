@@ -9,6 +9,7 @@ import { requestFraming } from '../http/framing.js';
 import { type HeaderField, headerTokens, headerValue } from '../http/headers.js';
 import { type RequestHead, parseRequestHead } from '../http/request-head.js';
 import { serializeHead, simpleResponse } from '../http/serialize.js';
+import { statusPhrase } from '../http/status-phrases.js';
 import { normalizeTarget } from '../classify/normalize-path.js';
 import { BodyRelay, type ByteSink } from '../forward/body-relay.js';
 import { DEFAULT_HEAD_LIMITS } from '../http/head-scan.js';
@@ -216,14 +217,14 @@ export function serveLabConnection(socket: tls.TLSSocket, handler: LabHandler, o
         }
         resume = 0;
         if (r.kind === 'error') {
-          socket.end(simpleResponse(statusForError(r.error.code), 'Bad Request', r.error.message));
+          socket.end(simpleResponse(statusForError(r.error.code), statusPhrase(statusForError(r.error.code)), r.error.message));
           return;
         }
         buf = buf.subarray(r.consumed);
         const framing = requestFraming(r.head);
         const n = normalizeTarget(r.head.target);
         if ('code' in framing || !n.ok) {
-          socket.end(simpleResponse(400, 'Bad Request', 'bad request'));
+          socket.end(simpleResponse(400, statusPhrase(400), 'bad request'));
           return;
         }
         const req = new LabRequest(conn, r.head, n.path, n.query, framing.kind === 'length' ? framing.length : framing.kind === 'none' ? 0 : undefined);

@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
-import type { GatewayConfig } from '../config/schema.js';
-import { CONNECTION_END_CAUSES, type ConnectionEndCause, publishConnectionRefused } from './connection-events.js';
+import { blockListOf, parseCidr, plainAddress } from '../vocabulary/cidr.js';
+import type { ConnectionsConfig } from './listen-schema.js';
+import { CONNECTION_END_CAUSES, type ConnectionEndCause, type ConnectionRefusedEvent, events } from '../events.js';
 import { ThrottledLog } from './throttled-log.js';
 
-export type ConnectionsConfig = GatewayConfig['connections'];
+export type { ConnectionsConfig };
 
 /** One summary log line per listener and cause per interval under attack. */
 const LOG_INTERVAL_MS = 10_000;
@@ -349,7 +349,7 @@ export class ConnectionGuard {
   private count(listener: string, counters: Counters, remote: string, cause: ConnectionEndCause, code: string | undefined): void {
     counters.ended[cause]++;
     this.totals.ended[cause]++;
-    publishConnectionRefused({ listener, remoteAddress: remote, cause, code });
+    if (events.connectionRefused.hasSubscribers) events.connectionRefused.publish({ listener, remoteAddress: remote, cause, code } satisfies ConnectionRefusedEvent);
     const line = LOG_LINES[cause];
     if (!this.log.isLevelEnabled(line.level)) return;
     this.throttle.hit(`${listener}|${cause}`, remote, (count, sources, first) => {

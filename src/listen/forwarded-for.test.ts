@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blockListOf, parseCidr } from '../config/cidr.js';
+import { blockListOf, parseCidr } from '../vocabulary/cidr.js';
 import { clientFromForwardedFor } from './forwarded-for.js';
 
 const trusted = blockListOf(['10.0.0.0/8', '192.0.2.10/32', '2001:db8:f::/48'].map((c) => parseCidr(c)!));

@@ -5,8 +5,8 @@
 // first address that is not a trusted proxy is the client. Everything to its left is the client's
 // own claim and is never read. From a peer that is not a trusted proxy the header is ignored.
 import net from 'node:net';
-import { plainAddress } from '../config/cidr.js';
-import type { Zone } from '../config/schema.js';
+import { plainAddress } from '../vocabulary/cidr.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { HeaderField } from '../http/headers.js';
 import type { ConnectionContext } from '../forward/connection-context.js';
 import type { GateVerdict, RequestGate } from '../forward/gate.js';
@@ -65,6 +65,7 @@ export function forwardedForGate(settingsOf: (conn: ConnectionContext) => Forwar
   const peerOf = new WeakMap<ConnectionContext, string>();
   const clientOf = new WeakMap<ConnectionContext, string>();
   return {
+    name: 'forwarded-for',
     check(ctx, req) {
       const s = settingsOf(ctx);
       if (!s?.trustedProxies) return ALLOW;

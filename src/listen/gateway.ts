@@ -1,8 +1,11 @@
 import { setDefaultHighWaterMark } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
+import type { HttpConfig, UpstreamConfig } from '../forward/forward-schema.js';
 import type { ConnectionContext } from '../forward/connection-context.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { Zone } from '../vocabulary/zones.js';
+import type { ConnectionsConfig, ListenerConfig } from './listen-schema.js';
 import { ClientConnection } from '../forward/client-connection.js';
 import { type RequestGate, zoneGate } from '../forward/gate.js';
 import { upstreamTarget } from '../forward/upstream-connect.js';
@@ -12,6 +15,15 @@ import { keyFilePermissionProblems } from './key-permissions.js';
 import { type ListenerSettings, type OpenListener, type Peer, listenerSettings, openListener } from './tls-listener.js';
 
 const STREAM_BUFFER_BYTES = 256 * 1024;
+
+/** The configuration sections the listeners and their connections read. */
+export interface GatewaySections {
+  readonly listeners: readonly ListenerConfig[];
+  readonly connections: ConnectionsConfig;
+  readonly upstream: UpstreamConfig;
+  readonly http: HttpConfig;
+  readonly zones: Readonly<Record<Zone, { readonly blockedProtocols: readonly Protocol[] }>>;
+}
 
 export interface RunningListener {
   readonly name: string;
@@ -25,7 +37,7 @@ export interface Gateway {
   /** Live client connections (each with its pinned upstream). */
   readonly connections: ReadonlySet<ClientConnection>;
   /** The configuration new requests see. */
-  config(): GatewayConfig;
+  config(): GatewaySections;
   /**
    * Swaps in a validated configuration: new requests (also on open connections) use it at once.
    * Certificates are read again (also when only their files changed); new TLS handshakes get
@@ -33,7 +45,7 @@ export interface Gateway {
    * accepting (their connections stay). Rejects, with nothing changed, when a certificate cannot
    * be loaded or a new listener cannot listen; resolves with what the reload changed.
    */
-  reload(next: GatewayConfig): Promise<string[]>;
+  reload(next: GatewaySections): Promise<string[]>;
   /**
    * Connection counters: sockets open and in their handshake, limits in effect, and every socket
    * refused or closed before serving, by cause (also published on portcullis:connection:refused).
@@ -48,7 +60,7 @@ export interface GatewayStats {
 }
 
 export interface GatewayOptions {
-  readonly config: GatewayConfig;
+  readonly config: GatewaySections;
   readonly log: Logger;
   /** Gates asked after the zone gate, in order (identity and policy plug in here). */
   readonly gates?: readonly RequestGate[];
@@ -93,7 +105,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const s = settings();
     listenerOf.set(new ClientConnection(socket, s.name, s.zoneOf(peer.address), deps, peer), settings);
   };
-  const warnKeyFiles = (c: GatewayConfig) => {
+  const warnKeyFiles = (c: GatewaySections) => {
     for (const p of keyFilePermissionProblems(c)) log.warn({ listener: p.listener, file: p.file, mode: p.mode }, p.message);
   };
   warnKeyFiles(config);
@@ -157,7 +169,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         while (registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
         if (registry.size > 0) log.warn({ connections: registry.size, drainMs }, 'drain time-out: closing the connections still open');
       }
-      for (const c of [...registry]) c.close(drainMs > 0 ? 'drain time-out' : 'gateway stopping');
+      for (const c of [...registry]) c.close(drainMs > 0 ? 'drain-timeout' : 'gateway-stopping');
       // A client that never reads the last bytes of a graceful close must not hold the stop.
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000).unref())]);
       guard.close();

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { GatewayConfig } from '../config/schema.js';
+import type { ListenerConfig } from './listen-schema.js';
 
 export interface KeyFileProblem {
   readonly listener: string;
@@ -15,7 +15,7 @@ export interface KeyFileProblem {
  * Group read stays allowed (Debian's ssl-cert group: 0640 root:ssl-cert). Missing files are
  * reported by the config loader, not here; on Windows mode bits mean nothing and nothing is checked.
  */
-export function keyFilePermissionProblems(config: Pick<GatewayConfig, 'listeners'>, platform: NodeJS.Platform = process.platform): KeyFileProblem[] {
+export function keyFilePermissionProblems(config: { readonly listeners: readonly ListenerConfig[] }, platform: NodeJS.Platform = process.platform): KeyFileProblem[] {
   if (platform === 'win32') return [];
   const problems: KeyFileProblem[] = [];
   const seen = new Set<string>();

@@ -2,7 +2,7 @@
 // (proxyHeaderTimeout, and the guard's absolute handshake deadline behind it) and in size (the
 // parser refuses a v1 line over 107 bytes or a v2 header over its bound as soon as it knows).
 import type net from 'node:net';
-import type { ConnectionEndCause } from './connection-events.js';
+import type { ConnectionEndCause } from '../events.js';
 import { clientOfHeader, parseProxyHeader } from './proxy-header.js';
 
 export type ProxyAdmission =

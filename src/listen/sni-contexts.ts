@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import type { ListenerConfig } from '../config/schema.js';
+import type { ListenerConfig } from './listen-schema.js';
 import { secureContextOptions } from './tls-defaults.js';
 
 export interface SniTable {

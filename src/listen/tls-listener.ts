@@ -4,8 +4,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
-import type { ListenerConfig, Zone } from '../config/schema.js';
+import { blockListOf, parseCidr, plainAddress } from '../vocabulary/cidr.js';
+import type { Zone } from '../vocabulary/zones.js';
+import type { ListenerConfig } from './listen-schema.js';
 import { type ConnectionGuard, rawOf } from './connection-guard.js';
 import { readProxyHeader } from './proxy-admission.js';
 import { type SniTable, buildSniTable } from './sni-contexts.js';

@@ -1,6 +1,7 @@
 import type net from 'node:net';
-import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
-import type { ListenerConfig, Zone } from '../config/schema.js';
+import { blockListOf, parseCidr, plainAddress } from '../vocabulary/cidr.js';
+import type { ListenerConfig } from './listen-schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 
 /** Zone of a client: the first clientZones range that holds its address, else the listener's zone. */
 export function zoneResolver(l: ListenerConfig): (remote: string | undefined) => Zone {

@@ -5,10 +5,13 @@
 // the user's lockout attempt slots until Exchange answers (src/policy/login-attempts.ts).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Protocol } from '../classify/protocols.js';
-import type { GatewayConfig } from '../config/schema.js';
-import type { Claim, DirectoryEntry, DirectoryProvider } from '../directory/provider.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import type { EdgeConfig } from '../classify/edge-schema.js';
+import type { PolicyConfig, ZonesConfig } from './policy-schema.js';
+import type { DirectoryEntry, DirectoryProvider } from '../directory/provider.js';
 import type { BoundIdentity, ConnectionContext } from '../forward/connection-context.js';
+import { recordBound, recordLoginFailure } from '../forward/connection-record.js';
+import { type AuthScheme, type Claim, claimText } from '../vocabulary/claim.js';
 import type { GateRequest, GateVerdict, RequestGate } from '../forward/gate.js';
 import { headerValue } from '../http/headers.js';
 import type { BearerVerifier } from '../identity/bearer.js';
@@ -18,13 +21,21 @@ import { type Decision, type Reason, deny } from './decision.js';
 import { type CompiledPolicy, type Subject, evaluate } from './evaluate.js';
 import type { AttemptOutcome, AttemptTicket, LoginAttempts } from './login-attempts.js';
 import { provesAuthentication, requiresAuthentication } from './proof.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor } from '../forward/refusals.js';
 import { type AnswerContext, anonymousVerdict, concealedVerdict, shapeAnswer } from './unproven-verdicts.js';
 import type { UserStateStore } from './user-states.js';
 
 /** Everything a decision depends on; swapped as a whole on reload. */
-export interface AccessState {
-  readonly config: GatewayConfig;
+/** The configuration sections access decisions read. */
+export interface AccessConfig {
+  readonly policy: PolicyConfig;
+  readonly zones: ZonesConfig;
+  readonly preauth: 'none' | 'ldap';
+  readonly edge: EdgeConfig;
+}
+
+export interface AccessState<C extends AccessConfig = AccessConfig> {
+  readonly config: C;
   readonly policy: CompiledPolicy;
   readonly directory: DirectoryProvider;
   readonly bearer: BearerVerifier | undefined;
@@ -33,6 +44,7 @@ export interface AccessState {
 type Verdict = GateVerdict | Promise<GateVerdict>;
 
 export class AccessControl implements RequestGate {
+  readonly name = 'access' as const;
   readonly timing = new AnswerTiming();
   /** Keys the fingerprints of proven Basic credentials; never leaves this process. */
   private readonly salt = randomBytes(32);
@@ -53,8 +65,15 @@ export class AccessControl implements RequestGate {
     }
     const cred = parseAuthorization(authorization);
     switch (cred.kind) {
-      case 'malformed':
-        return this.refuseExplicit(req.protocol, 400, deny(['malformed-credentials']), `${cred.scheme}: ${cred.error}`);
+      case 'malformed': {
+        const scheme = schemeOf(cred.scheme);
+        const d = deny(['malformed-credentials']);
+        if (scheme) {
+          ctx.claim = { claimed: undefined, user: undefined, scheme };
+          recordLoginFailure(ctx, req.protocol, d.reasons);
+        }
+        return this.refuseExplicit(req.protocol, 400, d, `${cred.scheme}: ${cred.error}`);
+      }
       case 'none':
       case 'negotiate-empty':
       // A handshake's first leg names nobody; on a proven connection it is judged as that user, and
@@ -63,20 +82,31 @@ export class AccessControl implements RequestGate {
         return ctx.identity ? this.checkBound(ctx, req) : anonymousVerdict(this.shaper(ctx, req));
       case 'ntlm-auth': {
         const m = cred.message;
-        if (m.anonymous) return this.decideUnproven(ctx, req, { kind: 'unidentified' }, ['anonymous-ntlm']);
-        if (m.ntlmVersion === 'v1' && ctx.zone === 'external') return this.refuseUnproven(ctx, req, deny(['ntlm-v1']), 'NTLMv1 is not accepted from outside');
-        return this.claim(ctx, req, { domain: m.domain, user: m.user }, cred.scheme);
+        ctx.claim = { claimed: m.anonymous ? undefined : claimText({ domain: m.domain, user: m.user }), user: undefined, scheme: cred.scheme };
+        if (m.anonymous) return this.recorded(ctx, req, this.decideUnproven(ctx, req, { kind: 'unidentified' }, ['anonymous-ntlm']));
+        if (m.ntlmVersion === 'v1' && ctx.zone === 'external') return this.recorded(ctx, req, this.refuseUnproven(ctx, req, deny(['ntlm-v1']), 'NTLMv1 is not accepted from outside'));
+        return this.recorded(ctx, req, this.claim(ctx, req, { domain: m.domain, user: m.user }, cred.scheme));
       }
       case 'basic':
-        return this.claim(ctx, req, cred.claim, 'Basic', cred.password);
+        ctx.claim = { claimed: claimText(cred.claim), user: undefined, scheme: 'Basic' };
+        return this.recorded(ctx, req, this.claim(ctx, req, cred.claim, 'Basic', cred.password));
       case 'kerberos':
-        if (ctx.identity?.kind === 'user') return this.mismatch(req.protocol, ctx.identity, 'a Kerberos ticket');
-        return this.decideUnproven(ctx, req, { kind: 'kerberos' });
+        ctx.claim = { claimed: undefined, user: 'kerberos', scheme: 'Kerberos' };
+        if (ctx.identity?.kind === 'user') return this.recorded(ctx, req, this.mismatch(req.protocol, ctx.identity, 'a Kerberos ticket'));
+        return this.recorded(ctx, req, this.decideUnproven(ctx, req, { kind: 'kerberos' }));
       case 'bearer':
         return this.bearer(ctx, req, cred);
       case 'other':
         return this.decideUnproven(ctx, req, { kind: 'unidentified' });
     }
+  }
+
+  /** Puts a refused or concealed login on the record (the claim is on the connection). */
+  private recorded(ctx: ConnectionContext, req: GateRequest, v: Verdict): Verdict {
+    if (v instanceof Promise) return v.then((r) => this.recorded(ctx, req, r) as GateVerdict);
+    if (!v.allow) recordLoginFailure(ctx, req.protocol, v.reasons ?? [v.reason]);
+    else if (v.concealed) recordLoginFailure(ctx, req.protocol, v.concealed.reasons);
+    return v;
   }
 
   /** Decision for a live connection now (re-evaluation after a change, `policy explain`). */
@@ -126,8 +156,8 @@ export class AccessControl implements RequestGate {
           if (live && !live.has(c)) return;
           const d = await this.decideConnection(c);
           if (d && !d.allow) {
-            this.log.info({ conn: c.id, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
-            c.close(`access withdrawn: ${d.reasons.join(', ')}`);
+            this.log.info({ conn: c.id, client: c.remoteAddress, user: (c.identity ?? c.pending)?.entry?.key, reasons: d.reasons }, 'live connection no longer allowed');
+            c.close('access-withdrawn', d.reasons.join(', '));
             closed++;
           }
         }),
@@ -147,12 +177,13 @@ export class AccessControl implements RequestGate {
     // The binding stays whatever Exchange answers: a connection proven as one user never serves
     // another (claim() refuses other users' credentials), so at worst Exchange has forgotten it.
     const sc = this.shaper(ctx, req);
-    return { allow: true, ...(stripAuthorization ? { stripAuthorization } : {}), onResponse: (h) => shapeAnswer(sc, h) };
+    return { allow: true, decision: d, ...(stripAuthorization ? { stripAuthorization } : {}), onResponse: (h) => shapeAnswer(sc, h) };
   }
 
-  private async claim(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: string, password?: string): Promise<GateVerdict> {
+  private async claim(ctx: ConnectionContext, req: GateRequest, claim: Claim, via: AuthScheme, password?: string): Promise<GateVerdict> {
     const s = this.state();
     const r = await s.directory.lookup(claim);
+    if (r.status === 'found') ctx.claim = { claimed: claimText(claim), user: r.entry.key, scheme: via };
     if (r.status === 'unavailable') return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), r.reason);
     const bound = ctx.identity;
     // Never rebind silently: Exchange keeps serving the connection as the user it authenticated.
@@ -172,7 +203,7 @@ export class AccessControl implements RequestGate {
       return this.refuseExplicit(req.protocol, 403, d);
     }
     // The Basic credential this connection already proved: no new attempt, nothing to guess.
-    if (bound && secret !== undefined && bound.secret === secret) return this.admitted(ctx, req, subject, via, undefined, secret);
+    if (bound && secret !== undefined && bound.secret === secret) return this.admitted(ctx, req, subject, d, via, undefined, secret);
     // A verified Bearer token is no password guess: it needs no attempt slot.
     const slot = via === 'Bearer' ? { ok: true as const } : await this.reserve(ctx, entry);
     if (!slot.ok) return this.refuseUnproven(ctx, req, deny([slot.reason]), `claimed ${entry.key}`);
@@ -188,7 +219,7 @@ export class AccessControl implements RequestGate {
         return this.refuseUnproven(ctx, req, deny(['bad-password']), `claimed ${entry.key}`);
       }
     }
-    return this.admitted(ctx, req, subject, via, ticket, secret);
+    return this.admitted(ctx, req, subject, d, via, ticket, secret);
   }
 
   /** LDAP pre-authentication of a denied user, under the same attempt limit as a forwarded login. */
@@ -218,21 +249,22 @@ export class AccessControl implements RequestGate {
   private decideUnproven(ctx: ConnectionContext, req: GateRequest, subject: Subject, extra: Reason[] = [], detail?: string): GateVerdict | Promise<GateVerdict> {
     const d = this.evaluate(subject, req.protocol, ctx);
     if (!d.allow) return this.refuseUnproven(ctx, req, { ...d, reasons: [...extra, ...d.reasons] }, detail);
-    if (subject.kind === 'kerberos') return this.admitted(ctx, req, subject, 'Negotiate', undefined, undefined);
+    if (subject.kind === 'kerberos') return this.admitted(ctx, req, subject, d, 'Kerberos', undefined, undefined);
     // Credentials the gateway cannot tie to a user went to Exchange: whatever it made of them,
     // later requests must not ride on it.
     const sc = this.shaper(ctx, req);
-    return { allow: true, onResponse: (h) => ({ ...shapeAnswer(sc, h), ...(h.status === 401 ? {} : { closeAfter: true }) }) };
+    return { allow: true, decision: d, onResponse: (h) => ({ ...shapeAnswer(sc, h), ...(h.status === 401 ? {} : { closeAfter: true }) }) };
   }
 
   private async bearer(ctx: ConnectionContext, req: GateRequest, cred: Extract<Credential, { kind: 'bearer' }>): Promise<GateVerdict> {
     const v = await this.state().bearer?.verify(cred.token);
-    if (v?.ok) return this.claim(ctx, req, v.claim, 'Bearer');
-    return this.decideUnproven(ctx, req, { kind: 'unidentified' });
+    ctx.claim = { claimed: v?.ok ? claimText(v.claim) : undefined, user: undefined, scheme: 'Bearer' };
+    if (v?.ok) return this.recorded(ctx, req, this.claim(ctx, req, v.claim, 'Bearer')) as Promise<GateVerdict>;
+    return this.recorded(ctx, req, this.decideUnproven(ctx, req, { kind: 'unidentified' }));
   }
 
   /** An allowed credential goes to Exchange: bound on proof, counted as a failure on a 401. */
-  private admitted(ctx: ConnectionContext, req: GateRequest, subject: Subject, via: string, ticket: AttemptTicket | undefined, secret: string | undefined): GateVerdict {
+  private admitted(ctx: ConnectionContext, req: GateRequest, subject: Subject, decision: Decision, via: AuthScheme, ticket: AttemptTicket | undefined, secret: string | undefined): GateVerdict {
     const entry = subject.kind === 'user' ? subject.entry : undefined;
     const key = entry?.key ?? 'kerberos';
     const claimed: BoundIdentity = entry ? { kind: 'user', entry, via, at: Date.now(), ...(secret ? { secret } : {}) } : { kind: 'kerberos', via, at: Date.now() };
@@ -242,15 +274,18 @@ export class AccessControl implements RequestGate {
     const started = Date.now();
     return {
       allow: true,
+      decision,
       onResponse: (h) => {
         if (h.status === 401) {
+          recordLoginFailure(ctx, req.protocol, [], 'refused-by-exchange');
           if (ticket) this.timing.credentialedRefusal(req.protocol, Date.now() - started);
           this.settle(ticket, 'failure', key);
           return shapeAnswer(sc, h);
         }
         if (provesAuthentication(h.status, needsAuth)) {
-          if (ctx.identity?.entry?.key !== entry?.key || ctx.identity?.kind !== claimed.kind) this.log.debug({ conn: ctx.id, user: key, via }, 'identity bound');
+          const fresh = ctx.identity?.entry?.key !== entry?.key || ctx.identity?.kind !== claimed.kind;
           ctx.identity = claimed;
+          if (fresh) recordBound(ctx, req.protocol, key, via);
           this.settle(ticket, 'success', key);
           return shapeAnswer(sc, h);
         }
@@ -302,5 +337,21 @@ export class AccessControl implements RequestGate {
 
   private refuseExplicit(protocol: Protocol, status: number, d: Decision, detail?: string): GateVerdict {
     return { allow: false, ...refusalFor(protocol, status, d, detail) };
+  }
+}
+
+/** The AuthScheme of an Authorization scheme token (lower-case), if it is one the gateway reads. */
+function schemeOf(token: string): AuthScheme | undefined {
+  switch (token) {
+    case 'basic':
+      return 'Basic';
+    case 'ntlm':
+      return 'NTLM';
+    case 'negotiate':
+      return 'Negotiate';
+    case 'bearer':
+      return 'Bearer';
+    default:
+      return undefined;
   }
 }

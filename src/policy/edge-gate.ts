@@ -1,14 +1,14 @@
 import { DEFAULT_ALLOWED_PATHS, type EdgeConfig } from '../classify/edge-schema.js';
 import { checkRpcTarget, exploitShape, pathAllowed } from '../classify/edge-rules.js';
-import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
+import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
 import { ruleVerdict } from '../classify/path-rules.js';
-import type { Zone } from '../config/schema.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { GateVerdict, RequestGate, ResponseAction } from '../forward/gate.js';
 import { headerValue } from '../http/headers.js';
 import type { HeaderField } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { AccessState } from './access-gate.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor } from '../forward/refusals.js';
 import { type HeaderFilter, compileHeaderFilter } from './response-headers.js';
 
 const PASS: ResponseAction = { pass: true };
@@ -55,6 +55,7 @@ const compiled = new WeakMap<EdgeConfig, Record<Zone, Record<Protocol, GateVerdi
  */
 export function edgeGate(state: () => AccessState): RequestGate {
   return {
+    name: 'edge',
     check(ctx, req): GateVerdict {
       const s = state();
       const edge = s.config.edge;

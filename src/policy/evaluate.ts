@@ -1,9 +1,9 @@
 // The policy as a pure function: (who, what, from where) -> decision with reasons. No I/O, so the
 // same code answers a live request, a re-evaluation after a directory change and `policy explain`.
 import type net from 'node:net';
-import type { Protocol } from '../classify/protocols.js';
-import { blockListOf, parseCidr, plainAddress } from '../config/cidr.js';
-import type { Zone } from '../config/schema.js';
+import type { Protocol } from '../vocabulary/protocols.js';
+import { blockListOf, parseCidr, plainAddress } from '../vocabulary/cidr.js';
+import type { Zone } from '../vocabulary/zones.js';
 import type { DirectoryEntry } from '../directory/provider.js';
 import { type Decision, type Reason, allow, deny } from './decision.js';
 import type { PolicyConfig } from './policy-schema.js';

@@ -4,6 +4,7 @@
 // plus attempts in flight never exceed the threshold. Further attempts wait for a slot (Outlook
 // opens several connections at once after a restart, and each settles in milliseconds), then are
 // refused the way a wrong password is.
+import { events } from '../events.js';
 import type { UserStateStore } from './user-states.js';
 
 /**
@@ -94,7 +95,11 @@ export class AttemptLimiter implements LoginAttempts {
         let locked = false;
         if (outcome === 'failure') {
           locked = this.store.recordFailure(k);
-          if (locked) this.onLock(k, this.store.lockedUntil(k)!);
+          if (locked) {
+            const until = this.store.lockedUntil(k)!;
+            this.onLock(k, until);
+            if (events.userLocked.hasSubscribers) events.userLocked.publish({ at: Date.now(), user: k, actor: 'smart-lockout', failures: this.store.failureCount(k), until, connectionsClosed: 0 });
+          }
         } else if (outcome === 'success') this.store.recordSuccess(k);
         release();
         return locked;

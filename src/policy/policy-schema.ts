@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { PROTOCOLS } from '../classify/protocols.js';
-import { parseCidr } from '../config/cidr.js';
-import { duration } from '../config/duration.js';
+import { PROTOCOLS } from '../vocabulary/protocols.js';
+import { parseCidr } from '../vocabulary/cidr.js';
+import { duration } from '../vocabulary/duration.js';
 
 const ZONE = z.enum(['external', 'internal']);
 
@@ -69,3 +69,28 @@ export const lockoutSchema = z
 export type PolicyConfig = z.output<typeof policySchema>;
 export type PolicyRule = PolicyConfig['rules'][number];
 export type LockoutConfig = z.output<typeof lockoutSchema>;
+
+const zoneProtocol = z.enum(PROTOCOLS);
+
+const zonePolicy = z
+  .object({
+    blockedProtocols: z.array(zoneProtocol).describe('Protocols refused outright in this zone, before any authentication.'),
+    concealDenials: z
+      .boolean()
+      .describe(
+        'Refusals before a password is proven look exactly like Exchange\'s answer to a wrong password (the request goes to Exchange without its credentials), ' +
+          'so a client cannot learn which accounts exist, are allowed or are locked. The reason goes to the log with a reference id. ' +
+          'Default: on for external, off for internal (explicit 403 with reasons).',
+      ),
+  })
+  .strict();
+
+export const zonesSchema = z
+  .object({
+    external: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? ['unknown', 'ecp', 'powershell'], concealDenials: v.concealDenials ?? true })).prefault({}),
+    internal: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? [], concealDenials: v.concealDenials ?? false })).prefault({}),
+  })
+  .strict()
+  .describe('What each zone may reach at all. External defaults refuse unknown paths, ECP and remote PowerShell.');
+
+export type ZonesConfig = z.output<typeof zonesSchema>;

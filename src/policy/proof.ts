@@ -1,7 +1,7 @@
 // When an answer from Exchange proves that it authenticated the connection. Binding an identity on
 // any non-401 answer let a client rebind a connection with a wrong password sent to an endpoint
 // that answers anonymously (autodiscover.json) or with a 100 Continue (issue #10).
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 
 /** Whether Exchange serves this path only to authenticated clients. */
 export function requiresAuthentication(protocol: Protocol, path: string, anonymousPaths: readonly string[]): boolean {

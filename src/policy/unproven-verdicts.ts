@@ -1,12 +1,12 @@
 // Verdicts for requests that carry no proven identity: a handshake's first leg, an anonymous
 // endpoint, and a concealed refusal (a credential refused before its password was proven, sent to
 // Exchange without it so the client gets Exchange's own answer to an anonymous request).
-import type { Protocol } from '../classify/protocols.js';
+import type { Protocol } from '../vocabulary/protocols.js';
 import type { GateVerdict, ResponseAction } from '../forward/gate.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { AnswerTiming } from './answer-timing.js';
 import { type Decision, deny } from './decision.js';
-import { refusalFor } from './refusal.js';
+import { refusalFor } from '../forward/refusals.js';
 
 export interface AnswerContext {
   readonly protocol: Protocol;

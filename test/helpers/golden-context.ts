@@ -1,4 +1,4 @@
-import type { Protocol } from '../../src/classify/protocols.js';
+import type { Protocol } from '../../src/vocabulary/protocols.js';
 import type { RewriteContext } from '../../src/autodiscover/rewrite-context.js';
 
 /** The rewrite context the golden cases use: exch01.lab.local is published as mail.lab.example. */

@@ -1,0 +1,67 @@
+// The log lines of the request path, written by a subscriber of the events seam (src/events.ts)
+// the way undici's debug log subscribes to undici's channels: the core publishes, this turns what
+// it hears into pino lines. Every line names the client address and port; a refusal names the
+// user claimed even when it came before the password was checked, and its reasons and reference id.
+import type { Logger } from 'pino';
+import { type TypedChannel, events } from '../events.js';
+
+const GATEWAY_CLOSES = new Set(['access-withdrawn', 'drain-timeout', 'gateway-stopping']);
+
+/** Subscribes `log` to the lifecycle channels; returns the function that unsubscribes it. */
+export function subscribeLog(log: Logger): () => void {
+  const offs: Array<() => void> = [];
+  const on = <T>(ch: TypedChannel<T>, fn: (ev: T) => void) => {
+    ch.subscribe(fn);
+    offs.push(() => void ch.unsubscribe(fn));
+  };
+
+  // The level is fixed for the process: below info nobody hears of requests, and the data path
+  // then builds no request record for this subscriber at all.
+  if (log.isLevelEnabled('info')) on(events.requestEnded, (e) => {
+    const reason = e.reasons.length > 0 ? e.reasons.join(', ') : undefined;
+    const fields = {
+      conn: e.connection,
+      client: e.clientIp,
+      clientPort: e.clientPort,
+      zone: e.zone,
+      method: e.method || undefined,
+      path: e.path || undefined,
+      protocol: e.protocol,
+      user: e.user,
+      status: e.status,
+      reason,
+      ...(e.concealed ? { concealed: true } : {}),
+      ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      ...(e.ref ? { ref: e.ref } : {}),
+      reqBytes: e.requestBytes,
+      resBytes: e.responseBytes,
+      ms: Math.round(e.durationMs),
+    };
+    log.info(fields, e.concealed ? 'request refused (client sees an anonymous answer)' : e.refused ? 'request refused' : 'request');
+  });
+
+  on(events.connectionClosed, (e) => {
+    if (!GATEWAY_CLOSES.has(e.cause)) return;
+    const fields = { conn: e.connection, client: e.clientIp, clientPort: e.clientPort, cause: e.cause, reason: e.detail, user: e.user, protocol: e.protocol, requests: e.requests, ms: Math.round(e.durationMs) };
+    if (e.cause === 'drain-timeout') log.warn(fields, 'connection closed at the drain deadline');
+    else log.info(fields, 'connection closed by gateway');
+  });
+
+  on(events.upstreamFailed, (e) => {
+    log.warn({ conn: e.connection, client: e.clientIp, reason: e.reason, code: e.code, phase: e.phase, upstream: e.upstream }, e.message);
+  });
+
+  if (log.isLevelEnabled('debug')) on(events.identityBound, (e) => {
+    log.debug({ conn: e.connection, client: e.clientIp, user: e.user, via: e.scheme }, 'identity bound');
+  });
+
+  on(events.userRevoked, (e) => {
+    log.warn({ user: e.user, actor: e.actor, reason: e.reason, until: e.until ? new Date(e.until).toISOString() : undefined, closed: e.connectionsClosed, reasons: ['revoked'] }, 'user revoked');
+  });
+  on(events.userUnrevoked, (e) => log.info({ user: e.user, actor: e.actor, existed: e.existed }, 'revocation lifted'));
+  on(events.userUnlocked, (e) => log.info({ user: e.user, actor: e.actor }, 'lockout lifted'));
+
+  return () => {
+    for (const off of offs.splice(0)) off();
+  };
+}
