@@ -7,6 +7,8 @@ import net from 'node:net';
 import { duplexPair } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { subscribeLog } from '../src/audit/log-subscriber.js';
 import { PROXY_V2_SIGNATURE } from '../src/listen/proxy-header.js';
 import { type ListenerEnv, startListenerEnv, waitFor } from './helpers/listener-env.js';
 
@@ -101,8 +103,11 @@ async function through(port: number, header: Buffer | string, o: { from?: string
 
 describe('PROXY protocol listener', () => {
   let env: ListenerEnv;
+  // The request log lines, as `portcullis serve` writes them (a subscriber of the events seam).
+  const requestLines: Array<Record<string, unknown>> = [];
+  const unsubscribe = subscribeLog(pino({ level: 'info' }, { write: (s: string) => void requestLines.push(JSON.parse(s) as Record<string, unknown>) }));
   const ended = (cause: string) => env.gateway.stats().connections.ended[cause as 'proxy-invalid'];
-  const clientsSeen = () => env.logs.filter((l) => l.msg === 'request').map((l) => l['client']);
+  const clientsSeen = () => requestLines.filter((l) => l['msg'] === 'request').map((l) => l['client']);
 
   before(async () => {
     env = await startListenerEnv({
@@ -116,7 +121,10 @@ describe('PROXY protocol listener', () => {
       connections: { perSource: 3, handshakeTimeout: '5s' },
     });
   });
-  after(() => env.stop());
+  after(async () => {
+    unsubscribe();
+    await env.stop();
+  });
 
   it('v2 from the load balancer: the client is the header\'s, in logs, zones and connection views', async () => {
     const res = await through(env.port, v2tcp4('203.0.113.7', 51000));
