@@ -44,7 +44,7 @@ export async function followAutodiscover(start: string, post: (url: URL) => Prom
     try {
       a = await post(new URL(url));
     } catch (e) {
-      return { end: { kind: 'error', url, message: (e as Error).message }, chain, lines };
+      return { end: { kind: 'error', url, message: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, chain, lines };
     }
     lines.push(`${url}: ${a.line}${a.location ? `; Location: ${a.location}` : ''}`);
     if (a.status < 300 || a.status >= 400 || !a.location) return { end: { kind: 'answer', url, answer: a }, chain, lines };

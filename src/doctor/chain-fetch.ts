@@ -1,6 +1,8 @@
 // The network half of the chain checks: fetch a missing issuer from the AIA caIssuers URL (what
 // Windows does silently, and many phones do not), and see whether the revocation URLs (OCSP, CRL)
 // in the certificates answer at all. Only http:// URLs are fetched, with a short time-out.
+// @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import type tls from 'node:tls';
 import * as x509 from '@peculiar/x509';

@@ -36,7 +36,11 @@ export function judgeChain(sent: readonly CertFacts[], error: string | undefined
     const top = sent.at(-1)!;
     if (top.subject === top.issuer) return { kind: 'untrusted', why: `'${top.subject}' is self-issued and not trusted` };
     if (aia === 'untrusted') return { kind: 'untrusted', why: `'${top.issuer}' (fetched from the AIA URL) does not lead to a trusted root` };
-    return { kind: 'incomplete', missing: top.issuer, sent: sent.length, confirmed: aia === 'leads-to-trusted-root' };
+    if (aia === 'leads-to-trusted-root') return { kind: 'incomplete', missing: top.issuer, sent: sent.length, confirmed: true };
+    // Without AIA: a leaf alone most likely lacks its intermediate; a chain that already has one most
+    // likely ends at a root the clients do not know.
+    if (sent.length > 1) return { kind: 'untrusted', why: `the chain ends below '${top.issuer}', which is not a trusted root (a private or unknown CA, or one more intermediate is missing)` };
+    return { kind: 'incomplete', missing: top.issuer, sent: sent.length, confirmed: false };
   }
   return { kind: 'untrusted', why: error };
 }

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { type Outcome, finding, skip } from './check.js';
 import { type Answer, MAX_REDIRECTS, followAutodiscover, isHtml } from './autodiscover-follow.js';
 import { covers } from './checks-tls.js';
-import { authProblem, describe, gatewayRefusal, login, offersOf } from './login.js';
+import { authProblem, describe, gatewayRefusal, login, needCreds, offersOf } from './login.js';
 import type { ProbeContext } from './probe-context.js';
 import type { Finding } from './types.js';
 
@@ -76,7 +76,9 @@ export async function autodiscoverCandidates(p: ProbeContext): Promise<Outcome> 
         detail += `; ${p.host} answers Autodiscover, but Outlook does not try it: point autodiscover.${p.domain} (CNAME) or ${srvName} at it`;
       }
     }
-    findings.push(finding('AD-NO-ENDPOINT', detail));
+    // A redirect, an HTML page or a dead SRV target already names why no endpoint works.
+    if (!findings.some((f) => f.id !== 'AD-ROOT-DOMAIN-TRAP')) findings.push(finding('AD-NO-ENDPOINT', detail));
+    else if (detail.includes('Outlook does not try it')) evidence.push(detail.slice(detail.indexOf('; ') + 2));
   }
   return { status: !found || findings.some((f) => f.id.startsWith('AD-REDIRECT') || f.id === 'AD-SRV-TARGET-UNREACHABLE') ? 'fail' : findings.length ? 'warn' : 'pass', evidence: found ? [...evidence, `Outlook uses ${found}`] : evidence, findings };
 }
@@ -122,10 +124,10 @@ export async function autodiscoverAnswer(p: ProbeContext): Promise<Outcome> {
     p.autodiscoverFailed = 'Autodiscover was not asked (needs --email, --user and --password-stdin)';
     return skip('needs --email, --user and --password-stdin');
   }
-  const b = p.blocked();
-  if (b) {
-    p.autodiscoverFailed = 'Autodiscover could not be reached';
-    return b;
+  const pre = needCreds(p);
+  if (pre) {
+    p.autodiscoverFailed = `Autodiscover could not be asked (${pre.evidence?.[0] ?? 'skipped'})`;
+    return pre;
   }
   const c = await p.connect();
   try {

@@ -122,7 +122,7 @@ export async function idleChannels(p: ProbeContext): Promise<Outcome> {
       if ('status' in nw) early.push(nw);
       else {
         // Quick: long enough to see the first PENDING keep-alive get through; --long: the whole wait.
-        const until = Date.now() + (p.opts.long ? NOTIFICATION_WAIT_MAX_MS + 30_000 : Math.max(quick, nw.pendingMs + 2000));
+        const until = Date.now() + (p.opts.long ? NOTIFICATION_WAIT_MAX_MS + 30_000 : Math.max(quick, nw.pendingMs + Math.min(2000, nw.pendingMs / 2)));
         watched.push(watch('MAPI NotificationWait', nw.c, until, (t) => /\r\nDONE\r\n|^DONE\r\n/m.test(t)));
         evidence.push(nw.evidence);
       }

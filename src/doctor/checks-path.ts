@@ -43,9 +43,11 @@ export async function http11(p: ProbeContext): Promise<Outcome> {
   const evidence = [`ALPN offered h2, http/1.1 -> ${preferred || '(none)'}; offered http/1.1 only -> ${r.alpn || '(none)'}`];
   const start = r.bytes.subarray(0, 16).toString('latin1');
   if (start.startsWith('HTTP/1.')) return { status: 'pass', evidence: [...evidence, `GET / -> ${start.split('\r\n')[0]}`] };
-  if (r.alpn === 'h2' || looksLikeH2(r.bytes)) {
+  // HTTP/2 frames back, or h2 chosen when offered and no HTTP/1.1 answer when it is not.
+  if (r.alpn === 'h2' || looksLikeH2(r.bytes) || (preferred === 'h2' && r.bytes.length === 0)) {
     p.blockedBy = 'the front end speaks only HTTP/2 (see HTTP)';
-    return { status: 'fail', evidence: [...evidence, `GET / over HTTP/1.1 -> HTTP/2 frames (${r.bytes.subarray(0, 9).toString('hex')})`], findings: [finding('HTTP-H2-ONLY', 'an HTTP/1.1 request got HTTP/2 frames back')] };
+    const got = r.bytes.length ? `HTTP/2 frames (${r.bytes.subarray(0, 9).toString('hex')})` : 'no answer';
+    return { status: 'fail', evidence: [...evidence, `GET / over HTTP/1.1 -> ${got}`], findings: [finding('HTTP-H2-ONLY', `ALPN h2 chosen when offered; an HTTP/1.1 request got ${got}`)] };
   }
   return { status: 'warn', evidence: [...evidence, `GET / -> ${r.bytes.length ? JSON.stringify(start) : 'no answer'}`] };
 }

@@ -80,7 +80,7 @@ export async function tlsCertificate(p: ProbeContext): Promise<Outcome> {
     `chain: ${describeChain(chain)}`,
   ];
   let verdict = judgeChain(chain, peer.error, 'none', now);
-  if (verdict.kind === 'incomplete') {
+  if (verdict.kind === 'incomplete' || (verdict.kind === 'untrusted' && chain.length > 1 && /not a trusted root/.test(verdict.why))) {
     const aia = await followAia(sent.at(-1)!, trust.certs, Math.min(5000, p.opts.timeoutMs));
     evidence.push(aia.evidence);
     verdict = judgeChain(chain, peer.error, aia.result, now);
@@ -97,7 +97,7 @@ export async function tlsCertificate(p: ProbeContext): Promise<Outcome> {
     }
     case 'incomplete':
       evidence.push(`trust: the issuer '${verdict.missing}' was not sent and is not a trusted root`);
-      findings.push(finding('TLS-CHAIN-INCOMPLETE', `intermediate '${verdict.missing}' missing: send leaf + intermediate (${verdict.sent} certificate${verdict.sent === 1 ? '' : 's'} sent)${verdict.confirmed ? '; the AIA URL serves it and a trusted root signed it' : ''}`));
+      findings.push(finding('TLS-CHAIN-INCOMPLETE', `intermediate '${verdict.missing}' missing: send leaf + intermediate (${verdict.sent} certificate${verdict.sent === 1 ? '' : 's'} sent)${verdict.confirmed ? '; the AIA URL serves it and a trusted root signed it' : `; if '${verdict.missing}' is instead a private root CA, the clients must trust it`}`));
       break;
     case 'untrusted':
       evidence.push(`trust: NOT trusted (${verdict.why})`);

@@ -60,7 +60,8 @@ export async function login(p: ProbeContext, c: RawClient, method: string, path:
     last = await c.request(method, path, { ...headers, Authorization: `NTLM ${await authenticateFor(challenge, creds.user, creds.domain, creds.password)}` }, body);
     if (last.head.status === 401 && offers.includes('basic') && !c.closed) {
       const b = await basic();
-      if (b.head.status !== 401) {
+      // Only a real success proves the password right (a 403 may be the gateway's policy).
+      if (b.head.status < 400) {
         p.ntlmBroken = 'AUTH-NTLM-AFFINITY-LOST';
         p.raise(finding(p.ntlmBroken, `${method} ${path.split('?')[0]}: NTLM was refused, Basic with the same password was accepted (the doctor uses Basic from here on)`));
         return b;

@@ -129,6 +129,8 @@ export interface HaproxyOptions {
   readonly frontend?: string;
   /** Extra words on the bind line (alpn, proto). */
   readonly bind?: string;
+  /** Lines for the global section; the default raises the 16 KB buffer so large NTLM/Kerberos headers pass. */
+  readonly global?: string;
 }
 
 export async function startHaproxy(o: HaproxyOptions): Promise<Intermediary> {
@@ -138,6 +140,7 @@ export async function startHaproxy(o: HaproxyOptions): Promise<Intermediary> {
   const cfg = `
 global
   log stderr format raw local0 warning
+  ${o.global ?? 'tune.bufsize 65536'}
 defaults
   mode http
   ${o.defaults ?? 'timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n  timeout tunnel 1h'}

@@ -75,6 +75,11 @@ export function makeChain(o: ChainOptions = {}): OpensslChain {
   openssl(dir, ['req', '-new', '-key', 'leaf.key', '-subj', `/CN=${names[0]}`, '-out', 'leaf.csr']);
   openssl(dir, ['ca', '-batch', '-config', path.join(inter, 'ca.cnf'), '-cert', 'int.crt', '-keyfile', 'int.key', '-in', 'leaf.csr', '-out', 'leaf.crt', '-startdate', stamp(-2), '-enddate', stamp(60), '-extfile', 'ext.cnf', '-extensions', 'leaf_ext', '-notext']);
   openssl(dir, ['x509', '-in', 'int.crt', '-outform', 'DER', '-out', 'int.der']);
+  // The issuing CA's CRL, served at the leaf's CRL distribution point when a test publishes the folder.
+  if (!o.expiredIntermediate) {
+    openssl(dir, ['ca', '-batch', '-config', path.join(inter, 'ca.cnf'), '-gencrl', '-cert', 'int.crt', '-keyfile', 'int.key', '-crldays', '30', '-out', 'int.crl.pem']);
+    openssl(dir, ['crl', '-in', 'int.crl.pem', '-outform', 'DER', '-out', 'int.crl']);
+  }
   const f = (n: string) => path.join(dir, n);
   writeFileSync(f('full.pem'), readFileSync(f('leaf.crt'), 'utf8') + readFileSync(f('int.crt'), 'utf8'));
   return { dir, rootCrt: f('root.crt'), intCrt: f('int.crt'), leafCrt: f('leaf.crt'), leafKey: f('leaf.key'), intDer: f('int.der'), fullChain: f('full.pem'), leafOnly: f('leaf.crt') };
