@@ -227,4 +227,12 @@ describe('portcullis doctor: causes named at the gateway (issue 16)', () => {
     assert.equal(shown.filter((l) => /TCP connection to the published port/.test(l)).length, 1, shown.join('\n'));
     assert.ok(r.stdout.includes('\r\x1b[2K'), 'progress was shown');
   });
+
+  it('--long and --rpc-server are accepted; --json prints only the report', () => {
+    const bin = new URL('../bin/portcullis.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [bin, 'doctor', 'https://127.0.0.1:9', '--long', '--rpc-server', RPC_TARGET.replace(/:6001$/, ''), '--json', '--timeout', '2000'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal((JSON.parse(r.stdout) as { exitCode: number }).exitCode, 2);
+  });
 });
