@@ -8,7 +8,7 @@ import { type Outcome, finding, skip } from './check.js';
 import type { RawClient } from './http-probe.js';
 import { authProblem, describe, gatewayRefusal, login, needCreds } from './login.js';
 import type { ProbeContext } from './probe-context.js';
-import { CLIENT_KEEPALIVE_MS, openVirtualConnection, rpcServer } from './rpc-channel.js';
+import { CLIENT_KEEPALIVE_MS, RTS_PING, openVirtualConnection, rpcServer } from './rpc-channel.js';
 
 export const QUICK_HOLD_MS = 20_000;
 /** MS-OXCMAPIHTTP: a NotificationWait without events completes after at most 5 minutes. */
@@ -38,8 +38,12 @@ function watch(name: string, c: RawClient, until: number, doneWhen?: (text: stri
   return w;
 }
 
-async function holdAll(ws: readonly Watched[]): Promise<void> {
-  while (ws.some((w) => w.closedAt === undefined && !w.done && Date.now() < w.until)) await new Promise((r) => setTimeout(r, 100));
+/** Waits until every channel closed, completed or reached its hold time; `tick` runs every 100 ms (the client's pings). */
+async function holdAll(ws: readonly Watched[], tick: () => void): Promise<void> {
+  while (ws.some((w) => w.closedAt === undefined && !w.done && Date.now() < w.until)) {
+    await new Promise((r) => setTimeout(r, 100));
+    tick();
+  }
 }
 
 /** The settings that cut idle channels, narrowed to the intermediary the answers name. */
@@ -108,10 +112,20 @@ export async function idleChannels(p: ProbeContext): Promise<Outcome> {
   try {
     // Opened one after the other (an intermediary that pools upstream connections keeps each on its own), held together.
     const server = p.opts.protocols.includes('rpc') ? rpcServer(p) : undefined;
+    let ping = () => {};
     if (server) {
       const ch = await openVirtualConnection(p, server);
       if (!ch.ok) early.push(ch.outcome);
       else {
+        // Like Outlook, ping on the IN channel when the proxy's ConnectionTimeout (from CONN/A3) would
+        // pass, so a server that expects client pings does not end the connection itself.
+        const every = Math.max(1000, (ch.connectionTimeoutMs || 120_000) / 2);
+        let last = Date.now();
+        ping = () => {
+          if (Date.now() - last < every || ch.inCh.closed) return;
+          last = Date.now();
+          ch.inCh.write(RTS_PING);
+        };
         const until = Date.now() + (p.opts.long ? CLIENT_KEEPALIVE_MS + 5000 : quick);
         watched.push(watch('RPC_OUT_DATA channel', ch.outCh, until), watch('RPC_IN_DATA channel', ch.inCh, until));
         evidence.push(`Outlook Anywhere: ${ch.evidence.at(-1)}`);
@@ -131,7 +145,7 @@ export async function idleChannels(p: ProbeContext): Promise<Outcome> {
       if (early.length) return early[0]!;
       return skip('neither an RPC target nor a MAPI/HTTP endpoint to hold (see Autodiscover)');
     }
-    await holdAll(watched);
+    await holdAll(watched, ping);
     const findings = [];
     for (const w of watched) {
       const held = ((w.closedAt ?? Date.now()) - started) / 1000;

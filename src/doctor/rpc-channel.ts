@@ -34,7 +34,12 @@ function connB1(vc: Buffer): Buffer {
   return b;
 }
 
-export type Channels = { readonly ok: true; readonly inCh: RawClient; readonly outCh: RawClient; readonly evidence: string[] } | { readonly ok: false; readonly outcome: Outcome };
+/** The RTS Ping PDU a client sends on the IN channel when ConnectionTimeout passes without traffic ([MS-RPCH] §2.2.4.49, §3.2.2.6.1). */
+export const RTS_PING = Buffer.from('05001403100000001400000000000000' + '01000000', 'hex');
+
+export type Channels =
+  | { readonly ok: true; readonly inCh: RawClient; readonly outCh: RawClient; readonly evidence: string[]; /** ConnectionTimeout from CONN/A3. */ readonly connectionTimeoutMs: number }
+  | { readonly ok: false; readonly outcome: Outcome };
 
 /** The RPC server Outlook would name (Autodiscover's, or --rpc-server); undefined when unknown. */
 export function rpcServer(p: ProbeContext): string | undefined {
@@ -57,6 +62,7 @@ export async function openVirtualConnection(p: ProbeContext, server: string): Pr
   };
   const evidence: string[] = [];
   const vc = randomBytes(16);
+  let connectionTimeoutMs = 0;
   try {
     for (const [m, length] of [['RPC_OUT_DATA', 76], ['RPC_IN_DATA', 1073741824]] as const) {
       const c = await p.connect();
@@ -79,6 +85,7 @@ export async function openVirtualConnection(p: ProbeContext, server: string): Pr
         const a3 = await c.readExact(28, wait);
         evidence.push(`CONN/A3: ${a3.toString('hex')}`);
         if (a3[2] !== 0x14) return fail({ status: 'fail', evidence, findings: [finding('RPC-HANDSHAKE-FAILED', 'no CONN/A3 on the OUT channel')] });
+        connectionTimeoutMs = a3.readUInt32LE(24);
       } else {
         c.write(connB1(vc));
       }
@@ -91,7 +98,7 @@ export async function openVirtualConnection(p: ProbeContext, server: string): Pr
     });
     evidence.push(`CONN/C2: ${c2.toString('hex')}`);
     if (c2[2] !== 0x14 || c2.readUInt16LE(18) !== 3) return fail({ status: 'fail', evidence, findings: [finding('RPC-HANDSHAKE-FAILED', 'no CONN/C2 after CONN/B1')] });
-    return { ok: true, inCh, outCh, evidence: [...evidence, 'virtual connection established (A1 -> A3, B1 -> C2)'] };
+    return { ok: true, inCh, outCh, evidence: [...evidence, 'virtual connection established (A1 -> A3, B1 -> C2)'], connectionTimeoutMs };
   } catch (e) {
     const msg = (e as Error).message;
     if (/got HTTP\/1\.\d 401/.test(msg)) return fail({ status: 'fail', evidence: [...evidence, msg], findings: [finding('AUTH-NTLM-AFFINITY-LOST', 'the IN channel\'s connection was authenticated, yet the channel request on it got 401: the intermediary sent it on another upstream connection')] });
