@@ -1,4 +1,5 @@
 import { type Outcome, finding } from './check.js';
+import { covers } from './checks-tls.js';
 import { describe, offersOf } from './login.js';
 import type { ProbeContext } from './probe-context.js';
 
@@ -101,7 +102,7 @@ export async function redirects(p: ProbeContext): Promise<Outcome> {
       if (!location || r.head.status < 300 || r.head.status >= 400) continue;
       if (/^http:\/\//i.test(location)) findings.push(finding('HTTP-REDIRECT-INSECURE', `${path} -> ${location}`));
       const host = /^https?:\/\/([^/:]+)/i.exec(location)?.[1]?.toLowerCase();
-      if (host && p.certNames.length && !p.certNames.includes(host)) findings.push(finding('HTTP-REDIRECT-FOREIGN', `${path} -> ${location}`));
+      if (host && p.certNames.length && !covers(p.certNames, host)) findings.push(finding('HTTP-REDIRECT-FOREIGN', `${path} -> ${location}`));
     } finally {
       c.close();
     }

@@ -24,7 +24,8 @@ export function gatewayRefusal(r: RawResponse): string | undefined {
 /** Did the peer end the connection with this answer (Connection: close, or the socket closed right after)? */
 async function closedAfter(c: RawClient, r: RawResponse): Promise<string | undefined> {
   if (/\bclose\b/i.test(r.header('connection') ?? '')) return 'Connection: close';
-  await c.waitClosed(150).catch(() => undefined);
+  // A peer that closes after the answer has its FIN right behind it; a short look is enough.
+  await c.waitClosed(25).catch(() => undefined);
   return c.closed ? 'the connection was closed' : undefined;
 }
 
