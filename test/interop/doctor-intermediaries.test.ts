@@ -144,6 +144,9 @@ const SCENARIOS: Scenario[] = [
     expect: ['PATH-IDLE-TIMEOUT'],
     detail: /HAProxy timeout server|proxy read time-out/,
     setup: () => behindHaproxy({ defaults: 'timeout connect 5s\n  timeout client 1h\n  timeout server 2s\n  timeout tunnel 2s' }),
+    // hold longer than HAProxy's 2 s (the MAPI keep-alives come every 300 ms here, so only RPC is cut)
+    over: { idleHoldMs: 4000 },
+    check: ({ findings }) => assert.match(findings.filter((f) => f.id === 'PATH-IDLE-TIMEOUT').map((f) => f.detail).join('\n'), /RPC_(OUT|IN)_DATA channel cut after [12]\.\d s idle/),
   },
   {
     name: 'nginx sends only the leaf (intermediate missing), AIA published',
