@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
+import { type GatewayRuntime, gatewayRuntime } from './runtimes.js';
 
 export const PORTS = { upstream: 19443, haproxy: 20443, nginx: 21443, portcullis: 22443, portcullisPolicy: 23443, portcullisWorkers: 24443, portcullisMemory: 25443 } as const;
 export const BODY_1K = 'x'.repeat(1024);
@@ -128,9 +128,21 @@ export function start(cmd: string, args: string[], dir: string, name: string): C
   return p;
 }
 
-/** Portcullis as installed: bin/portcullis.js' shebang carries the gateway's V8 flags. */
+let runtime: GatewayRuntime | undefined;
+
+/** The runtime every Portcullis of this bench runs on (`--runtime`); the bench's own node by default. */
+export function useGatewayRuntime(rt: GatewayRuntime): void {
+  runtime = rt;
+}
+
+export function currentGatewayRuntime(): GatewayRuntime {
+  return (runtime ??= gatewayRuntime(undefined));
+}
+
+/** Portcullis as installed (bin/portcullis.js with the gateway's V8 flags), on the bench's gateway runtime. */
 export function startPortcullis(root: string, config: string, dir: string, name: string, extraNodeArgs: string[] = []): ChildProcess {
-  return start(process.execPath, [...GATEWAY_V8_FLAGS, ...extraNodeArgs, path.join(root, 'bin/portcullis.js'), 'serve', '-c', config], dir, name);
+  const [cmd, ...args] = currentGatewayRuntime().portcullis(root, ['serve', '-c', config], extraNodeArgs);
+  return start(cmd!, args, dir, name);
 }
 
 export function writeConf(dir: string, name: string, text: string): string {

@@ -329,32 +329,48 @@ function combine(rounds: readonly Row[]): Row {
   };
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2).filter((a) => !a.startsWith('--rounds='));
-  const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 1);
-  const sizes = args.length ? args.map(Number) : [1, 5_000, 20_000, 50_000];
+export interface ReloadResults {
+  /** Medians of the rounds per row (longest requests: the worst of them). */
+  readonly rows: readonly Row[];
+  readonly rounds: number;
+  readonly node: string;
+  readonly cores: number;
+}
+
+/**
+ * Every row, `rounds` times interleaved (so a slow minute on a shared machine does not fall on one
+ * row only): `npm run bench:reload` and the P7 step of `npm run bench`.
+ */
+export async function runReloadBench(o: { rounds: number; sizes?: readonly number[]; withRules?: boolean }): Promise<ReloadResults> {
+  const sizes = o.sizes ?? [1, 5_000, 20_000, 50_000];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-reload-'));
   const pki = await makePki(dir);
   const lab = await startSmallLab(dir, pki);
   const shapes: Array<{ users: number; rules?: number; label?: string }> = sizes.map((users) => ({ users }));
-  if (!args.length) shapes.push({ users: 1, rules: 1_000, label: '1 user, 1,000 policy rules' });
+  if (o.withRules ?? true) shapes.push({ users: 1, rules: 1_000, label: '1 user, 1,000 policy rules' });
   const results: Row[][] = shapes.map(() => []);
   try {
-    // Rounds interleaved, so a slow minute on a shared machine does not fall on one row only.
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < o.rounds; round++) {
       for (const [i, shape] of shapes.entries()) {
         const r = await measureRow({ dir, pki, lab, ...shape });
         results[i]!.push(r);
-        console.error(`# round ${round + 1}, ${r.label}: start ${r.startMs} ms, longest request ${r.hup.longestMs} / ${r.edit.longestMs} ms`);
+        console.error(`P7 round ${round + 1}, ${r.label}: start ${r.startMs} ms, longest request ${r.hup.longestMs} / ${r.edit.longestMs} ms`);
       }
     }
   } finally {
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  return { rows: results.map(combine), rounds: o.rounds, node: process.version, cores: os.availableParallelism() };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--rounds='));
+  const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 1);
+  const r = await runReloadBench({ rounds, ...(args.length ? { sizes: args.map(Number), withRules: false } : {}) });
   const how = rounds > 1 ? `medians of ${rounds} rounds, longest requests the worst of them` : 'one round';
-  console.log(`\nReload and memory (${os.availableParallelism()} cores, Node ${process.version}; one gateway process, one keep-alive client, a POST every 20 ms; ${how}):\n`);
-  console.log(table(results.map(combine)));
+  console.log(`\nReload and memory (${r.cores} cores, Node ${r.node}; one gateway process, one keep-alive client, a POST every 20 ms; ${how}):\n`);
+  console.log(table(r.rows));
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${path.resolve(process.argv[1])}`).href) await main();

@@ -15,6 +15,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 ulimit -n "$(ulimit -Hn)" || true
+# The bench itself runs on the bundled Node (as under npm run) whatever node is first on PATH;
+# --runtime node20|node24|node26|bun picks the gateway's runtime (bench/runtimes.ts).
+PATH="$PWD/node_modules/.bin:$PATH"
 # npm run bench:storm: the login storm alone (it rewrites only its section of docs/benchmarks.md).
 if [ "${1:-}" = "--storm-only" ]; then shift; exec node --import tsx bench/storm.ts "$@"; fi
 exec node --expose-gc --import tsx bench/run.ts "$@"

@@ -6,11 +6,16 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { createCa, issueServerCert } from '../src/lab/certs.js';
 import { cpuTree, curlSpeed, fixedRate, idleConnections, idleFromChildren, rssTree, waitPort, wrk } from './measure.js';
-import { PORTS, haproxyConf, nginxProxyConf, portcullisConf, start, startPortcullis, upstreamConf, writeConf } from './peers.js';
+import { PORTS, haproxyConf, nginxProxyConf, portcullisConf, start, startPortcullis, upstreamConf, useGatewayRuntime, writeConf } from './peers.js';
 import { profileP1 } from './profile.js';
-import { GATEWAY_V8_FLAGS } from '../src/cli/serve-primary.js';
 import { type Results, type Setup, SETUPS, median, writeReport } from './report.js';
 import { runStorm } from './storm.js';
+import { runReloadBench } from './reload.js';
+import { renderReloadSection, spliceReload } from './reload-report.js';
+import { renderStormSection, spliceStorm } from './storm-report.js';
+import { runLdapCacheBench } from './ldap-cache.js';
+import { writeRuntimeRow } from './runtime-report.js';
+import { gatewayRuntime, parseRuntime } from './runtimes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIR = '/tmp/pcbench';
@@ -21,6 +26,12 @@ const SECONDS = quick ? 3 : 10;
 const ROUNDS = quick ? 1 : 3;
 const PEER_CONNS = quick ? 1000 : 9000;
 const PAIRS = quick ? 2000 : 20000;
+// --runtime node20|node24|node26|bun: the gateway's runtime; such a run writes only its row of the
+// Runtimes table (bench/runtime-report.ts). --only-p1: P1 alone, nothing written (a smoke run).
+const runtimeId = parseRuntime(process.argv);
+const rt = gatewayRuntime(runtimeId);
+useGatewayRuntime(rt);
+const onlyP1 = process.argv.includes('--only-p1');
 
 const procs: ChildProcess[] = [];
 function cleanup(): void {
@@ -30,7 +41,22 @@ process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * P6 and P7 only, in one run (`npm run bench -- --directory-only`): the directory at scale (issue
+ * #18) re-measured without the half hour of P1–P5; both sections are replaced in the document.
+ */
+async function directoryOnly(): Promise<void> {
+  const before = process.argv.indexOf('--storm-before');
+  const storm = await runStorm({ quick, ...(before > 0 ? { beforeRoot: process.argv[before + 1]! } : {}) });
+  const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
+  const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+  const file = path.join(ROOT, 'docs/benchmarks.md');
+  writeFileSync(file, spliceReload(spliceStorm(readFileSync(file, 'utf8'), renderStormSection(storm)), renderReloadSection({ reload, ldap })));
+  console.error('wrote P6 and P7 of docs/benchmarks.md');
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--directory-only')) return directoryOnly();
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   rmSync('/dev/shm/pcbench/sink', { recursive: true, force: true }); // uploads of an earlier run
@@ -58,10 +84,10 @@ async function main(): Promise<void> {
   launch('pc2policy', startPortcullis(ROOT, pcConf('portcullis-policy.yaml', true, PORTS.portcullisPolicy, 2), DIR, 'portcullis (2 workers, policy)'));
   for (const s of SETUPS) await waitPort(s.port);
   await sleep(1000); // workers of the primaries
-  console.error('all peers listening');
+  console.error(`all peers listening; gateway on ${rt.label}`);
   const url = (port: number, p: string) => `https://127.0.0.1:${port}${p}`;
   const headers = (s: (typeof SETUPS)[number]): Record<string, string> => (s.policy ? { Authorization: BASIC } : {});
-  const r: Results = { p1: new Map(), p2: new Map(), p3: new Map(), p4: new Map(), p5: 0, rate: 0, seconds: SECONDS, rounds: ROUNDS, peerConns: PEER_CONNS, pairs: PAIRS, profile: undefined, storm: undefined };
+  const r: Results = { p1: new Map(), p2: new Map(), p3: new Map(), p4: new Map(), p5: 0, rate: 0, seconds: SECONDS, rounds: ROUNDS, peerConns: PEER_CONNS, pairs: PAIRS, profile: undefined, storm: undefined, reload: undefined };
 
   // P1: small keep-alive POSTs; rounds interleave the setups so that noise hits all alike.
   for (const s of SETUPS) await wrk(url(s.port, '/mapi/emsmdb/'), DIR, headers(s), 2, 20).catch(() => undefined); // warm-up
@@ -71,9 +97,10 @@ async function main(): Promise<void> {
       const w = await wrk(url(s.port, '/mapi/emsmdb/'), DIR, headers(s), SECONDS, 50);
       const cpu = cpuTree(pids.get(s.id)!) - cpu0;
       r.p1.set(s.id, [...(r.p1.get(s.id) ?? []), { ...w, cpuUsPerRequest: (cpu * 1e6) / (w.rps * SECONDS) }]);
-      console.error(`P1 ${s.name}: ${w.rps.toFixed(0)} req/s`);
+      console.error(`P1 ${s.name}: ${w.rps.toFixed(0)} req/s, ${r.p1.get(s.id)!.at(-1)!.cpuUsPerRequest.toFixed(0)} µs CPU per request`);
     }
   }
+  if (onlyP1) return;
 
   // P2: 1 GiB each way, one transfer at a time, interleaved rounds.
   for (let round = 0; round < ROUNDS; round++) {
@@ -117,7 +144,8 @@ async function main(): Promise<void> {
   // process may hold 20,000 descriptors here; a pair needs two), the clients come from two
   // children for the same reason. HAProxy and nginx hold PEER_CONNS each (their limit here).
   for (const s of ['pc1', 'pc2', 'pc2policy'] as const) process.kill(pids.get(s)!, 'SIGTERM');
-  const floor = start(process.execPath, [...GATEWAY_V8_FLAGS, '--import', 'tsx', path.join(ROOT, 'bench/tls-echo.ts'), String(PORTS.portcullis), pki.cert, pki.key], DIR, 'node tls floor');
+  const [floorCmd, ...floorArgs] = rt.script(path.join(ROOT, 'bench/tls-echo.ts'), [String(PORTS.portcullis), pki.cert, pki.key]);
+  const floor = start(floorCmd!, floorArgs, DIR, `${rt.isNode ? 'node' : rt.id} tls floor`);
   procs.push(floor);
   const mem = startPortcullis(ROOT, pcConf('portcullis-memory.yaml', false, PORTS.portcullisMemory, 3), DIR, 'portcullis (memory)');
   procs.push(mem);
@@ -141,14 +169,28 @@ async function main(): Promise<void> {
     await sleep(3000);
   }
 
-  // Where the time goes: P1 against one Portcullis process under the V8 profiler.
   cleanup();
+  if (runtimeId) {
+    writeRuntimeRow(r, rt, path.join(ROOT, 'docs/benchmarks.md'));
+    console.error(`wrote the ${rt.label} row of the Runtimes table in docs/benchmarks.md`);
+    return;
+  }
+  // Where the time goes: P1 against one Portcullis process under the V8 profiler.
   await sleep(1500);
   r.profile = await profileP1(quick ? 3 : 8);
   console.error(`profile: ${r.profile.file}`);
   // P6, the login storm against Samba AD (issue #18): its own step, also `npm run bench:storm`.
-  if (!process.argv.includes('--no-storm')) r.storm = await runStorm({ quick });
-  writeReport(r, path.join(ROOT, 'docs/benchmarks.md'));
+  if (!process.argv.includes('--no-storm')) {
+    const before = process.argv.indexOf('--storm-before');
+    r.storm = await runStorm({ quick, ...(before > 0 ? { beforeRoot: process.argv[before + 1]! } : {}) });
+  }
+  // P7, reloads and memory with large directories (issue #18): file rows, then the LDAP cache.
+  if (!process.argv.includes('--no-reload')) {
+    const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
+    const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+    r.reload = { reload, ldap };
+  }
+  writeReport(r, path.join(ROOT, 'docs/benchmarks.md'), rt);
   console.error('wrote docs/benchmarks.md');
 }
 

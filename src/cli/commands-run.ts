@@ -44,7 +44,7 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
   for (const w of r.warnings) log.warn(formatProblem(w));
   const start = async () => {
     if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
-    if (gatewayExecArgv(process.execArgv).length !== process.execArgv.length) {
+    if (!process.versions.bun && gatewayExecArgv(process.execArgv).length !== process.execArgv.length) {
       log.warn({ flags: GATEWAY_V8_FLAGS }, 'node was started without the gateway V8 flags (bin/portcullis.js sets them): streaming costs more CPU');
     }
     const rt = await startRuntime(r.file, r.config, log, { watch: true });

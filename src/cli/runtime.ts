@@ -5,7 +5,7 @@
 // time (AccessControl.reevaluate).
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
-import { buildDirectory } from '../directory/build-provider.js';
+import { buildDirectory, ldapDirectoryKey } from '../directory/build-provider.js';
 import { loadPackedDirectory, packedProvider } from '../directory/file-provider.js';
 import type { DirectoryProvider } from '../directory/provider.js';
 import { bearerVerifier } from '../identity/bearer.js';
@@ -33,6 +33,9 @@ export interface Runtime {
   stop(o?: { drain?: boolean }): Promise<void>;
 }
 
+/** The ldapDirectoryKey each LDAP provider was built with (files are read at build time). */
+const ldapBuiltWith = new WeakMap<DirectoryProvider, string>();
+
 /**
  * The state for a config; `directory`, when given, is the one already built for it (a reload's).
  * A file directory is read straight into its packed form; buildDirectory() reads it the full way
@@ -44,6 +47,8 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
   const given = directory ?? (packed ? packedProvider(packed) : undefined);
   const dir = given ? { ok: true as const, provider: given } : buildDirectory(config, log);
   if (!dir.ok) return { ok: false, problems: dir.problems };
+  const key = ldapDirectoryKey(config);
+  if (key && !given) ldapBuiltWith.set(dir.provider, key);
   const b = config.identity?.bearer;
   return {
     ok: true,
@@ -54,16 +59,20 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
 /**
  * Reads the config file and builds its state; undefined (every problem logged) when invalid. The
  * reading, parsing and validating, and packing a file directory, happen in a worker thread unless
- * the files are small.
+ * the files are small. An LDAP directory whose settings and files did not change is taken over
+ * from `current` (ldapDirectoryKey), with its cache and pool.
  */
-export async function loadNextState(file: string, log: Logger): Promise<AccessState | undefined> {
+export async function loadNextState(file: string, log: Logger, current?: AccessState): Promise<AccessState | undefined> {
   const r = await prepareOffLoop(file, log);
   if (!r.ok) {
     for (const p of r.problems) log.error(p);
     log.error({ problems: r.problems.length }, r.stage === 'config' ? 'new configuration rejected; the running one stays' : 'new directory rejected; the running one stays');
     return undefined;
   }
-  const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : undefined);
+  const built = current && ldapBuiltWith.get(current.directory);
+  const keep = built !== undefined && built === ldapDirectoryKey(r.config) ? current!.directory : undefined;
+  if (keep) log.info('LDAP directory settings unchanged: its cache and connections are kept');
+  const next = await buildState(r.config, log, r.directory ? packedProvider(r.directory) : keep);
   if (!next.ok) {
     for (const p of next.problems) log.error(p);
     log.error({ problems: next.problems.length }, 'new directory rejected; the running one stays');
@@ -100,14 +109,16 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
   const reload = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log);
+    const next = await loadNextState(file, log, state);
     if (!next) return false;
     const old = state;
     state = next;
-    state.directory.onChange?.(() => void reevaluate('directory changed'));
+    if (old.directory !== state.directory) {
+      state.directory.onChange?.(() => void reevaluate('directory changed'));
+      void old.directory.close();
+    }
     gateway.reload(next.config);
     users.setLockoutConfig(next.config.lockout);
-    if (old.directory !== state.directory) void old.directory.close();
     log.info('configuration reloaded');
     await reevaluate('reload');
     return true;

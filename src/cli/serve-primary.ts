@@ -17,26 +17,18 @@ import { UserStateStore } from '../policy/user-states.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
 import { buildState, loadNextState } from './runtime.js';
 import { watchFiles } from './watch-files.js';
+import { withGatewayFlags } from '../../bin/runtime.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
 export function workerCount(config: GatewayConfig): number {
   return config.workers === 'auto' ? os.availableParallelism() : config.workers;
 }
 
-/**
- * V8 flags for a gateway process, measured while streaming 1 GiB (docs/benchmarks.md). Every
- * 16 KiB TLS record read becomes an ArrayBuffer. With V8's default 16 MiB young generation,
- * hundreds of MiB of them pile up between two scavenges and V8 answers with full mark-compact
- * collections (about 35 per GiB); a 1 MiB young generation frees them in cheap scavenges. Records
- * still in flight at a scavenge are promoted, and with the small default old-generation limit
- * (live heap + 2 MiB) that set off storms of 60-140 mark-compacts per GiB in one run out of three;
- * a 64 MiB initial old space removed them (0-3 per GiB in six runs out of six). Net: 1.6-2.0 CPU
- * seconds per GiB instead of 2.2-4.5.
- */
-export const GATEWAY_V8_FLAGS = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
+// The gateway V8 flags live in bin/runtime.js (plain JS: bin/portcullis.js needs them before tsx loads).
+export { GATEWAY_V8_FLAGS } from '../../bin/runtime.js';
 
 export function gatewayExecArgv(execArgv: readonly string[]): string[] {
-  return [...execArgv, ...GATEWAY_V8_FLAGS.filter((f) => !execArgv.some((a) => a.startsWith(f.split('=')[0]!)))];
+  return withGatewayFlags(execArgv);
 }
 
 export interface Primary {
@@ -131,7 +123,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
 
   let reloading: Promise<boolean> = Promise.resolve(true);
   const reloadOnce = async (): Promise<boolean> => {
-    const next = await loadNextState(file, log);
+    const next = await loadNextState(file, log, state);
     if (!next) return false;
     if (workerCount(next.config) !== count) log.warn({ running: count, configured: workerCount(next.config) }, 'a different number of workers needs a restart');
     const old = state;

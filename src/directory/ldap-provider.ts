@@ -33,6 +33,8 @@ export interface LdapDirectoryOptions {
 
 /** Entries nobody asked for within this long are no longer refreshed. */
 const IDLE_MS = 3_600_000;
+/** Cache entries looked at per turn of the event loop by the refresh sweep (about 1 ms of work). */
+const SWEEP_SLICE = 1_000;
 const PASSWORD_PROOF_MS = 5 * 60_000;
 
 export class LdapDirectory implements DirectoryProvider {
@@ -207,7 +209,7 @@ export class LdapDirectory implements DirectoryProvider {
     this.passwords.sweep();
     const refreshAt = this.cfg.cacheTtl * this.cfg.refreshAhead;
     await this.groups.refresh?.((task) => this.dcs.run(task), refreshAt).catch(() => {});
-    const due = this.cache.sweep();
+    const due = await this.cache.sweepInSlices(SWEEP_SLICE, () => new Promise<void>((r) => setImmediate(r)));
     // Background work leaves most of the pool to the lookups of users who are waiting.
     const workers = Math.max(1, Math.floor(this.cfg.pool.size / 2));
     await Promise.all(

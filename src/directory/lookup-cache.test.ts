@@ -75,4 +75,24 @@ describe('lookup cache', () => {
     assert.equal(cache.store('sam:bob', found(['Sales']), 'CN=bob'), false, 'found again: nobody to re-judge');
     assert.equal(cache.dnOf('LAB\\bob'), 'CN=bob');
   });
+
+  it('sweeps a big cache in slices, oldest due first, with the same answer as one pass', async () => {
+    const { clock, cache } = make();
+    for (let i = 0; i < 5_000; i++) {
+      clock.t = i;
+      cache.store(`sam:u${i}`, found([]), `CN=u${i}`);
+    }
+    cache.store('sam:u7', found([]), 'CN=u7'); // re-stored: now the youngest
+    clock.t = 9 * MIN; // every entry past refreshAhead × TTL, none idle for an hour: all due
+    let pauses = 0;
+    const sliced = await cache.sweepInSlices(1_000, async () => {
+      pauses++;
+      cache.store('sam:late', found([]), 'CN=late'); // stored while the sweep waits: allowed, fresh
+    });
+    assert.equal(pauses, 5, 'one pause per 1,000 entries');
+    assert.equal(sliced.length, 5_000);
+    assert.equal(sliced[0], 'sam:u0', 'oldest first');
+    assert.equal(sliced.at(-1), 'sam:u7', 're-stored: the youngest');
+    assert.deepEqual(sliced, cache.sweep(), 'the late entry is fresh: not due');
+  });
 });

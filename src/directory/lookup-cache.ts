@@ -47,7 +47,11 @@ export class LookupCache {
   }
 
   freshness(a: CachedAnswer): Freshness {
-    const age = this.now() - a.at;
+    return this.freshnessAt(a, this.now());
+  }
+
+  private freshnessAt(a: CachedAnswer, now: number): Freshness {
+    const age = now - a.at;
     const ttl = a.result.status === 'found' ? this.t.ttlMs : this.t.negativeTtlMs;
     if (age >= ttl + this.t.graceMs) return 'expired';
     if (age >= ttl) return 'stale';
@@ -89,26 +93,51 @@ export class LookupCache {
   }
 
   /**
-   * Keys of found entries in use that are due for a background refresh (oldest first); drops
-   * entries nobody asked for within idleMs once they expire, and expired "no such user" answers.
+   * Keys of found entries in use that are due for a background refresh (oldest first: the map's
+   * order is store order, and a re-stored key is deleted first); drops entries nobody asked for
+   * within idleMs once they expire, and expired "no such user" answers.
    */
   sweep(): string[] {
-    const now = this.now();
-    const due: Array<[string, number]> = [];
+    const steps = this.sweepSteps(Infinity);
+    for (let s = steps.next(); ; s = steps.next()) if (s.done) return s.value;
+  }
+
+  /**
+   * sweep() a slice of `batch` entries at a time, awaiting `pause` between slices: over 50,000
+   * cached users one pass holds the event loop for tens of milliseconds (bench/ldap-cache.ts),
+   * which every connection the process serves would wait for.
+   */
+  async sweepInSlices(batch: number, pause: () => Promise<void>): Promise<string[]> {
+    const steps = this.sweepSteps(batch);
+    for (let s = steps.next(); ; s = steps.next()) {
+      if (s.done) return s.value;
+      await pause();
+    }
+  }
+
+  /** The sweep, yielding after every `batch` entries; entries stored or dropped meanwhile are fine (Map iteration allows it). */
+  private *sweepSteps(batch: number): Generator<void, string[]> {
+    let now = this.now();
+    let n = 0;
+    const due: string[] = [];
     for (const [key, a] of this.found) {
-      const f = this.freshness(a);
+      if (++n % batch === 0) {
+        yield;
+        now = this.now();
+      }
+      const f = this.freshnessAt(a, now);
       const idle = now - a.lastUsed > this.t.idleMs;
       if (idle && f === 'expired') {
         this.found.delete(key);
         if (a.result.status === 'found' && this.dnByUser.get(a.result.entry.key) === a.dn) this.dnByUser.delete(a.result.entry.key);
       } else if (!idle && f !== 'fresh') {
-        due.push([key, a.at]);
+        due.push(key);
       }
     }
     for (const [key, a] of this.missing) {
-      if (this.freshness(a) !== 'expired') break; // age order: the rest are younger
+      if (this.freshnessAt(a, now) !== 'expired') break; // age order: the rest are younger
       this.missing.delete(key);
     }
-    return due.sort((x, y) => x[1] - y[1]).map(([k]) => k);
+    return due;
   }
 }

@@ -8,6 +8,20 @@ import type { DirectoryEntry } from './provider.js';
 
 const UF_ACCOUNTDISABLE = 0x2;
 
+/**
+ * One copy of each group and domain name for every cached user: each LDAP answer parses its own
+ * strings, and with 50,000 cached users in a few hundred groups the copies were most of the
+ * cache's memory (bench/ldap-cache.ts). Bounded: a directory with more distinct names starts over.
+ */
+const names = new Map<string, string>();
+function intern(s: string): string {
+  const known = names.get(s);
+  if (known !== undefined) return known;
+  if (names.size >= 100_000) names.clear();
+  names.set(s, s);
+  return s;
+}
+
 export interface UserQuery {
   readonly baseDn: string;
   readonly userFilter: string;
@@ -34,12 +48,12 @@ export async function queryUser(c: LdapSession, form: UserForm, q: UserQuery): P
   const enabled = q.ad ? (Number(str('userAccountControl') || '0') & UF_ACCOUNTDISABLE) === 0 : str('pwdAccountLockedTime') === '';
   const entry: DirectoryEntry = {
     key: `${q.netbiosDomain.toUpperCase()}\\${sam.toLowerCase()}`,
-    domain: q.netbiosDomain.toUpperCase(),
+    domain: intern(q.netbiosDomain.toUpperCase()),
     sam,
     upn: str('userPrincipalName') || str('mail'),
     mail: str('mail'),
     enabled,
-    groups: await q.groups.groups(c, u.dn),
+    groups: (await q.groups.groups(c, u.dn)).map(intern),
   };
   return { answer: { status: 'found', entry }, dn: u.dn };
 }

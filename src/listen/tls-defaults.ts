@@ -41,6 +41,9 @@ export interface ListenerTlsParameters {
  * - SSL_OP_NO_RENEGOTIATION: a TLS 1.2 client asking to renegotiate gets a no_renegotiation alert
  *   instead of a new (expensive) handshake; TLS 1.3 has no renegotiation.
  * - dhparam 'auto': the well-known ffdhe2048 group, so the DHE-RSA suites of the profile work.
+ *   Bun (not a supported runtime, only measured: `bench/run.sh --runtime bun`) refuses 'auto'
+ *   ("Automatic DH parameter selection is not supported"); there it is left out, which only
+ *   removes the DHE-RSA suites (the ECDHE ones stay).
  */
 export function secureContextOptions(t: ListenerTlsParameters): tls.SecureContextOptions {
   return {
@@ -48,7 +51,7 @@ export function secureContextOptions(t: ListenerTlsParameters): tls.SecureContex
     ciphers: t.ciphers,
     ecdhCurve: t.ecdhCurve,
     honorCipherOrder: t.honorCipherOrder,
-    dhparam: 'auto',
+    ...(process.versions.bun ? {} : { dhparam: 'auto' as const }),
     secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
