@@ -28,8 +28,7 @@ type Candidate = { readonly kind: 'root' | 'autodiscover' | 'srv'; readonly host
 /** Outlook's order: root domain, autodiscover.<domain>, then the SRV record (the HTTP redirect method has its own check). */
 export async function autodiscoverCandidates(p: ProbeContext): Promise<Outcome> {
   if (!p.domain || net.isIP(p.domain)) return skip('no mail domain (use --email user@domain)');
-  const b = p.blocked();
-  if (b) return b;
+  // Not gated on the published host's state: the candidates may be other hosts.
   const evidence: string[] = [];
   const findings: Finding[] = [];
   const candidates: Candidate[] = [{ kind: 'root', host: p.domain, port: 443 }, { kind: 'autodiscover', host: `autodiscover.${p.domain}`, port: 443 }];
@@ -146,7 +145,9 @@ export async function autodiscoverAnswer(p: ProbeContext): Promise<Outcome> {
     if (r.head.status !== 200 || !/<Autodiscover/.test(xml) || /<Error/.test(xml)) {
       const location = r.header('location');
       p.autodiscoverFailed = `Autodiscover answered ${r.head.status}${location ? ` (redirect to ${location})` : ''} instead of the settings`;
-      return { status: 'fail', evidence: [`${describe(r)}${location ? `; Location: ${location}` : ''}`, xml.slice(0, 300)], findings: [finding('AD-ANSWER-INVALID', `${r.head.status}${location ? ` redirect to ${location} (see the endpoints check)` : ''}`)] };
+      // One line of the body (an error page, a login form), not the page itself.
+      const gist = xml.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+      return { status: 'fail', evidence: [`${describe(r)}${location ? `; Location: ${location}` : ''}`, ...(gist ? [`body: ${gist}`] : [])], findings: [finding('AD-ANSWER-INVALID', `${r.head.status}${location ? ` redirect to ${location} (see the endpoints check)` : ''}`)] };
     }
     const types = [...xml.matchAll(/<Type>([^<]+)<\/Type>/g)].map((m) => m[1]!);
     const mapiHttp = /Type="mapiHttp"/.test(xml);

@@ -7,7 +7,7 @@ import { openVirtualConnection, rpcServer } from './rpc-channel.js';
 /** Outlook Anywhere needs the RPC server name Autodiscover hands out; without it, say so instead of guessing. */
 function unknownTarget(p: ProbeContext): Outcome {
   const why = p.autodiscoverFailed ?? (p.opts.protocols.includes('autodiscover') ? 'the Autodiscover answer named no RPC server (no EXPR/EXHTTP block)' : 'Autodiscover was not tested (--protocols)');
-  return { status: 'warn', evidence: [`RPC target unknown: ${why}`, 'not guessed: a wrong target is refused by the RPC proxy and would be blamed on it'], findings: [finding('RPC-TARGET-UNKNOWN', why)] };
+  return { status: 'warn', evidence: ['RPC target not guessed: a wrong one is refused by the RPC proxy, and that would be blamed on it'], findings: [finding('RPC-TARGET-UNKNOWN', why)] };
 }
 
 export async function rpcEcho(p: ProbeContext): Promise<Outcome> {
