@@ -203,6 +203,18 @@ describe('portcullis doctor: causes named at the gateway (issue 16)', () => {
     }
   });
 
+  it('--long holds a MAPI NotificationWait until the server completes it (here after 1 s)', async () => {
+    const env = await labEnv({ lab: { mapi: { pendingPeriodMs: 200, notificationWaitMs: 1000 } } });
+    try {
+      const { ids, report } = await doctor(env, { protocols: ['autodiscover', 'mapi'], long: true });
+      assert.deepEqual(ids, []);
+      const idle = report.results.find((r) => r.group === 'Long-lived channels')!;
+      assert.match(idle.evidence.join('\n'), /MAPI NotificationWait: completed normally after 1\.\d s/);
+    } finally {
+      await env.stop();
+    }
+  });
+
   it('no autodiscover record: no endpoint in Outlook\'s order, although the published host answers', async () => {
     const env = await labEnv();
     try {
