@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { PROTOCOLS, type Protocol } from '../classify/protocols.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
 import { claimOfLogon } from '../identity/basic.js';
+import { protocolNamed } from '../policy/protocol-names.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
@@ -61,15 +62,25 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
   let allowed: AllowedHosts | undefined;
   const users = control.users;
 
-  /** Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. */
-  const resolve = async (user: unknown): Promise<{ key: string } | { error: string }> => {
+  /**
+   * Resolves a user argument (DOMAIN\user, UPN, bare name) to its directory key. A name the
+   * directory does not know is refused unless `anyName` (unrevoke and unlock act on whatever was
+   * recorded, and `revoke --force` on a name as given): a typo must not look like a revocation.
+   * With the directory down, a DOMAIN\user name is taken as given, so an emergency revoke works.
+   */
+  const resolve = async (user: unknown, anyName = false): Promise<{ key: string; directory?: string } | { status: number; error: string }> => {
     const claim = typeof user === 'string' ? claimOfLogon(user) : undefined;
-    if (!claim) return { error: 'user must be DOMAIN\\user or user@domain' };
+    if (!claim) return { status: 400, error: 'user must be DOMAIN\\user or user@domain' };
     const r = await control.lookup(claim);
     if (r.status === 'found') return { key: r.entry.key };
-    // Revoking someone the directory cannot confirm still works: by the name as given.
-    if (claim.domain) return { key: `${claim.domain.toUpperCase()}\\${claim.user.toLowerCase()}` };
-    return { error: `user ${String(user)}: ${r.status}` };
+    const asGiven = claim.domain ? `${claim.domain.toUpperCase()}\\${claim.user.toLowerCase()}` : undefined;
+    if (r.status === 'unavailable') {
+      if (asGiven) return { key: asGiven, directory: `unavailable: ${r.reason}` };
+      return { status: 503, error: `directory-unavailable: ${r.reason} (give the user as DOMAIN\\user to act on the name as written)` };
+    }
+    if (anyName && asGiven) return { key: asGiven, directory: r.status };
+    const why = r.status === 'unknown-domain' ? 'is in no domain this gateway serves' : 'is not in the directory';
+    return { status: 404, error: `${String(user)} ${why}: check the spelling${anyName ? ', or give it as DOMAIN\\user' : ' (--force acts on the name as given)'}` };
   };
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>> = {
@@ -77,26 +88,26 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     'GET /api/stats': async () => [200, await control.stats()],
     'POST /api/revoke': async (req) => {
       const body = await readJson(req);
-      const who = await resolve(body['user']);
-      if ('error' in who) return [400, who];
+      const who = await resolve(body['user'], body['force'] === true);
+      if ('error' in who) return [who.status, { error: who.error }];
       const m = body['minutes'];
       if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
       const { revocation: r, closed } = await control.revoke(who.key, typeof body['reason'] === 'string' ? body['reason'] : 'revoked by an administrator', minutes ? minutes * 60_000 : undefined);
       log.warn({ user: who.key, closed, reasons: ['revoked'] }, 'user revoked');
-      return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10 }];
+      return [200, { revoked: r, closedConnections: closed, ms: Math.round((performance.now() - t0) * 10) / 10, ...(who.directory ? { directory: who.directory } : {}) }];
     },
     'POST /api/unrevoke': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
-      if ('error' in who) return [400, who];
+      const who = await resolve((await readJson(req))['user'], true);
+      if ('error' in who) return [who.status, { error: who.error }];
       return [200, { user: who.key, removed: await control.unrevoke(who.key) }];
     },
     'GET /api/revocations': async () => [200, users.revocations()],
     'GET /api/lockouts': async () => [200, users.lockouts()],
     'POST /api/unlock': async (req) => {
-      const who = await resolve((await readJson(req))['user']);
-      if ('error' in who) return [400, who];
+      const who = await resolve((await readJson(req))['user'], true);
+      if ('error' in who) return [who.status, { error: who.error }];
       await control.unlock(who.key);
       return [200, { user: who.key, unlocked: true }];
     },
@@ -106,14 +117,17 @@ export async function startAdmin(cfg: NonNullable<GatewayConfig['admin']>, deps:
     },
     'POST /api/explain': async (req) => {
       const body = await readJson(req);
-      const protocol = body['protocol'] as Protocol;
+      const protocol = (typeof body['protocol'] === 'string' ? protocolNamed(body['protocol']) : undefined) as Protocol;
       const zone = body['zone'] as Zone;
       if (!PROTOCOLS.includes(protocol) || (zone !== 'external' && zone !== 'internal')) return [400, { error: 'protocol and zone are required' }];
       const claim = typeof body['user'] === 'string' ? claimOfLogon(body['user']) : undefined;
       if (!claim) return [400, { error: 'user must be DOMAIN\\user or user@domain' }];
       const r = await control.lookup(claim);
       const ctx = { zone, remoteAddress: typeof body['client'] === 'string' ? body['client'] : '203.0.113.1' };
-      if (r.status !== 'found') return [200, { user: body['user'], lookup: r.status, decision: { allow: false, reasons: [r.status === 'not-found' ? 'unknown-user' : r.status === 'unknown-domain' ? 'unknown-domain' : 'directory-unavailable'] } }];
+      if (r.status !== 'found') {
+        const reason = r.status === 'not-found' ? 'unknown-user' : r.status === 'unknown-domain' ? 'unknown-domain' : 'directory-unavailable';
+        return [200, { user: body['user'], lookup: r.status, ...(r.status === 'unavailable' ? { cause: r.reason } : {}), decision: { allow: false, reasons: [reason] } }];
+      }
       return [200, { user: r.entry.key, groups: r.entry.groups, enabled: r.entry.enabled, revoked: users.isRevoked(r.entry.key), lockedOut: users.isLockedOut(r.entry.key), decision: control.evaluate(r, protocol, ctx) }];
     },
   };

@@ -12,11 +12,44 @@ import type { AdminServer } from '../admin/admin-server.js';
 import { AdminTokenError, tokenAnnouncement } from '../admin/admin-token.js';
 import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './serve-primary.js';
 import { serveWorker } from './serve-worker.js';
-import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
 import { writeDemoPki } from '../lab/certs.js';
 import { labZone, startDnsResponder } from '../lab/dns-responder.js';
-import { labOptions } from './lab-defaults.js';
+import { DEMO_PKI_DIR, ROOT, labOptions } from './lab-defaults.js';
+import { CliError, debugRequested, describeFailure, fileErrorText } from './cli-error.js';
+import { listenFailure } from './start-errors.js';
+import type { ToPrimary } from './worker-messages.js';
+
+/** A TCP port from the command line (1-65535). */
+function portOption(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 65535) throw new CliError(`${name} must be a port number (1-65535), not "${value}"`);
+  return n;
+}
+
+/** A PEM file named on the command line; `--cert missing.crt: not found`. */
+function readOption(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new CliError(`${name} ${fileErrorText(e, file) ?? `${file}: ${(e as Error).message}`}`);
+  }
+}
+
+/** The lab (or the demo's lab), its start failures in one line. */
+async function startLabOn(d: Parameters<typeof labOptions>[0], externalUrl: string, o: { host: string; port: number; cert: Buffer; key: Buffer }, what: string) {
+  try {
+    return await startLab(labOptions(d, externalUrl), o);
+  } catch (e) {
+    const listen = listenFailure(e);
+    if (listen) throw listen;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (/^ERR_OSSL|^ERR_TLS/.test(code) || /PEM|key values mismatch/i.test((e as Error).message)) {
+      throw new CliError(`${what}: the certificate and key cannot be used (${(e as Error).message}): give a PEM certificate and its own private key`);
+    }
+    throw e;
+  }
+}
 
 function fail(lines: string[]): never {
   for (const l of lines) console.error(l);
@@ -40,7 +73,14 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
   const log = createLogger(r.config.log.level);
   // A forked worker re-runs this command: it serves, the primary supervises.
-  if (cluster.isWorker) return serveWorker(r.file, r.config, log);
+  if (cluster.isWorker) {
+    // The primary prints why its worker could not start, and stops: not a restart every 2 s.
+    return serveWorker(r.file, r.config, log).catch((e: unknown) => {
+      const f = describeFailure(listenFailure(e, r.file, r.config) ?? e, debugRequested());
+      process.send?.({ t: 'failed', message: f.text, exitCode: f.exitCode } satisfies ToPrimary, () => process.exit(f.exitCode));
+      return new Promise<never>(() => {});
+    });
+  }
   for (const w of r.warnings) log.warn(formatProblem(w));
   const start = async () => {
     if (workerCount(r.config) > 1) return servePrimary(r.file, r.config, log);
@@ -51,14 +91,13 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
     process.on('SIGHUP', () => void rt.reload());
     return rt;
   };
-  // An unusable admin token file is the admin's to fix: one line, not a stack trace.
-  const rt = await start().catch((e: unknown) => (e instanceof AdminTokenError ? fail([`portcullis: ${e.message}`]) : Promise.reject(e)));
+  // An unusable admin token file or a port that cannot be bound is the admin's to fix: one line, not a stack trace.
+  const rt = await start().catch((e: unknown) => Promise.reject(e instanceof AdminTokenError ? new CliError(e.message) : (listenFailure(e, r.file, r.config) ?? e)));
   // Generated just now: shown once on the terminal, never in the log.
   if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;
 }
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 export function registerRunCommands(program: Command): void {
   program
@@ -81,14 +120,10 @@ export function registerRunCommands(program: Command): void {
     .option('--port <port>', 'port', '9443')
     .option('--external-url <url>', 'external base URL Autodiscover hands out', 'https://mail.lab.example')
     .action(async (o: { directory: string; cert: string; key: string; host: string; port: string; externalUrl: string }) => {
+      if (!/^https?:\/\/[^/\s]+/.test(o.externalUrl)) throw new CliError(`--external-url must be a URL such as https://mail.example.com, not "${o.externalUrl}"`);
       const d = loadDirectoryFile(path.resolve(o.directory));
       if (!d.ok) fail(d.problems.map(formatProblem));
-      const lab = await startLab(labOptions(d.directory, o.externalUrl), {
-        host: o.host,
-        port: positiveNumber('--port', o.port),
-        cert: readFileSync(o.cert),
-        key: readFileSync(o.key),
-      });
+      const lab = await startLabOn(d.directory, o.externalUrl, { host: o.host, port: portOption('--port', o.port), cert: readOption('--cert', o.cert), key: readOption('--key', o.key) }, '--cert/--key');
       console.log(`lab Exchange on ${lab.url}`);
       onSignals(() => lab.stop());
     });
@@ -97,19 +132,18 @@ export function registerRunCommands(program: Command): void {
     .command('demo')
     .description('start the lab on :9443 and the gateway on :8443 with the demo directory')
     .action(async () => {
-      const pki = await writeDemoPki(path.join(ROOT, '.demo'));
+      const pki = await writeDemoPki(DEMO_PKI_DIR);
       const demo = path.join(ROOT, 'examples/demo');
       const d = loadDirectoryFile(path.join(demo, 'directory.yaml'));
       if (!d.ok) fail(d.problems.map(formatProblem));
-      const lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:8443'), {
-        host: '127.0.0.1',
-        port: 9443,
-        cert: readFileSync(pki.lab.certFile),
-        key: readFileSync(pki.lab.keyFile),
-      });
+      const lab = await startLabOn(d.directory, 'https://127.0.0.1:8443', { host: '127.0.0.1', port: 9443, cert: readFileSync(pki.lab.certFile), key: readFileSync(pki.lab.keyFile) }, 'the demo lab');
       const rt = await serve(path.join(demo, 'portcullis.yaml'));
       // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
-      const dns = await startDnsResponder(labZone(8443), 8053);
+      const dns = await startDnsResponder(labZone(8443), 8053).catch(async (e: unknown) => {
+        await rt.stop();
+        await lab.stop();
+        throw listenFailure(e) ?? e;
+      });
       const ca = path.relative(process.cwd(), pki.caFile);
       const cfg = path.relative(process.cwd(), path.join(demo, 'portcullis.yaml'));
       console.error(`

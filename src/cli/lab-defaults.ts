@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FileDirectory } from '../directory/file-directory.js';
 import type { LabOptions } from '../lab/lab-context.js';
 
@@ -14,3 +15,8 @@ export function labOptions(directory: FileDirectory, externalUrl: string, over: 
     ...over,
   };
 }
+
+/** The repository root, where the demo keeps its generated files. */
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+/** The demo's generated CA, certificates and admin token (`npm run demo` writes them on its first run). */
+export const DEMO_PKI_DIR = path.join(ROOT, '.demo');

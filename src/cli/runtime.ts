@@ -21,6 +21,7 @@ import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchFiles } from './watch-files.js';
+import { CliError } from './cli-error.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -96,7 +97,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   // The admin token first: a token file that cannot hold one stops the start before anything listens.
   const adminToken = config.admin && opts.admin !== false ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
-  if (!first.ok) throw new Error(first.problems.join('\n'));
+  if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state = first.state;
   const users = opts.users ?? new UserStateStore(config.lockout);
   const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
@@ -124,7 +125,15 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     return true;
   };
   const serialReload = () => (reloading = (reloading ?? Promise.resolve(true)).then(reload, reload));
-  const admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+  let admin: AdminServer | undefined;
+  try {
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, serialReload), log, token: adminToken }) : undefined;
+  } catch (e) {
+    // (an admin port in use): nothing may stay open behind the error, or the process would not end.
+    await gateway.stop(0);
+    await state.directory.close();
+    throw e;
+  }
   const files = [file, ...(config.directory?.provider === 'file' ? [config.directory.file] : [])];
   const watcher = opts.watch ? watchFiles(files, () => void serialReload()) : undefined;
   return {

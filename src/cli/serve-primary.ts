@@ -19,6 +19,7 @@ import { buildState, loadNextState } from './runtime.js';
 import { watchFiles } from './watch-files.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
 import { type ToWorker, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { CliError } from './cli-error.js';
 
 export function workerCount(config: GatewayConfig): number {
   return config.workers === 'auto' ? os.availableParallelism() : config.workers;
@@ -42,7 +43,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   // The admin token once, here, before any worker is forked (workers serve no admin endpoint).
   const adminToken = config.admin ? ensureAdminToken(config.admin.tokenFile) : undefined;
   const first = await buildState(config, log);
-  if (!first.ok) throw new Error(first.problems.join('\n'));
+  if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state: AccessState = first.state;
   const users = new UserStateStore(config.lockout);
   // Every worker reserves its login attempt slots here, so the limit holds across workers.
@@ -106,6 +107,17 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
         }
         case 'reply':
           waiting.get(m.id)?.(m.value);
+          return;
+        case 'failed':
+          // Before the gateway was ever ready, a worker that cannot start means none can (a port
+          // in use, a certificate it cannot read): say why once and stop, rather than fork again.
+          if (listening < count) {
+            stopping = true;
+            console.error(m.message);
+            for (const o of live()) o.process.kill('SIGKILL');
+            process.exit(m.exitCode);
+          }
+          log.error({ worker: w.id, error: m.message }, 'gateway worker could not start');
           return;
       }
     });

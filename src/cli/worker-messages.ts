@@ -24,7 +24,9 @@ export type ToPrimary =
   | { readonly t: 'listening'; readonly listeners: readonly RunningListener[] }
   /** Reserve or settle a login attempt slot (src/policy/login-attempts.ts). */
   | { readonly t: 'attempt'; readonly req: AttemptRequest }
-  | { readonly t: 'reply'; readonly id: number; readonly value: unknown };
+  | { readonly t: 'reply'; readonly id: number; readonly value: unknown }
+  /** The worker could not start (a port in use…): the line to print, and the exit code. */
+  | { readonly t: 'failed'; readonly message: string; readonly exitCode: number };
 
 export function isToPrimary(m: unknown): m is ToPrimary {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -1,44 +1,54 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
 import { type GatewayConfig, configSchema } from './schema.js';
+import { fileProblems } from './file-checks.js';
+import { configWarnings } from './config-warnings.js';
 import { type Positions, type Problem, type YamlSource, problemAt, readYamlValue } from './yaml-source.js';
+import { zodProblems } from './zod-problems.js';
+
+export { zodProblems };
 
 export type LoadResult =
   | { readonly ok: true; readonly config: GatewayConfig; readonly file: string; readonly warnings: Problem[] }
-  | { readonly ok: false; readonly problems: Problem[] };
-
-/** Turns zod issues into positioned problems. */
-export function zodProblems(src: YamlSource | Positions, error: z.ZodError): Problem[] {
-  return error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => problemAt(src, [...i.path, k], `unknown setting "${k}"`))
-      : [problemAt(src, i.path, i.message)],
-  );
-}
+  | {
+      readonly ok: false;
+      readonly problems: Problem[];
+      readonly warnings?: Problem[];
+      /** The directory file the config names (absolute), so that `config check` reports its problems in the same pass. */
+      readonly directoryFile?: string;
+      /** The config as far as the schema accepted it (its files had problems): for cross-checks in the same pass. */
+      readonly parsed?: GatewayConfig;
+    };
 
 /**
- * Loads and validates a gateway config. Every problem is collected (syntax, schema, then files on
- * disk) so an admin fixes them in one pass; relative paths are resolved against the file's folder.
- * A file in the fast parser's subset is read without positions: they are found only to place a
- * problem.
+ * Loads and validates a gateway config. Every problem is collected in one pass (syntax; then the
+ * schema and the files on disk together, the files read from the raw value so that a schema
+ * problem elsewhere does not hide them; then what needs a valid config); relative paths are
+ * resolved against the file's folder. A file in the fast parser's subset is read without
+ * positions: they are found only to place a problem.
  */
 export function loadConfig(file: string, text?: string): LoadResult {
   const abs = path.resolve(file);
   const read = readYamlValue(abs, text);
   if (!read.ok) return read;
   const { value, positions: src } = read;
+  const place = (at: ReadonlyArray<PropertyKey>, message: string, missingFile?: string): Problem => ({
+    ...problemAt(src(), at, message),
+    ...(missingFile ? { missingFile } : {}),
+  });
   const parsed = configSchema.safeParse(value ?? {});
-  if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
+  const problems = [...(parsed.success ? [] : zodProblems(src(), parsed.error, configSchema, value ?? {})), ...fileProblems(value, path.dirname(abs), place)];
+  if (!parsed.success) return { ok: false, problems, ...rawDirectoryFile(value, path.dirname(abs)) };
   const config = resolvePaths(parsed.data, path.dirname(abs));
-  const problems = checkFiles(src, config);
-  const warnings: Problem[] = [];
-  if (config.upstream.tls.insecure) {
-    warnings.push(problemAt(src(), ['upstream', 'tls', 'insecure'], 'upstream TLS verification is OFF: anyone on the path can impersonate Exchange'));
-  }
-  if (problems.length > 0) return { ok: false, problems };
+  problems.push(...configProblems(config, place));
+  const warnings = configWarnings(config, value, place);
+  if (problems.length > 0) return { ok: false, problems, warnings, parsed: config, ...(config.directory?.provider === 'file' ? { directoryFile: config.directory.file } : {}) };
   return { ok: true, config: Object.freeze(config), file: abs, warnings };
+}
+
+function rawDirectoryFile(raw: unknown, base: string): { directoryFile?: string } {
+  const d = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['directory'] : undefined;
+  const f = typeof d === 'object' && d !== null && (d as Record<string, unknown>)['provider'] === 'file' ? (d as Record<string, unknown>)['file'] : undefined;
+  return typeof f === 'string' && f !== '' ? { directoryFile: path.resolve(base, f) } : {};
 }
 
 function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
@@ -64,39 +74,12 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
   };
 }
 
-function checkFiles(source: () => YamlSource | Positions, c: GatewayConfig): Problem[] {
+/** What only a valid config can tell: settings that contradict each other. */
+function configProblems(c: GatewayConfig, place: (at: ReadonlyArray<PropertyKey>, message: string) => Problem): Problem[] {
   const problems: Problem[] = [];
-  // Positions only when there is a problem to place.
-  const place = (p: ReadonlyArray<PropertyKey>, message: string) => problemAt(source(), p, message);
-  c.listeners.forEach((l, li) => {
-    l.tls.certificates.forEach((cert, ci) => {
-      const at = ['listeners', li, 'tls', 'certificates', ci];
-      let x509: X509Certificate | undefined;
-      try {
-        x509 = new X509Certificate(readFileSync(cert.cert));
-      } catch (e) {
-        problems.push(place([...at, 'cert'], `cannot read certificate ${cert.cert}: ${(e as Error).message}`));
-      }
-      try {
-        const key = createPrivateKey(readFileSync(cert.key));
-        if (x509 && !x509.checkPrivateKey(key)) problems.push(place([...at, 'key'], 'private key does not match the certificate'));
-      } catch (e) {
-        problems.push(place([...at, 'key'], `cannot read private key ${cert.key}: ${(e as Error).message}`));
-      }
-    });
-  });
-  if (c.upstream.tls.ca && !existsSync(c.upstream.tls.ca)) {
-    problems.push(place(['upstream', 'tls', 'ca'], `CA file ${c.upstream.tls.ca} does not exist`));
-  }
   const d = c.directory;
-  if (d?.provider === 'file' && !existsSync(d.file)) {
-    problems.push(place(['directory', 'file'], `directory file ${d.file} does not exist`));
-  }
   if (d?.provider === 'ldap') {
-    if (!d.bindPassword && !d.bindPasswordFile) problems.push(place(['directory'], 'ldap needs bindPassword or bindPasswordFile'));
-    if (d.bindPasswordFile && !existsSync(d.bindPasswordFile)) problems.push(place(['directory', 'bindPasswordFile'], `${d.bindPasswordFile} does not exist`));
-    if (d.ca && !existsSync(d.ca)) problems.push(place(['directory', 'ca'], `CA file ${d.ca} does not exist`));
-    if (d.url.startsWith('ldap://') && !d.startTls) problems.push(place(['directory', 'url'], 'plain ldap:// sends the service password in clear: use ldaps:// or startTls: true'));
+    if (!d.bindPassword && !d.bindPasswordFile) problems.push(place(['directory'], 'required: "bindPassword" or "bindPasswordFile" (the service account\'s password)'));
   }
   if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
   c.policy.rules.forEach((rule, i) => {

@@ -2,6 +2,7 @@
 // file:line:column, the way an admin's editor shows it.
 import { readFileSync } from 'node:fs';
 import { type Document, LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import { fileErrorWords } from './file-errors.js';
 
 export interface Problem {
   readonly file: string;
@@ -9,6 +10,8 @@ export interface Problem {
   readonly column: number;
   readonly path: string;
   readonly message: string;
+  /** A file the config names that does not exist (absolute), so a caller can say who makes it. */
+  readonly missingFile?: string;
 }
 
 export interface YamlSource {
@@ -25,7 +28,10 @@ export function readYaml(file: string, text?: string): YamlSource {
   const doc = parseDocument(src, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const syntaxProblems = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]! };
+    // The library's message ends in " at line 6, column 1:" and a code excerpt: the position is
+    // already in front (file:line:column), the excerpt is the admin's own editor's job.
+    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return { file, line: pos.line, column: pos.col, path: '', message };
   });
   return { file, doc, lines, syntaxProblems };
 }
@@ -147,7 +153,7 @@ export function readYamlValue(file: string, text?: string): { ok: true; value: u
   try {
     source = text ?? readFileSync(file, 'utf8');
   } catch (e) {
-    return { ok: false, problems: [{ file, line: 0, column: 0, path: '', message: (e as Error).message }] };
+    return { ok: false, problems: [{ file, line: 0, column: 0, path: '', message: fileErrorWords(e) ?? (e as Error).message }] };
   }
   const fast = parsePlainYaml(source);
   if (fast) {
@@ -159,8 +165,10 @@ export function readYamlValue(file: string, text?: string): { ok: true; value: u
   return { ok: true, value: full.doc.toJS(), positions: () => full };
 }
 
+/** `file:line:column: path: message`; a problem with the file itself (line 0) is `file: message`. */
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`;
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+  return `${where}: ${p.path ? p.path + ': ' : ''}${p.message}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ interface Dc {
   readonly service: ConnectionPool<LdapSession>;
   readonly passwords: ConnectionPool<LdapSession>;
   cancelProbe: (() => void) | undefined;
+  /** Why it was last marked down: what "directory unavailable" tells an admin while the breaker is open. */
+  lastFailure?: string;
 }
 
 export class DomainControllers {
@@ -175,11 +177,13 @@ export class DomainControllers {
 
   private allDown(): string {
     const next = Math.min(...this.dcs.map((d) => d.breaker.retryInMs));
-    return `LDAP ${this.dcs.map((d) => d.url).join(', ')}: marked down after a failure; next probe in ${next} ms`;
+    const why = [...new Set(this.dcs.map((d) => d.lastFailure).filter((f) => f !== undefined))].join('; ');
+    return `LDAP ${this.dcs.map((d) => d.url).join(', ')}: marked down after a failure${why ? ` (${why})` : ''}; next probe in ${next} ms`;
   }
 
   private failed(dc: Dc, e: Error): void {
     if (dc.breaker.state !== 'closed') return;
+    dc.lastFailure = e.message;
     dc.breaker.failure();
     this.o.log.warn({ url: dc.url, err: e.message, retryInMs: dc.breaker.retryInMs }, 'domain controller failed: no new attempts until a probe succeeds');
     const down = new DcDown(`${dc.url} is marked down`);

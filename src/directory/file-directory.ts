@@ -18,7 +18,7 @@ export function loadDirectoryFile(file: string, text?: string): DirectoryLoad {
   if (!read.ok) return read;
   const { value, positions: src } = read;
   const parsed = directoryFileSchema.safeParse(value ?? {});
-  if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error) };
+  if (!parsed.success) return { ok: false, problems: zodProblems(src(), parsed.error, directoryFileSchema, value ?? {}) };
   const data = parsed.data;
   const problems = directoryProblems(data, (at, message) => problemAt(src(), at, message));
   if (problems.length > 0) return { ok: false, problems };

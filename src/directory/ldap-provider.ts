@@ -21,6 +21,7 @@ import { LookupCache } from './lookup-cache.js';
 import { PasswordChecks } from './password-checks.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
 import { queryUser } from './user-query.js';
+import { type ListingQuery, groupNames, mailboxLogons } from './ldap-listing.js';
 import { type Schedule, realSchedule } from './wait-queue.js';
 
 export { escapeFilter } from './ldap-filter.js';
@@ -143,6 +144,32 @@ export class LdapDirectory implements DirectoryProvider {
     });
     this.counters.passwordCacheHits += this.passwords.hits - before;
     return r;
+  }
+
+  /** Every mailbox user, resolved like a login (for `cas-plan`); throws when the directory cannot be asked. */
+  async listUsers(): Promise<DirectoryEntry[]> {
+    const logons = await this.dcs.run((c) => mailboxLogons(c, this.listing()));
+    const entries: DirectoryEntry[] = [];
+    const queue = [...logons];
+    await Promise.all(
+      Array.from({ length: Math.min(this.cfg.pool.size, queue.length) }, async () => {
+        for (let sam = queue.shift(); sam !== undefined; sam = queue.shift()) {
+          const r = await this.lookup({ domain: this.cfg.netbiosDomain, user: sam });
+          if (r.status === 'unavailable') throw new DirectoryUnavailable(r.reason);
+          if (r.status === 'found') entries.push(r.entry);
+        }
+      }),
+    );
+    return entries.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Every group name under the group base (for `config check`). */
+  groupNames(): Promise<string[]> {
+    return this.dcs.run((c) => groupNames(c, this.listing()));
+  }
+
+  private listing(): ListingQuery {
+    return { baseDn: this.cfg.baseDn, groupBaseDn: this.cfg.groupBaseDn ?? this.cfg.baseDn, userFilter: this.cfg.userFilter, ad: this.cfg.flavor === 'ad' };
   }
 
   stats(): DirectoryStats {

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Protocol } from '../classify/protocols.js';
 import type { GatewayConfig, Zone } from '../config/schema.js';
-import { loadDirectoryFile } from '../directory/file-directory.js';
-import { entryOf } from '../directory/file-provider.js';
+import { fileErrorWords } from '../config/file-errors.js';
+import type { DirectoryEntry } from '../directory/provider.js';
 import { compilePolicy, evaluate } from './evaluate.js';
 import { UserStateStore } from './user-states.js';
 
@@ -23,19 +23,32 @@ export interface CasPlanEntry {
   readonly why: string;
 }
 
-export async function casPlan(cfg: GatewayConfig, currentFile?: string): Promise<CasPlanEntry[]> {
-  if (cfg.directory?.provider !== 'file') throw new Error('cas-plan enumerates mailboxes from the file directory; configure directory.provider: file');
-  const d = loadDirectoryFile(cfg.directory.file);
-  if (!d.ok) throw new Error(d.problems.map((p) => p.message).join('\n'));
+/** Current settings by identity (UPN, mail or sAMAccountName, lower-case), from a Get-CASMailbox JSON export. */
+export type CurrentSettings = ReadonlyMap<string, Partial<CasSettings>>;
+
+/** Reads `Get-CASMailbox | Select Identity,MAPIBlock… | ConvertTo-Json`; throws a one-line Error saying what is wrong with the file. */
+export function readCurrentExport(file: string): CurrentSettings {
+  let rows: unknown;
+  try {
+    rows = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new Error(`--current ${file}: ${fileErrorWords(e) ?? `not JSON (${(e as Error).message}): export it with Get-CASMailbox | ConvertTo-Json`}`);
+  }
+  const current = new Map<string, Partial<CasSettings>>();
+  for (const r of Array.isArray(rows) ? rows : [rows]) {
+    if (typeof r !== 'object' || r === null || typeof (r as Record<string, unknown>)['Identity'] !== 'string') {
+      throw new Error(`--current ${file}: every entry needs an Identity (Get-CASMailbox | Select-Object Identity,MAPIBlockOutlookRpcHttp,MAPIBlockOutlookExternalConnectivity | ConvertTo-Json)`);
+    }
+    current.set(String((r as Record<string, unknown>)['Identity']).toLowerCase(), r as Partial<CasSettings>);
+  }
+  return current;
+}
+
+/** The plan for these mailbox users (from either directory) under the config's policy. */
+export function casPlan(cfg: GatewayConfig, mailboxes: readonly DirectoryEntry[], current: CurrentSettings = new Map()): CasPlanEntry[] {
   const policy = compilePolicy(cfg.policy);
   const states = new UserStateStore(cfg.lockout);
-  const current = new Map<string, Partial<CasSettings>>();
-  if (currentFile) {
-    const rows = JSON.parse(readFileSync(currentFile, 'utf8')) as Array<Record<string, unknown>>;
-    for (const r of Array.isArray(rows) ? rows : [rows]) current.set(String(r['Identity']).toLowerCase(), r as Partial<CasSettings>);
-  }
-  return d.directory.data.users.map((u) => {
-    const entry = entryOf(d.directory, u);
+  return mailboxes.map((entry) => {
     const may = (protocol: Protocol, zone: Zone) => evaluate(policy, { subject: { kind: 'user', entry }, protocol, zone, clientAddress: '0.0.0.0' }, states).allow;
     const rpcOut = may('rpc', 'external');
     const mapiOut = may('mapi', 'external');
@@ -45,11 +58,11 @@ export async function casPlan(cfg: GatewayConfig, currentFile?: string): Promise
       MAPIBlockOutlookRpcHttp: !rpcOut && !rpcIn,
       MAPIBlockOutlookExternalConnectivity: !rpcOut && !mapiOut,
     };
-    const cur = current.get(u.userPrincipalName.toLowerCase()) ?? current.get(u.mail.toLowerCase()) ?? current.get(u.sAMAccountName.toLowerCase());
+    const cur = current.get(entry.upn.toLowerCase()) ?? current.get(entry.mail.toLowerCase()) ?? current.get(entry.sam.toLowerCase());
     const changes: Partial<CasSettings> = {};
     for (const k of Object.keys(intended) as Array<keyof CasSettings>) if (!cur || cur[k] !== intended[k]) changes[k] = intended[k];
     const why = `external rpc ${rpcOut ? 'allowed' : 'denied'}, external mapi ${mapiOut ? 'allowed' : 'denied'}, internal rpc ${rpcIn ? 'allowed' : 'denied'}`;
-    return { identity: u.userPrincipalName, user: entry.key, intended, changes, why };
+    return { identity: entry.upn || entry.mail || entry.key, user: entry.key, intended, changes, why };
   });
 }
 

@@ -23,6 +23,8 @@ export class UserStateStore implements UserStates {
   private readonly revoked = new Map<string, Revocation>();
   private readonly failures = new Map<string, number[]>();
   private readonly locked = new Map<string, number>();
+  /** The key as the directory spells it (`LAB\dave`), for every lower-cased map key: what the admin API shows. */
+  private readonly spelled = new Map<string, string>();
 
   constructor(
     private lockout: LockoutConfig,
@@ -46,6 +48,7 @@ export class UserStateStore implements UserStates {
 
   /** Takes over a lockout decided elsewhere; `until` is an absolute time in ms. */
   applyLock(key: string, until: number): void {
+    this.spell(key);
     this.locked.set(key.toLowerCase(), until);
   }
 
@@ -56,7 +59,7 @@ export class UserStateStore implements UserStates {
 
   /** Every active lock, for a worker that (re)starts and must not forget them. */
   activeLocks(): Array<{ key: string; until: number }> {
-    return [...this.locked.keys()].filter((k) => this.isLockedOut(k)).map((k) => ({ key: k, until: this.locked.get(k)! }));
+    return [...this.locked.keys()].filter((k) => this.isLockedOut(k)).map((k) => ({ key: this.spelled.get(k) ?? k, until: this.locked.get(k)! }));
   }
 
   unrevoke(key: string): boolean {
@@ -79,6 +82,7 @@ export class UserStateStore implements UserStates {
 
   /** Counts a failed external login; returns true when this failure locked the user out. */
   recordFailure(key: string): boolean {
+    this.spell(key);
     const k = key.toLowerCase();
     const now = this.now();
     const recent = (this.failures.get(k) ?? []).filter((t) => t > now - this.lockout.window);
@@ -103,6 +107,7 @@ export class UserStateStore implements UserStates {
 
   recordSuccess(key: string): void {
     this.failures.delete(key.toLowerCase());
+    this.forget(key.toLowerCase());
   }
 
   isLockedOut(key: string): boolean {
@@ -112,6 +117,7 @@ export class UserStateStore implements UserStates {
     if (until <= this.now()) {
       this.locked.delete(k);
       this.failures.delete(k);
+      this.forget(k);
       return false;
     }
     return true;
@@ -119,15 +125,28 @@ export class UserStateStore implements UserStates {
 
   lockouts(): Lockout[] {
     const keys = new Set([...this.failures.keys(), ...this.locked.keys()]);
-    return [...keys].map((k) => ({
-      key: k,
-      failures: (this.failures.get(k) ?? []).filter((t) => t > this.now() - this.lockout.window).length,
-      lockedUntil: this.isLockedOut(k) ? this.locked.get(k) : undefined,
-    }));
+    return [...keys].flatMap((k) => {
+      const key = this.spelled.get(k) ?? k;
+      const lockedUntil = this.isLockedOut(k) ? this.locked.get(k) : undefined;
+      const failures = (this.failures.get(k) ?? []).filter((t) => t > this.now() - this.lockout.window).length;
+      // A lock that has just expired took its failures with it: nothing left to show.
+      return failures > 0 || lockedUntil !== undefined ? [{ key, failures, lockedUntil }] : [];
+    });
   }
 
   unlock(key: string): void {
     this.locked.delete(key.toLowerCase());
     this.failures.delete(key.toLowerCase());
+    this.forget(key.toLowerCase());
+  }
+
+  private spell(key: string): void {
+    const k = key.toLowerCase();
+    if (!this.spelled.has(k)) this.spelled.set(k, key);
+  }
+
+  /** A spelling is kept only while some failure or lock still needs it. */
+  private forget(k: string): void {
+    if (!this.failures.has(k) && !this.locked.has(k)) this.spelled.delete(k);
   }
 }

@@ -3,18 +3,40 @@
 // and LDAPS) and OpenLDAP (groupOfNames walking, fail-closed after the grace period). The
 // behaviour at scale (pool, breaker, failover, login storm) is in ldap-at-scale.test.ts.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { directoryConfigSchema, type LdapConfig } from '../../src/directory/directory-config.js';
 import { LdapDirectory } from '../../src/directory/ldap-provider.js';
-import { startEnv } from '../helpers/env.js';
+import { stringify } from 'yaml';
+import { DEMO_POLICY, startEnv, testPki } from '../helpers/env.js';
 import { RawClient } from '../../src/doctor/http-probe.js';
 
 const SCRIPTS = new URL('../../scripts/', import.meta.url).pathname;
+const BIN = new URL('../../bin/portcullis.js', import.meta.url).pathname;
+
+/** The real CLI on a gateway config with this directory section (the demo's policy, plus `rules`). */
+async function cli(dir: string, directory: Record<string, unknown>, args: string[], rules: unknown[] = []): Promise<{ status: number; stdout: string; stderr: string }> {
+  const pki = await testPki();
+  const config = path.join(dir, `cli-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    config,
+    stringify({
+      listeners: [{ address: '127.0.0.1', port: 8443, tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
+      upstream: { url: 'https://exch01.lab.local', tls: { ca: pki.caFile } },
+      directory: { provider: 'ldap', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'], ...directory },
+      policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, ...rules] },
+    }),
+  );
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args.map((a) => (a === '{config}' ? config : a))], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+    ),
+  );
+}
 const log = pino({ level: 'silent' });
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
@@ -60,6 +82,27 @@ describe('ldap provider against Samba AD', () => {
     const erin = await d.lookup({ domain: 'LAB', user: 'erin' });
     assert.ok(erin.status === 'found' && erin.entry.enabled === false);
     await d.close();
+  });
+
+  it('cas-plan enumerates the mailboxes from AD (CLI)', async () => {
+    const r = await cli(dir, { url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example' }, ['cas-plan', '-c', '{config}', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as Array<{ identity: string; user: string; intended: Record<string, boolean> }>;
+    // The users with a mailbox (mail): not the service account, Administrator or krbtgt.
+    assert.deepEqual(plan.map((p) => p.user), ['LAB\\alice', 'LAB\\bob', 'LAB\\carol', 'LAB\\erin']);
+    const by = new Map(plan.map((p) => [p.identity, p.intended]));
+    assert.deepEqual(by.get('bob@lab.example'), { MAPIBlockOutlookRpcHttp: false, MAPIBlockOutlookExternalConnectivity: false }, 'bob through nested Sales');
+    assert.deepEqual(by.get('carol@lab.example'), { MAPIBlockOutlookRpcHttp: false, MAPIBlockOutlookExternalConnectivity: true });
+  });
+
+  it('config check looks up the groups the policy names in AD: a warning for each it does not find', async () => {
+    const directory = { url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example' };
+    const r = await cli(dir, directory, ['config', 'check', '{config}'], [{ name: 'typo', effect: 'allow', groups: ['Slaes'] }]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: .*policy\.rules\[3\]\.groups\[0\]: rule "typo": group "Slaes" is not in the directory under CN=Users,DC=lab,DC=example \(did you mean "Sales"\?\)/);
+    // Mobile-Only and MAPI-Only (the demo policy's) do not exist in this AD either; Outlook-Remote does.
+    assert.match(r.stderr, /group "Mobile-Only" is not in the directory/);
+    assert.doesNotMatch(r.stderr, /group "Outlook-Remote"/);
   });
 
   it('checks passwords by bind (empty passwords never pass), over StartTLS too', async () => {
@@ -132,6 +175,15 @@ describe('ldap provider against OpenLDAP', () => {
     assert.ok(alice.status === 'found' && alice.entry.groups.join() === 'Outlook-Remote');
     assert.equal(await d.verifyPassword((bob as { entry: Parameters<typeof d.verifyPassword>[0] }).entry, 'Passw0rd!'), 'ok');
     await d.close();
+  });
+
+  it('cas-plan enumerates the mailboxes from OpenLDAP, groups walked (CLI)', async () => {
+    const r = await cli(dir, { url: 'ldaps://127.0.0.1:6360', ca: path.join(dir, 'tls/ldap.crt'), bindDn: 'uid=svc-gateway,ou=people,dc=lab,dc=example', bindPassword: 'Passw0rd!', baseDn: 'dc=lab,dc=example', flavor: 'openldap' }, ['cas-plan', '-c', '{config}', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as Array<{ user: string; intended: Record<string, boolean> }>;
+    const by = new Map(plan.map((p) => [p.user, p.intended]));
+    assert.deepEqual(by.get('LAB\\bob'), { MAPIBlockOutlookRpcHttp: false, MAPIBlockOutlookExternalConnectivity: false });
+    assert.deepEqual(by.get('LAB\\carol'), { MAPIBlockOutlookRpcHttp: false, MAPIBlockOutlookExternalConnectivity: true });
   });
 
   it('serves from cache within the grace period, then fails closed', async () => {
