@@ -21,6 +21,8 @@ command -v openssl >/dev/null || need+=(openssl)
 # cluster (initdb + pg_ctl, loopback, a free port; as root through runuser -u postgres).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v promtool >/dev/null || need+=(prometheus)
+# the doctor's fault scenarios: real reverse proxies in front of the gateway, certificate chains from openssl
+command -v nginx >/dev/null || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,7 +8,7 @@ import { CliError, fileErrorText } from './cli-error.js';
 import { checkLine, renderHtml, renderText } from '../doctor/render.js';
 import { runDoctor } from '../doctor/run.js';
 import { positiveNumber } from './commands-access.js';
-import type { Status } from '../doctor/types.js';
+import type { CheckResult, Status } from '../doctor/types.js';
 
 /** What the doctor can test (runDoctor's steps). */
 const DOCTOR_PROTOCOLS: readonly Protocol[] = ['autodiscover', 'rpc', 'mapi', 'ews', 'eas'];
@@ -53,9 +53,11 @@ export function registerDoctorCommand(program: Command): void {
     .option('--upstream <url>', 'Exchange behind the gateway: checks that both show the same certificate')
     .option('--ca <file>', 'also trust this CA (private PKI)')
     .option('--timeout <ms>', 'time-out per network step', '10000')
+    .option('--rpc-server <name>', 'RPC server for the Outlook Anywhere checks (mailboxGuid@domain) when Autodiscover cannot tell')
+    .option('--long', 'hold idle RPC and MAPI channels up to the protocols\' keep-alive intervals (about 5 minutes) instead of 20 s')
     .option('--json', 'machine-readable output')
     .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async (target: string, o: { email?: string; user?: string; passwordStdin?: boolean; protocols: string; resolver?: string; upstream?: string; ca?: string; timeout: string; json?: boolean; html?: string }) => {
+    .action(async (target: string, o: { email?: string; user?: string; passwordStdin?: boolean; protocols: string; resolver?: string; upstream?: string; ca?: string; timeout: string; rpcServer?: string; long?: boolean; json?: boolean; html?: string }) => {
       let url = target;
       const names = o.protocols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const unknown = names.filter((n) => !DOCTOR_PROTOCOLS.includes(protocolNamed(n) as Protocol));
@@ -73,13 +75,18 @@ export function registerDoctorCommand(program: Command): void {
           throw new CliError(`--ca ${fileErrorText(e, o.ca) ?? `${o.ca}: ${(e as Error).message}`}`);
         }
       }
+      if (o.rpcServer !== undefined && !/^[^\s:/?#]+$/.test(o.rpcServer)) throw new CliError(`--rpc-server must be the RPC server name Outlook uses (mailboxGuid@domain, or a server FQDN), without a port, not "${o.rpcServer}"`);
       const timeoutMs = positiveNumber('--timeout', o.timeout);
       const password = o.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
       if (password === '') throw new CliError('--password-stdin: standard input was empty (echo the password into the command)');
+      // Progress only on a terminal, as one line that the next check overwrites: the report follows on
+      // stdout, and every check printed twice (progress, then report) was noise.
+      const progress = !o.json && process.stderr.isTTY ? (r: CheckResult) => process.stderr.write(`\r\x1b[2K${checkLine(r, (s, t) => COLORS[s](t))}`) : undefined;
       const report = await runDoctor(
-        { url, protocols, timeoutMs, ...(o.email ? { email: o.email } : {}), ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.upstream ? { upstream: o.upstream } : {}), ...(o.ca ? { ca: o.ca } : {}) },
-        o.json ? undefined : (r) => process.stderr.write(`${checkLine(r, (s, t) => COLORS[s](t))}\n`),
+        { url, protocols, timeoutMs, ...(o.email ? { email: o.email } : {}), ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.upstream ? { upstream: o.upstream } : {}), ...(o.ca ? { ca: o.ca } : {}), ...(o.rpcServer ? { rpcServer: o.rpcServer } : {}), ...(o.long ? { long: true } : {}) },
+        progress,
       );
+      if (progress) process.stderr.write('\r\x1b[2K');
       if (o.html) {
         try {
           writeFileSync(o.html, renderHtml(report));

@@ -1,9 +1,11 @@
-import { type Outcome, finding, skip } from './check.js';
+import { type Outcome, finding } from './check.js';
+import { covers } from './checks-tls.js';
 import { describe, offersOf } from './login.js';
 import type { ProbeContext } from './probe-context.js';
 
 export async function rpcMethods(p: ProbeContext): Promise<Outcome> {
-  if (!p.reachable) return skip('TCP connection failed');
+  const b = p.blocked();
+  if (b) return b;
   const evidence: string[] = [];
   const findings = [];
   for (const method of ['RPC_IN_DATA', 'RPC_OUT_DATA']) {
@@ -21,7 +23,8 @@ export async function rpcMethods(p: ProbeContext): Promise<Outcome> {
 
 /** A channel announces 1 GiB and sends 16 bytes: Exchange answers at once, a buffering proxy waits. */
 export async function bodyStreaming(p: ProbeContext): Promise<Outcome> {
-  if (!p.reachable) return skip('TCP connection failed');
+  const b = p.blocked();
+  if (b) return b;
   const c = await p.connect();
   try {
     c.write(`RPC_IN_DATA /rpc/rpcproxy.dll HTTP/1.1\r\nHost: ${c.host}\r\nAccept: application/rpc\r\nUser-Agent: MSRPC\r\nContent-Length: 1073741824\r\n\r\n`);
@@ -37,7 +40,8 @@ export async function bodyStreaming(p: ProbeContext): Promise<Outcome> {
 }
 
 export async function headerSize(p: ProbeContext): Promise<Outcome> {
-  if (!p.reachable) return skip('TCP connection failed');
+  const b = p.blocked();
+  if (b) return b;
   const c = await p.connect();
   try {
     const r = await c.request('GET', '/owa/', { 'X-Doctor-Padding': 'a'.repeat(16 * 1024) });
@@ -58,7 +62,8 @@ const ENDPOINTS: Record<string, { method: string; path: string; headers?: Record
 
 /** The schemes each virtual directory offers to an anonymous request. */
 export async function authSchemes(p: ProbeContext): Promise<Outcome> {
-  if (!p.reachable) return skip('TCP connection failed');
+  const b = p.blocked();
+  if (b) return b;
   const evidence: string[] = [];
   const findings = [];
   for (const protocol of p.opts.protocols) {
@@ -84,7 +89,8 @@ export async function authSchemes(p: ProbeContext): Promise<Outcome> {
 
 /** Redirects on the site root and /owa: they must stay on https:// and on covered names. */
 export async function redirects(p: ProbeContext): Promise<Outcome> {
-  if (!p.reachable) return skip('TCP connection failed');
+  const b = p.blocked();
+  if (b) return b;
   const evidence: string[] = [];
   const findings = [];
   for (const path of ['/', '/owa']) {
@@ -96,7 +102,7 @@ export async function redirects(p: ProbeContext): Promise<Outcome> {
       if (!location || r.head.status < 300 || r.head.status >= 400) continue;
       if (/^http:\/\//i.test(location)) findings.push(finding('HTTP-REDIRECT-INSECURE', `${path} -> ${location}`));
       const host = /^https?:\/\/([^/:]+)/i.exec(location)?.[1]?.toLowerCase();
-      if (host && p.certNames.length && !p.certNames.includes(host)) findings.push(finding('HTTP-REDIRECT-FOREIGN', `${path} -> ${location}`));
+      if (host && p.certNames.length && !covers(p.certNames, host)) findings.push(finding('HTTP-REDIRECT-FOREIGN', `${path} -> ${location}`));
     } finally {
       c.close();
     }

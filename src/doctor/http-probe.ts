@@ -21,6 +21,8 @@ export class RawClient {
   closed = false;
   /** Host header for request(); set by the caller. */
   host = 'mail.lab.example';
+  /** Called with every final response head (the doctor notes Server headers and clocks). */
+  onHead: ((head: ResponseHead) => void) | undefined;
   private constructor(readonly socket: tls.TLSSocket) {
     socket.on('data', (b: Buffer) => {
       this.buf = Buffer.concat([this.buf, b]);
@@ -81,6 +83,7 @@ export class RawClient {
         continue;
       }
       this.buf = this.buf.subarray(r.consumed);
+      if (r.head.status >= 200) this.onHead?.(r.head);
       if (r.head.status >= 200 || interim) return r.head;
     }
   }

@@ -1,6 +1,6 @@
 import { CATALOG } from './catalog.js';
 import type { DoctorReport } from './run.js';
-import type { CheckResult, Status } from './types.js';
+import type { CheckResult, Finding, Status } from './types.js';
 
 const MARK: Record<Status, string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '–', info: 'ℹ' };
 
@@ -8,9 +8,22 @@ export function checkLine(r: CheckResult, color: (s: Status, t: string) => strin
   return `${color(r.status, MARK[r.status])} ${r.group}: ${r.title} (${r.ms} ms)`;
 }
 
-/** The RCA-like tree: groups, checks, evidence, and each finding's cause and fix. */
+/** Findings of one check grouped by id, details in the order seen: a cause is told once, not once per port. */
+export function groupFindings(findings: readonly Finding[]): Array<{ id: string; details: string[] }> {
+  const out: Array<{ id: string; details: string[] }> = [];
+  for (const f of findings) {
+    const g = out.find((x) => x.id === f.id);
+    if (g) {
+      if (!g.details.includes(f.detail)) g.details.push(f.detail);
+    } else out.push({ id: f.id, details: [f.detail] });
+  }
+  return out;
+}
+
+/** The RCA-like tree: groups, checks, evidence, and each finding's cause and fix (once per report). */
 export function renderText(report: DoctorReport, color: (s: Status, t: string) => string = (_s, t) => t): string {
   const lines = [`Portcullis doctor: ${report.url}  (${report.startedAt})`, ''];
+  const explained = new Set<string>();
   let group = '';
   for (const r of report.results) {
     if (r.group !== group) {
@@ -19,10 +32,12 @@ export function renderText(report: DoctorReport, color: (s: Status, t: string) =
     }
     lines.push(`  ${color(r.status, MARK[r.status])} ${r.title}  (${r.ms} ms)`);
     for (const e of r.evidence) lines.push(`      ${e}`);
-    for (const f of r.findings) {
-      const c = CATALOG[f.id];
-      lines.push(`      ${color(c?.severity === 'warn' ? 'warn' : 'fail', `[${f.id}]`)} ${c?.title ?? f.id}: ${f.detail}`);
-      if (c) lines.push(`        cause: ${c.cause}`, `        fix:   ${c.fix}`);
+    for (const g of groupFindings(r.findings)) {
+      const c = CATALOG[g.id];
+      lines.push(`      ${color(c?.severity === 'warn' ? 'warn' : c?.severity === 'info' ? 'info' : 'fail', `[${g.id}]`)} ${c?.title ?? g.id}: ${g.details.join('; ')}`);
+      if (c && !explained.has(g.id)) lines.push(`        cause: ${c.cause}`, `        fix:   ${c.fix}`);
+      else if (c) lines.push('        (cause and fix: see above)');
+      explained.add(g.id);
     }
   }
   const n = (s: Status) => report.results.filter((r) => r.status === s).length;
@@ -38,10 +53,10 @@ function esc(s: string): string {
 export function renderHtml(report: DoctorReport): string {
   const rows = report.results
     .map((r) => {
-      const findings = r.findings
-        .map((f) => {
-          const c = CATALOG[f.id];
-          return `<div class="finding"><b>${esc(f.id)}</b> ${esc(c?.title ?? '')}: ${esc(f.detail)}${c ? `<br><i>Cause:</i> ${esc(c.cause)}<br><i>Fix:</i> ${esc(c.fix)}` : ''}</div>`;
+      const findings = groupFindings(r.findings)
+        .map((g) => {
+          const c = CATALOG[g.id];
+          return `<div class="finding"><b>${esc(g.id)}</b> ${esc(c?.title ?? '')}: ${esc(g.details.join('; '))}${c ? `<br><i>Cause:</i> ${esc(c.cause)}<br><i>Fix:</i> ${esc(c.fix)}` : ''}</div>`;
         })
         .join('');
       return `<tr class="${r.status}"><td>${MARK[r.status]}</td><td>${esc(r.group)}</td><td>${esc(r.title)}<pre>${esc(r.evidence.join('\n'))}</pre>${findings}</td><td>${r.ms} ms</td></tr>`;

@@ -29,6 +29,12 @@ export interface DoctorOptions {
   /** Extra CA file to trust (private PKI). */
   readonly ca?: string;
   readonly timeoutMs: number;
+  /** RPC server name (mailboxGuid@domain) for the Outlook Anywhere checks when Autodiscover cannot tell. */
+  readonly rpcServer?: string;
+  /** Hold long-lived channels up to the protocols' keep-alive intervals (minutes) instead of the quick hold. */
+  readonly long?: boolean;
+  /** How long the quick mode holds an idle channel (default 20 s); tests shorten it. */
+  readonly idleHoldMs?: number;
 }
 
 const ORDER: Record<Status, number> = { pass: 0, info: 0, skip: 1, warn: 2, fail: 3 };
