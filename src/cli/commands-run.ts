@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import pc from 'picocolors';
+import pino from 'pino';
 import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../yaml/yaml-source.js';
@@ -14,16 +14,14 @@ import { GATEWAY_V8_FLAGS, gatewayExecArgv, servePrimary, workerCount } from './
 import { serveWorker } from './serve-worker.js';
 import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
-import { writeDemoPki } from '../lab/certs.js';
-import { labZone, startDnsResponder } from '../lab/dns-responder.js';
 import { labOptions } from './lab-defaults.js';
 
-function fail(lines: string[]): never {
+export function fail(lines: string[]): never {
   for (const l of lines) console.error(l);
   process.exit(1);
 }
 
-function onSignals(stop: () => Promise<void>): void {
+export function onSignals(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
     if (stopping) process.exit(1);
@@ -35,10 +33,11 @@ function onSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function serve(file: string): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
+/** Serves a config; `logFile` sends the JSON log there instead of stdout (the demo keeps its terminal for the banner). */
+export async function serve(file: string, o: { logFile?: string } = {}): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
-  const log = createLogger(r.config.log.level);
+  const log = createLogger(r.config.log.level, o.logFile ? pino.destination({ dest: o.logFile, append: true, mkdir: true, sync: false }) : undefined);
   // A forked worker re-runs this command: it serves, the primary supervises.
   if (cluster.isWorker) return serveWorker(r.file, r.config, log);
   for (const w of r.warnings) log.warn(formatProblem(w));
@@ -57,8 +56,6 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
   if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;
 }
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 export function registerRunCommands(program: Command): void {
   program
@@ -91,52 +88,5 @@ export function registerRunCommands(program: Command): void {
       });
       console.log(`lab Exchange on ${lab.url}`);
       onSignals(() => lab.stop());
-    });
-
-  program
-    .command('demo')
-    .description('start the lab on :9443 and the gateway on :8443 with the demo directory')
-    .action(async () => {
-      const pki = await writeDemoPki(path.join(ROOT, '.demo'));
-      const demo = path.join(ROOT, 'examples/demo');
-      const d = loadDirectoryFile(path.join(demo, 'directory.yaml'));
-      if (!d.ok) fail(d.problems.map(formatProblem));
-      const lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:8443'), {
-        host: '127.0.0.1',
-        port: 9443,
-        cert: readFileSync(pki.lab.certFile),
-        key: readFileSync(pki.lab.keyFile),
-      });
-      const rt = await serve(path.join(demo, 'portcullis.yaml'));
-      // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
-      const dns = await startDnsResponder(labZone(8443), 8053);
-      const ca = path.relative(process.cwd(), pki.caFile);
-      const cfg = path.relative(process.cwd(), path.join(demo, 'portcullis.yaml'));
-      console.error(`
-${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
-Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
-
-  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' https://127.0.0.1:8443/owa/ -i
-  curl --cacert ${ca} -u 'bob@lab.example:Passw0rd!' https://127.0.0.1:8443/EWS/Exchange.asmx -i
-  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' -H 'Content-Type: text/xml' -H 'X-MapiHttpCapability: 1' \\
-       --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@lab.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>' \\
-       https://127.0.0.1:8443/autodiscover/autodiscover.xml
-  curl --cacert ${ca} -i https://127.0.0.1:8443/ecp/        ${pc.dim('# refused from the external zone')}
-  curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
-  portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin -c ${cfg}
-  portcullis revoke 'LAB\\bob' -c ${cfg}          ${pc.dim("# cuts bob's open connections now")}
-  echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
-       --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
-
-Admin endpoint ${rt.admin?.url}: every request needs the token in ${rt.admin ? path.relative(process.cwd(), rt.admin.tokenFile) : '(none)'}
-(Authorization: Bearer <token>); the portcullis commands above read it through -c ${cfg}.
-
-Ctrl-C stops both.
-`);
-      onSignals(async () => {
-        await rt.stop();
-        await lab.stop();
-        await dns.stop();
-      });
     });
 }
