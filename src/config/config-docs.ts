@@ -4,7 +4,7 @@
 // in context), else from the default, else from EXAMPLES below (a test keeps that complete).
 // Hand-written sections (docs/configuration/*.md) are included after the reference.
 import { readFileSync, readdirSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { configSchema } from './schema.js';
 
@@ -136,9 +136,10 @@ function loadExamples(): unknown[] {
   return EXAMPLE_FILES.map((f) => parse(readFileSync(new URL(f, ROOT), 'utf8')) as unknown);
 }
 
+/** A value as it is written in the YAML file (flow style, one line). */
 function cell(v: unknown): string {
   if (v === undefined) return '';
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  const text = stringify(v, { collectionStyle: 'flow', lineWidth: 0, flowCollectionPadding: false }).trim();
   const short = text.length > 90 ? `${text.slice(0, 87)}…` : text;
   return `\`${short.replace(/\|/g, '\\|').replace(/`/g, "'")}\``;
 }
