@@ -29,6 +29,7 @@ export const adminSchema = z
       .describe('Serve Prometheus metrics at /metrics (with the admin token), added up over every worker process.'),
   })
   .strict()
-  .optional();
+  .optional()
+  .describe('Local admin endpoint (revoke, unlock, explain, connections, reload, metrics); absent: no admin endpoint.');
 
 export type AdminConfig = NonNullable<z.output<typeof adminSchema>>;

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import pc from 'picocolors';
+import pino from 'pino';
 import { createLogger } from '../audit/logger.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../yaml/yaml-source.js';
@@ -16,9 +16,7 @@ import { serveWorker } from './serve-worker.js';
 import { stopOnSignals } from './stop-signals.js';
 import { positiveNumber } from './commands-access.js';
 import { startLab } from '../lab/lab-server.js';
-import { writeDemoPki } from '../lab/certs.js';
-import { labZone, startDnsResponder } from '../lab/dns-responder.js';
-import { DEMO_PKI_DIR, ROOT, labOptions } from './lab-defaults.js';
+import { labOptions } from './lab-defaults.js';
 import { CliError, debugRequested, describeFailure, fileErrorText } from './cli-error.js';
 import { listenFailure } from './start-errors.js';
 import type { ToPrimary } from './worker-messages.js';
@@ -54,15 +52,16 @@ async function startLabOn(d: Parameters<typeof labOptions>[0], externalUrl: stri
   }
 }
 
-function fail(lines: string[]): never {
+export function fail(lines: string[]): never {
   for (const l of lines) console.error(l);
   process.exit(1);
 }
 
-async function serve(file: string): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
+/** Serves a config; `logFile` sends the JSON log there instead of stdout (the demo keeps its terminal for the banner). */
+export async function serve(file: string, o: { logFile?: string } = {}): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
-  const log = createLogger(r.config.log.level);
+  const log = createLogger(r.config.log.level, o.logFile ? pino.destination({ dest: o.logFile, append: true, mkdir: true, sync: false }) : undefined);
   // A forked worker re-runs this command: it serves, the primary supervises.
   if (cluster.isWorker) {
     // The primary prints why its worker could not start, and stops: not a restart every 2 s.
@@ -88,7 +87,6 @@ async function serve(file: string): Promise<{ admin: AdminServer | undefined; st
   if (rt.admin?.tokenCreated) process.stderr.write(tokenAnnouncement(rt.admin.tokenFile, rt.admin.token, file));
   return rt;
 }
-
 
 export function registerRunCommands(program: Command): void {
   program
@@ -117,52 +115,5 @@ export function registerRunCommands(program: Command): void {
       const lab = await startLabOn(d.directory, o.externalUrl, { host: o.host, port: portOption('--port', o.port), cert: readOption('--cert', o.cert), key: readOption('--key', o.key) }, '--cert/--key');
       console.log(`lab Exchange on ${lab.url}`);
       stopOnSignals(() => lab.stop());
-    });
-
-  program
-    .command('demo')
-    .description('start the lab on :9443 and the gateway on :8443 with the demo directory')
-    .action(async () => {
-      const pki = await writeDemoPki(DEMO_PKI_DIR);
-      const demo = path.join(ROOT, 'examples/demo');
-      const d = loadDirectoryFile(path.join(demo, 'directory.yaml'));
-      if (!d.ok) fail(d.problems.map(formatProblem));
-      const lab = await startLabOn(d.directory, 'https://127.0.0.1:8443', { host: '127.0.0.1', port: 9443, cert: readFileSync(pki.lab.certFile), key: readFileSync(pki.lab.keyFile) }, 'the demo lab');
-      const rt = await serve(path.join(demo, 'portcullis.yaml'));
-      // DNS for lab.example on loopback, so `portcullis doctor --resolver` sees real records.
-      const dns = await startDnsResponder(labZone(8443), 8053).catch(async (e: unknown) => {
-        await rt.stop();
-        await lab.stop();
-        throw listenFailure(e) ?? e;
-      });
-      const ca = path.relative(process.cwd(), pki.caFile);
-      const cfg = path.relative(process.cwd(), path.join(demo, 'portcullis.yaml'));
-      console.error(`
-${pc.bold('Portcullis demo')}: lab Exchange on ${lab.url}, gateway on https://127.0.0.1:8443 (external zone)
-Users alice, bob, carol, dave (domain LAB, password Passw0rd!). Try:
-
-  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' https://127.0.0.1:8443/owa/ -i
-  curl --cacert ${ca} -u 'bob@lab.example:Passw0rd!' https://127.0.0.1:8443/EWS/Exchange.asmx -i
-  curl --cacert ${ca} --ntlm -u 'LAB\\alice:Passw0rd!' -H 'Content-Type: text/xml' -H 'X-MapiHttpCapability: 1' \\
-       --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@lab.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>' \\
-       https://127.0.0.1:8443/autodiscover/autodiscover.xml
-  curl --cacert ${ca} -i https://127.0.0.1:8443/ecp/        ${pc.dim('# refused from the external zone')}
-  curl --cacert ${ca} --ntlm -u 'LAB\\carol:Passw0rd!' -i https://127.0.0.1:8443/EWS/Exchange.asmx   ${pc.dim('# carol: denied, Exchange never sees her login')}
-  portcullis policy explain --user 'LAB\\bob' --protocol mapi --zone external --admin -c ${cfg}
-  portcullis revoke 'LAB\\bob' -c ${cfg}          ${pc.dim("# cuts bob's open connections now")}
-  portcullis audit -c ${cfg}                       ${pc.dim('# who connected from where to what, and why (--follow, --user, --format csv)')}
-  echo 'Passw0rd!' | portcullis doctor https://mail.lab.example:8443 --resolver 127.0.0.1:8053 --ca ${ca} \\
-       --email alice@lab.example --user 'LAB\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
-
-Admin endpoint ${rt.admin?.url}: every request needs the token in ${rt.admin ? path.relative(process.cwd(), rt.admin.tokenFile) : '(none)'}
-(Authorization: Bearer <token>); the portcullis commands above read it through -c ${cfg}.
-
-Ctrl-C stops both.
-`);
-      stopOnSignals(async () => {
-        await rt.stop();
-        await lab.stop();
-        await dns.stop();
-      });
     });
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './commands-config.js';
 import { registerRunCommands } from './commands-run.js';
+import { registerDemoCommand } from './commands-demo.js';
 import { registerAccessCommands } from './commands-access.js';
 import { registerDoctorCommand } from './commands-doctor.js';
 import { VERSION } from './version.js';
@@ -13,6 +14,7 @@ const program = new Command()
   .version(VERSION)
   .option('--debug', 'show the stack trace of an unexpected error (for a bug report)');
 registerRunCommands(program);
+registerDemoCommand(program);
 registerConfigCommands(program);
 registerAccessCommands(program);
 registerDoctorCommand(program);

@@ -38,10 +38,11 @@ export const configSchema = z
       .describe('Gateway processes sharing the listeners; auto: one per CPU. Revocations and lockouts are shared; a change needs a restart.'),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level written (JSON lines on stdout); info logs every refusal with its reasons.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Logging.'),
   })
   .strict()
   .describe('Portcullis gateway configuration.');

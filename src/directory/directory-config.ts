@@ -3,7 +3,7 @@ import { duration } from '../vocabulary/duration.js';
 
 const fileProvider = z
   .object({
-    provider: z.literal('file'),
+    provider: z.literal('file').describe('file: users, groups and domains from a YAML file.'),
     file: z.string().describe('Directory YAML (users, groups, domains), relative to this config file.'),
   })
   .strict();
@@ -49,7 +49,7 @@ const breaker = z
 
 const ldapProvider = z
   .object({
-    provider: z.literal('ldap'),
+    provider: z.literal('ldap').describe('ldap: Active Directory or OpenLDAP over LDAPS or StartTLS.'),
     url: ldapUrl.optional().describe('One domain controller: ldaps://dc1.corp.example, or ldap:// with startTls: true. Same as urls: [url].'),
     urls: z
       .array(ldapUrl)

@@ -49,11 +49,13 @@ export const upstreamSchema = z
           .describe('Skip certificate verification. Never in production: logged as a warning at every start.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('How the upstream certificate is verified.'),
     connectTimeout: duration('Time allowed to open the upstream TCP+TLS connection.').prefault('10s'),
     idleTimeouts: idleTimeouts.prefault({}),
   })
-  .strict();
+  .strict()
+  .describe('The Exchange front end every request is forwarded to, one upstream connection per client connection.');
 
 export const httpSchema = z
   .object({
@@ -71,9 +73,11 @@ export const httpSchema = z
         xForwardedHost: z.boolean().default(true).describe('Set X-Forwarded-Host to the Host the client asked for.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('X-Forwarded-* fields the gateway adds towards Exchange (a client\'s own X-Forwarded-* fields are always dropped).'),
   })
-  .strict();
+  .strict()
+  .describe('HTTP limits and time-outs on the client side.');
 
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;

@@ -15,6 +15,7 @@ export const identitySchema = z
       .describe('Bearer (OAuth) identity: only a JWT that verifies names a user; anything else is unidentified.'),
   })
   .strict()
-  .optional();
+  .optional()
+  .describe('Identity sources beyond the directory.');
 
 export type IdentityConfig = NonNullable<z.output<typeof identitySchema>>;

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -92,32 +90,11 @@ export async function selfSignedServerCert(names: readonly string[]): Promise<Pe
   return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey) };
 }
 
-export interface DemoPki {
-  readonly dir: string;
-  readonly caFile: string;
-  readonly gateway: { certFile: string; keyFile: string };
-  readonly lab: { certFile: string; keyFile: string };
-}
-
-/** Writes a CA plus gateway and lab certificates into `dir` (the demo's git-ignored folder). */
-export async function writeDemoPki(dir: string): Promise<DemoPki> {
-  mkdirSync(dir, { recursive: true });
-  const ca = await createCa();
-  const gw = await issueServerCert(ca, {
-    names: ['mail.lab.example', 'autodiscover.lab.example', 'localhost'],
-    ips: ['127.0.0.1', '::1'],
-  });
-  const lab = await issueServerCert(ca, { names: ['exch01.lab.local', 'localhost'], ips: ['127.0.0.1', '::1'] });
-  const f = (n: string) => path.join(dir, n);
-  writeFileSync(f('ca.crt'), ca.cert);
-  writeFileSync(f('gateway.crt'), gw.cert + ca.cert);
-  writeFileSync(f('gateway.key'), gw.key, { mode: 0o600 });
-  writeFileSync(f('lab.crt'), lab.cert + ca.cert);
-  writeFileSync(f('lab.key'), lab.key, { mode: 0o600 });
-  return {
-    dir,
-    caFile: f('ca.crt'),
-    gateway: { certFile: f('gateway.crt'), keyFile: f('gateway.key') },
-    lab: { certFile: f('lab.crt'), keyFile: f('lab.key') },
-  };
+/** A CA saved by an earlier run (its PEM certificate and PKCS#8 key), ready to sign again. */
+export async function loadCa(certPem: string, keyPem: string): Promise<{ keys: CryptoKeyPair; x509: x509.X509Certificate }> {
+  const cert = new x509.X509Certificate(certPem);
+  const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const publicKey = await cert.publicKey.export(ALG, ['verify'], webcrypto as unknown as Parameters<typeof cert.publicKey.export>[2]);
+  return { keys: { privateKey, publicKey } as unknown as CryptoKeyPair, x509: cert };
 }

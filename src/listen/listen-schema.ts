@@ -67,9 +67,10 @@ export const listenerSchema = z
           .default(false)
           .describe('Choose by the order of ciphers instead of the client\'s preference (off in Mozilla intermediate: every offered suite is strong).'),
       })
-      .strict(),
+      .strict()
+      .describe('TLS settings of this listener: its certificates and what it accepts of TLS.'),
     clientZones: z
-      .array(z.object({ cidr, zone }).strict())
+      .array(z.object({ cidr, zone: zone.describe('Zone of clients whose address is in cidr.') }).strict())
       .default([])
       .describe('Client address ranges that override the listener zone (first match wins).'),
     proxyProtocol: z

@@ -30,8 +30,8 @@ export const policySchema = z
   .object({
     defaults: z
       .object({
-        external: z.enum(['allow', 'deny']).default('deny'),
-        internal: z.enum(['allow', 'deny']).default('allow'),
+        external: z.enum(['allow', 'deny']).default('deny').describe('Decision for the external zone when no rule matches.'),
+        internal: z.enum(['allow', 'deny']).default('allow').describe('Decision for the internal zone when no rule matches.'),
       })
       .strict()
       .prefault({})
@@ -48,7 +48,7 @@ export const policySchema = z
       .array(z.string().startsWith('/'))
       .default(['/autodiscover/autodiscover.json', '/owa/auth', '/owa/favicon.ico'])
       .describe('Canonical path prefixes Exchange may answer without authentication (everything else must be a 401 handshake leg).'),
-    rules: z.array(rule).default([]),
+    rules: z.array(rule).default([]).describe('Allow and deny rules; every matching rule counts and one matching deny refuses the request.'),
   })
   .strict();
 
@@ -87,8 +87,8 @@ const zonePolicy = z
 
 export const zonesSchema = z
   .object({
-    external: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? ['unknown', 'ecp', 'powershell'], concealDenials: v.concealDenials ?? true })).prefault({}),
-    internal: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? [], concealDenials: v.concealDenials ?? false })).prefault({}),
+    external: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? ['unknown', 'ecp', 'powershell'], concealDenials: v.concealDenials ?? true })).prefault({}).describe('Clients of listeners (or clientZones ranges) in the external zone: the Internet.'),
+    internal: zonePolicy.partial().transform((v) => ({ blockedProtocols: v.blockedProtocols ?? [], concealDenials: v.concealDenials ?? false })).prefault({}).describe('Clients of listeners (or clientZones ranges) in the internal zone: the company network.'),
   })
   .strict()
   .describe('What each zone may reach at all. External defaults refuse unknown paths, ECP and remote PowerShell.');
