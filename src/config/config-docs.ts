@@ -28,6 +28,9 @@ const NOTES_DIR = 'docs/configuration';
 /** Values for keys that neither example configuration sets and that have no default. */
 export const EXAMPLES: Readonly<Record<string, unknown>> = {
   'listeners[].tls.certificates[].serverNames': ['mail.contoso.com', 'autodiscover.contoso.com'],
+  'listeners[].forwardedFor.trustedProxies': ['10.0.0.10/32'],
+  'audit.postgres.url': 'postgres://portcullis@db1.corp.contoso.com:5432/portcullis',
+  'audit.postgres.passwordFile': 'secrets/audit-db.password',
   'listeners[].tls.ciphers': 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256',
   'upstream.tls.servername': 'exch01.corp.contoso.com',
   'zones.external.blockedProtocols': ['unknown', 'ecp', 'powershell'],

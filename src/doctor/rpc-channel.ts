@@ -8,7 +8,7 @@ import { authProblem, describe, gatewayRefusal, login } from './login.js';
 import type { ProbeContext } from './probe-context.js';
 
 /** RTS CONN/A1 and CONN/B1 ([MS-RPCH] §2.2.4.2, §2.2.4.4) with fresh cookies. */
-function connA1(vc: Buffer): Buffer {
+export function connA1(vc: Buffer): Buffer {
   const b = Buffer.from('05001403100000004c00000000000000000004000600000001000000030000000000000000000000000000000000000003000000000000000000000000000000000000000000000000000400', 'hex');
   vc.copy(b, 32);
   randomBytes(16).copy(b, 52);
@@ -18,7 +18,7 @@ function connA1(vc: Buffer): Buffer {
 /** The keep-alive interval the doctor announces in CONN/B1: Outlook's default, 5 minutes. */
 export const CLIENT_KEEPALIVE_MS = 300_000;
 
-function connB1(vc: Buffer): Buffer {
+export function connB1(vc: Buffer): Buffer {
   const b = Buffer.alloc(104);
   Buffer.from('05001403100000006800000000000000000006000600000001000000', 'hex').copy(b, 0);
   b.writeUInt32LE(3, 28);

@@ -1,7 +1,7 @@
 // Puts a client connection's life on the events seam (src/events.ts): opened and closed, each
 // request's start, gate decision and end, logins bound or refused. Every function returns at once
 // when nobody subscribes to its channel, before building anything.
-import { type CloseCause, type ConnectionRef, type GateName, type LoginOutcome, events } from '../events.js';
+import { type CloseCause, type ConnectionRef, type GateName, type LoginOutcome, type RequestEndedEvent, events } from '../events.js';
 import type { AuthScheme } from '../vocabulary/claim.js';
 import type { Decision } from '../vocabulary/decision.js';
 import type { Protocol } from '../vocabulary/protocols.js';
@@ -57,16 +57,8 @@ export function recordRequestStarted(c: ConnectionContext, info: RequestInfo): v
   events.requestStarted.publish({ ...connectionRef(c), request: c.requests, method: info.method, path: info.path, protocol: info.protocol, user: id ? (id.entry?.key ?? 'kerberos') : undefined });
 }
 
-export interface RequestOutcome {
-  readonly status: number;
-  readonly reasons: readonly ReasonCode[];
-  readonly refused: boolean;
-  readonly concealed: boolean;
-  readonly detail: string | undefined;
-  readonly ref: string | undefined;
-  readonly requestBytes: number;
-  readonly responseBytes: number;
-}
+/** What a request's end adds to its start: the event's own fields (one definition, in events.ts). */
+export type RequestOutcome = Pick<RequestEndedEvent, 'status' | 'reasons' | 'refused' | 'concealed' | 'detail' | 'ref' | 'requestBytes' | 'responseBytes'>;
 
 export function recordRequestEnded(c: ConnectionContext, info: RequestInfo | undefined, o: RequestOutcome): void {
   if (!events.requestEnded.hasSubscribers) return;

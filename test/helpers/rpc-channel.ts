@@ -5,28 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { RawClient } from '../../src/doctor/http-probe.js';
 import { RPC_TARGET } from './env.js';
 
-export function connA1(vc: Buffer): Buffer {
-  const b = Buffer.from('05001403100000004c00000000000000000004000600000001000000030000000000000000000000000000000000000003000000000000000000000000000000000000000000000000000400', 'hex');
-  vc.copy(b, 32);
-  randomBytes(16).copy(b, 52);
-  return b;
-}
+// The RTS PDUs are the doctor's own (one builder for the product and the tests).
+import { connA1, connB1 } from '../../src/doctor/rpc-channel.js';
 
-export function connB1(vc: Buffer): Buffer {
-  const b = Buffer.alloc(104);
-  Buffer.from('05001403100000006800000000000000000006000600000001000000', 'hex').copy(b, 0);
-  b.writeUInt32LE(3, 28);
-  vc.copy(b, 32);
-  b.writeUInt32LE(3, 48);
-  randomBytes(16).copy(b, 52);
-  b.writeUInt32LE(4, 68);
-  b.writeUInt32LE(1073741824, 72);
-  b.writeUInt32LE(5, 76);
-  b.writeUInt32LE(300000, 80);
-  b.writeUInt32LE(0xc, 84);
-  randomBytes(16).copy(b, 88);
-  return b;
-}
+export { connA1, connB1 };
 
 export interface OutChannel {
   readonly client: RawClient;
