@@ -31,6 +31,8 @@ export const EXAMPLES: Readonly<Record<string, unknown>> = {
   'listeners[].forwardedFor.trustedProxies': ['10.0.0.10/32'],
   'audit.postgres.url': 'postgres://portcullis@db1.corp.contoso.com:5432/portcullis',
   'audit.postgres.passwordFile': 'secrets/audit-db.password',
+  'state.postgres.url': 'postgres://portcullis@db1.corp.contoso.com:5432/portcullis',
+  'state.postgres.passwordFile': 'secrets/state-db.password',
   'listeners[].tls.ciphers': 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256',
   'upstream.tls.servername': 'exch01.corp.contoso.com',
   'zones.external.blockedProtocols': ['unknown', 'ecp', 'powershell'],

@@ -76,6 +76,11 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
       dataDir: r(c.audit.dataDir),
       ...(c.audit.postgres?.passwordFile ? { postgres: { ...c.audit.postgres, passwordFile: r(c.audit.postgres.passwordFile) } } : {}),
     },
+    state: {
+      ...c.state,
+      dataDir: r(c.state.dataDir),
+      ...(c.state.postgres?.passwordFile ? { postgres: { ...c.state.postgres, passwordFile: r(c.state.postgres.passwordFile) } } : {}),
+    },
   };
 }
 

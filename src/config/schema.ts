@@ -11,6 +11,7 @@ import { identitySchema } from '../identity/identity-schema.js';
 import { adminSchema } from '../admin/admin-schema.js';
 import { healthSchema } from '../health/health-schema.js';
 import { auditSchema } from '../audit/audit-schema.js';
+import { stateSchema } from '../state/state-schema.js';
 
 export const configSchema = z
   .object({
@@ -32,6 +33,7 @@ export const configSchema = z
     admin: adminSchema,
     health: healthSchema,
     audit: auditSchema.prefault({}),
+    state: stateSchema.prefault({}),
     workers: z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
@@ -53,4 +55,5 @@ export type { UpstreamConfig, HttpConfig } from '../forward/forward-schema.js';
 export type { AdminConfig } from '../admin/admin-schema.js';
 export type { HealthConfig } from '../health/health-schema.js';
 export type { AuditConfig } from '../audit/audit-schema.js';
+export type { StateConfig } from '../state/state-schema.js';
 export type { ZonesConfig } from '../policy/policy-schema.js';

@@ -1,0 +1,38 @@
+// The `state:` section of the gateway config: where per-user state lives (revocations, lockout
+// counts and locks, second-factor enrolments, ActiveSync device approvals). Only
+// config/schema.ts imports it.
+import { z } from 'zod';
+
+/** The SQLite file in dataDir that holds the embedded state. */
+export const STATE_SQLITE_FILE = 'state.sqlite';
+
+export const stateSchema = z
+  .object({
+    store: z
+      .enum(['sqlite', 'postgres', 'memory'])
+      .default('sqlite')
+      .describe(
+        'Where revocations, lockouts, second-factor enrolments and device approvals are kept: sqlite (a file in dataDir; ' +
+          'a restart forgets nothing), postgres (shared by several gateway instances), or memory (forgotten at restart; tests only).',
+      ),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('data')
+      .describe('Folder for state.sqlite, relative to this config file; created when missing. May be the audit trail\'s folder.'),
+    postgres: z
+      .object({
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').describe('Connection URL (postgres://user@host:port/db).'),
+        passwordFile: z.string().min(1).optional().describe('File holding the password, relative to this config file (kept out of the URL).'),
+      })
+      .strict()
+      .optional()
+      .describe('PostgreSQL connection, required with store: postgres. May be the audit trail\'s database.'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.store === 'postgres' && !v.postgres) ctx.addIssue({ code: 'custom', path: ['postgres'], message: 'store: postgres needs postgres.url' });
+  })
+  .describe('Per-user state shared by every worker and, with postgres, by every gateway instance.');
+
+export type StateConfig = z.output<typeof stateSchema>;
