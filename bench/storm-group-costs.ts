@@ -65,6 +65,13 @@ export async function measureGroupCosts(dcDir: string, users: number, quick = fa
       samples: k(1000),
     });
     rows.push({
+      method: 'user search with memberOf, primaryGroupID, objectSid (member-of: the whole cold login)',
+      opsPerUser: '1 search',
+      dcMs: await dcCpu(pid, k(1000), (i) => c.search(BASE, { scope: 'sub', filter: `(&(objectClass=person)(sAMAccountName=${escapeFilter(stormUser(u(i)))}))`, attributes: ['sAMAccountName', 'userPrincipalName', 'mail', 'userAccountControl', 'memberOf', 'primaryGroupID', 'objectSid'], explicitBufferAttributes: ['objectSid'], sizeLimit: 2 })),
+      unit: 'user',
+      samples: k(1000),
+    });
+    rows.push({
       method: 'tokenGroups (base read of the user object)',
       opsPerUser: '1 search (base)',
       dcMs: await dcCpu(pid, k(1000), (i) => c.search(userDn(u(i)), { scope: 'base', filter: '(objectClass=*)', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] })),
@@ -105,6 +112,13 @@ export async function measureGroupCosts(dcDir: string, users: number, quick = fa
       dcMs: await dcCpu(pid, k(10), () => c.search(BASE, { scope: 'sub', filter: `(&(objectClass=person)(memberOf:${IN_CHAIN}:=CN=Outlook-Remote,${BASE}))`, attributes: ['1.1'], paged: { pageSize: 1000 } })),
       unit: 'refresh of one named group',
       samples: k(10),
+    });
+    rows.push({
+      method: 'group graph: every group under the base (objectSid, cn, groupType, memberOf), paged',
+      opsPerUser: '1 search per refresh, shared by all users',
+      dcMs: await dcCpu(pid, k(50), () => c.search(BASE, { scope: 'sub', filter: '(objectClass=group)', attributes: ['objectSid', 'cn', 'groupType', 'memberOf'], explicitBufferAttributes: ['objectSid'], paged: { pageSize: 500 } })),
+      unit: 'refresh',
+      samples: k(50),
     });
     rows.push({
       method: 'SID map: every group under the base (objectSid, cn), paged',

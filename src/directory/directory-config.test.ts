@@ -34,7 +34,7 @@ describe('ldap directory config', () => {
     const d = ldap({ url: 'ldaps://dc1' });
     assert.deepEqual(d.pool, { size: 8, bindSize: 2, acquireTimeout: 5000, maxWaiting: 1000, healthCheck: 30_000, idleTimeout: 300_000 });
     assert.deepEqual(d.breaker, { cooldown: 2000, maxCooldown: 30_000 });
-    assert.equal(d.groupResolution, 'token-groups');
+    assert.equal(d.groupResolution, 'member-of');
     assert.equal(d.negativeCacheTtl, 60_000);
     assert.equal(d.refreshAhead, 0.8);
     assert.equal(ldap({ url: 'ldaps://dc1', flavor: 'openldap' }).groupResolution, 'walk');

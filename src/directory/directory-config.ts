@@ -66,12 +66,12 @@ const ldapProvider = z
     flavor: z
       .enum(['ad', 'openldap'])
       .default('ad')
-      .describe('ad: Active Directory (sAMAccountName, userAccountControl, tokenGroups); openldap: uid, pwdAccountLockedTime, groupOfNames.'),
+      .describe('ad: Active Directory (sAMAccountName, userAccountControl, memberOf or tokenGroups); openldap: uid, pwdAccountLockedTime, groupOfNames.'),
     groupResolution: z
-      .enum(['token-groups', 'in-chain', 'walk'])
+      .enum(['member-of', 'token-groups', 'in-chain', 'walk'])
       .optional()
       .describe(
-        'How a user\'s groups (nested at any depth) are found. token-groups (default on ad): the user\'s tokenGroups in one base read, security groups only, primary group included, names from a background-refreshed SID map; in-chain: the AD rule 1.2.840.113556.1.4.1941 per user (also distribution groups, about 300 times the DC CPU); walk (default on openldap): groupOfNames membership walked upwards.',
+        'How a user\'s groups (nested at any depth) are found. member-of (default on ad): the user\'s memberOf and primaryGroupID, returned by the user search itself, expanded through a background-refreshed graph of the groups under groupBaseDn: the groups tokenGroups gives (security groups, primary group included), one LDAP operation per login; a change of group nesting is seen once the graph is refreshed (refreshAhead × cacheTtl). token-groups: the user\'s tokenGroups in one more base read per login, names from a background-refreshed SID map; in-chain: the AD rule 1.2.840.113556.1.4.1941 per user (also distribution groups, about 300 times the DC CPU); walk (default on openldap): groupOfNames membership walked upwards.',
       ),
     netbiosDomain: z.string().describe('The NetBIOS domain this directory answers for (e.g. LAB).'),
     upnSuffixes: z.array(z.string()).min(1).describe('Accepted UPN / SMTP suffixes.'),
@@ -101,7 +101,7 @@ const ldapProvider = z
   // One list of DCs for the code; `url` stays set (the first one) for readers of the old field.
   .transform((v) => {
     const urls = dcList(v);
-    return { ...v, urls, url: urls[0]!, groupResolution: v.groupResolution ?? (v.flavor === 'ad' ? ('token-groups' as const) : ('walk' as const)) };
+    return { ...v, urls, url: urls[0]!, groupResolution: v.groupResolution ?? (v.flavor === 'ad' ? ('member-of' as const) : ('walk' as const)) };
   });
 
 export const directoryConfigSchema = z

@@ -1,6 +1,9 @@
-// A user's groups, nested at any depth, three ways. Measured on Samba 4.17 with the storm's 2,000
+// A user's groups, nested at any depth, four ways. Measured on Samba 4.17 with the storm's 2,000
 // users (bench/storm-group-costs.ts, docs/benchmarks.md): the in-chain rule costs the DC about
 // 280 ms of CPU per user, tokenGroups under 1 ms, which is why AD uses tokenGroups by default.
+//  - member-of (AD, the default): the user's memberOf and primaryGroupID, read by the user search
+//    itself, expanded through a background-refreshed graph of the groups under the base
+//    (group-graph.ts): the same groups as tokenGroups, one LDAP operation per login instead of two.
 //  - token-groups (AD): one base read of the user's tokenGroups, names from the SID map. Exactly
 //    the security groups Windows puts in the user's token: nesting at any depth and the primary
 //    group included; distribution groups never appear.
@@ -10,12 +13,23 @@ import { Coalescer } from './coalesce.js';
 import { escapeFilter } from './ldap-filter.js';
 import type { LdapSession } from './ldap-connection.js';
 import { GroupSidMap, buffers } from './group-sid-map.js';
+import { GroupGraph, primaryGroupSid } from './group-graph.js';
 
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
 
+/** The user as the user search found it: its DN and the attributes it was asked for. */
+export interface FoundUser {
+  readonly dn: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
 export interface GroupResolver {
+  /** Attributes the user search must also return for this resolver (read in the same operation). */
+  readonly userAttributes?: readonly string[];
+  /** Of those, the binary ones. */
+  readonly userBufferAttributes?: readonly string[];
   /** The user's groups by name, sorted. */
-  groups(c: LdapSession, userDn: string): Promise<string[]>;
+  groups(c: LdapSession, user: FoundUser): Promise<string[]>;
   /** Background upkeep (the SID map) once older than `maxAgeMs`; `run` borrows a pooled connection. */
   refresh?(run: <T>(task: (c: LdapSession) => Promise<T>) => Promise<T>, maxAgeMs: number): Promise<void>;
 }
@@ -30,9 +44,9 @@ export class TokenGroupsResolver implements GroupResolver {
     this.map = new GroupSidMap(groupBase, now);
   }
 
-  async groups(c: LdapSession, userDn: string): Promise<string[]> {
+  async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
     if (this.map.age === Infinity) await this.load(c);
-    const { searchEntries } = await c.search(userDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] });
+    const { searchEntries } = await c.search(user.dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] });
     return this.map.names(c, buffers(searchEntries[0]?.['tokenGroups']));
   }
 
@@ -50,11 +64,43 @@ export class TokenGroupsResolver implements GroupResolver {
   }
 }
 
+export class MemberOfResolver implements GroupResolver {
+  readonly userAttributes = ['memberOf', 'primaryGroupID', 'objectSid'] as const;
+  readonly userBufferAttributes = ['objectSid'] as const;
+  readonly graph: GroupGraph;
+  private readonly loads = new Coalescer<'load', void>();
+
+  constructor(groupBase: string, now: () => number, private readonly onLoaded: (graph: GroupGraph) => void = () => {}) {
+    this.graph = new GroupGraph(groupBase, now);
+  }
+
+  async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
+    if (this.graph.age === Infinity) await this.load(c);
+    const a = user.attributes;
+    const memberOf = a['memberOf'] === undefined ? [] : (Array.isArray(a['memberOf']) ? a['memberOf'] : [a['memberOf']]).map(String);
+    const primary = primaryGroupSid(buffers(a['objectSid'])[0], String(Array.isArray(a['primaryGroupID']) ? (a['primaryGroupID'][0] ?? '') : (a['primaryGroupID'] ?? '')));
+    return this.graph.names(c, memberOf, primary);
+  }
+
+  async refresh(run: <T>(task: (c: LdapSession) => Promise<T>) => Promise<T>, maxAgeMs: number): Promise<void> {
+    if (this.graph.age < maxAgeMs) return;
+    await run((c) => this.load(c));
+  }
+
+  private load(c: LdapSession): Promise<void> {
+    const first = this.graph.age === Infinity;
+    return this.loads.run('load', async () => {
+      await this.graph.load(c);
+      if (first) this.onLoaded(this.graph);
+    });
+  }
+}
+
 export class InChainResolver implements GroupResolver {
   constructor(private readonly groupBase: string) {}
 
-  async groups(c: LdapSession, userDn: string): Promise<string[]> {
-    const { searchEntries } = await c.search(this.groupBase, { scope: 'sub', filter: `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilter(userDn)}))`, attributes: ['cn'] });
+  async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
+    const { searchEntries } = await c.search(this.groupBase, { scope: 'sub', filter: `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilter(user.dn)}))`, attributes: ['cn'] });
     return names(searchEntries);
   }
 }
@@ -63,10 +109,10 @@ export class WalkResolver implements GroupResolver {
   constructor(private readonly groupBase: string) {}
 
   /** Breadth first, one search per level, cycles ignored, at most 32 levels. */
-  async groups(c: LdapSession, userDn: string): Promise<string[]> {
+  async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
     const found: Array<Record<string, unknown>> = [];
-    const seen = new Set<string>([userDn.toLowerCase()]);
-    let frontier = [userDn];
+    const seen = new Set<string>([user.dn.toLowerCase()]);
+    let frontier = [user.dn];
     for (let depth = 0; depth < 32 && frontier.length > 0; depth++) {
       const filter = `(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|${frontier.map((d) => `(member=${escapeFilter(d)})(uniqueMember=${escapeFilter(d)})`).join('')}))`;
       const { searchEntries } = await c.search(this.groupBase, { scope: 'sub', filter, attributes: ['cn'] });

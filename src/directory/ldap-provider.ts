@@ -4,8 +4,9 @@
 //  - concurrent lookups of one user share one query (coalesce.ts);
 //  - queries run on a bounded pool of bound connections per domain controller, waiting in a
 //    bounded queue with a deadline, with failover and a breaker per DC (domain-controllers.ts);
-//  - groups come from tokenGroups on AD (group-resolvers.ts), about 300 times cheaper for the DC
-//    than the in-chain rule;
+//  - groups come on AD from the user's memberOf, read by the user search itself, expanded through
+//    a background-refreshed group graph (group-resolvers.ts): one LDAP operation per cold login,
+//    the same groups as tokenGroups, and several hundred times cheaper for the DC than the in-chain rule;
 //  - "no such user" is cached briefly, "unavailable" never: the breaker stops new attempts
 //    instead, cached answers serve for the grace period, and then decisions fail closed.
 import { readFileSync } from 'node:fs';
@@ -14,8 +15,7 @@ import { Coalescer } from './coalesce.js';
 import type { LdapConfig } from './directory-config.js';
 import { DirectoryCounters } from './directory-stats.js';
 import { DirectoryUnavailable, DomainControllers } from './domain-controllers.js';
-import { type GroupResolver, InChainResolver, TokenGroupsResolver, WalkResolver } from './group-resolvers.js';
-import type { GroupSidMap } from './group-sid-map.js';
+import { type GroupResolver, InChainResolver, MemberOfResolver, TokenGroupsResolver, WalkResolver } from './group-resolvers.js';
 import type { UserForm } from './ldap-filter.js';
 import { LookupCache } from './lookup-cache.js';
 import { PasswordChecks } from './password-checks.js';
@@ -88,7 +88,9 @@ export class LdapDirectory implements DirectoryProvider {
     });
     const groupBase = cfg.groupBaseDn ?? cfg.baseDn;
     this.groups =
-      cfg.groupResolution === 'token-groups'
+      cfg.groupResolution === 'member-of'
+        ? new MemberOfResolver(groupBase, now, (graph) => this.warnUnseenGroups(graph, opts.policyGroups ?? []))
+        : cfg.groupResolution === 'token-groups'
         ? new TokenGroupsResolver(groupBase, now, (map) => this.warnUnseenGroups(map, opts.policyGroups ?? []))
         : cfg.groupResolution === 'in-chain'
           ? new InChainResolver(groupBase)
@@ -259,11 +261,11 @@ export class LdapDirectory implements DirectoryProvider {
     );
   }
 
-  private warnUnseenGroups(map: GroupSidMap, names: readonly string[]): void {
+  private warnUnseenGroups(map: { byName(name: string): { readonly security: boolean } | undefined }, names: readonly string[]): void {
     for (const name of names) {
       const g = map.byName(name);
       if (!g) this.log.warn({ group: name, groupBaseDn: this.cfg.groupBaseDn ?? this.cfg.baseDn }, 'a group the policy names is not under groupBaseDn: no user will be found in it');
-      else if (!g.security) this.log.warn({ group: name }, 'a group the policy names is a distribution group: tokenGroups carries security groups only (make it a security group, or set groupResolution: in-chain)');
+      else if (!g.security) this.log.warn({ group: name }, 'a group the policy names is a distribution group: a Windows token carries security groups only (make it a security group, or set groupResolution: in-chain)');
     }
   }
 }

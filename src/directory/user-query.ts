@@ -34,7 +34,8 @@ export async function queryUser(c: LdapSession, form: UserForm, q: UserQuery): P
   const { searchEntries } = await c.search(q.baseDn, {
     scope: 'sub',
     filter: userFilter(form, q.ad, q.userFilter),
-    attributes: ['sAMAccountName', 'uid', 'userPrincipalName', 'mail', 'userAccountControl', 'pwdAccountLockedTime'],
+    attributes: ['sAMAccountName', 'uid', 'userPrincipalName', 'mail', 'userAccountControl', 'pwdAccountLockedTime', ...(q.groups.userAttributes ?? [])],
+    ...(q.groups.userBufferAttributes ? { explicitBufferAttributes: [...q.groups.userBufferAttributes] } : {}),
     sizeLimit: 2,
   });
   // Two accounts answering one name is no identity at all.
@@ -53,7 +54,7 @@ export async function queryUser(c: LdapSession, form: UserForm, q: UserQuery): P
     upn: str('userPrincipalName') || str('mail'),
     mail: str('mail'),
     enabled,
-    groups: (await q.groups.groups(c, u.dn)).map(intern),
+    groups: (await q.groups.groups(c, { dn: u.dn, attributes: u })).map(intern),
   };
   return { answer: { status: 'found', entry }, dn: u.dn };
 }

@@ -1,6 +1,6 @@
 // Issue #18, the login storm: the LDAP directory against a real Samba AD DC (scripts/samba-dc.sh)
 // holding a reduced storm population: the connection pool is bounded (seen from the DC's side of
-// the sockets), tokenGroups agrees with the in-chain rule, concurrent lookups coalesce, the
+// the sockets), memberOf through the group graph and tokenGroups agree with the in-chain rule, concurrent lookups coalesce, the
 // breaker stops a connection storm against a dead DC, failover and recovery work, and a storm of
 // new Basic logins through the gateway gets no refusals.
 import assert from 'node:assert/strict';
@@ -102,26 +102,32 @@ describe('issue #18: the directory at scale, against Samba AD', () => {
   });
   after(() => execFileSync('bash', [SCRIPTS + 'samba-dc.sh', 'down', dir]));
 
-  it('tokenGroups gives the in-chain groups at any depth (plus the primary group), including groups created after the SID map was read', async () => {
-    const token = new LdapDirectory(cfg(), log);
+  it('memberOf through the group graph and tokenGroups give the in-chain groups at any depth (plus the primary group), including groups created after the graph was read', async () => {
+    const graph = new LdapDirectory(cfg(), log); // member-of, the default on AD
+    const token = new LdapDirectory(cfg({ groupResolution: 'token-groups' }), log);
     const chain = new LdapDirectory(cfg({ groupResolution: 'in-chain' }), log);
-    await found(token, 'alice'); // loads the SID map before the groups below exist
+    // Loads the group graph and the SID map before the groups below exist.
+    await Promise.all([found(graph, 'alice'), found(token, 'alice')]);
     // carol -> Deep-1 -> Deep-2 -> ... -> Deep-5 (created now), and a distribution list.
     const deep = Array.from({ length: 5 }, (_, i) => `dn: CN=Deep-${i + 1},${BASE}\nchangetype: add\nobjectClass: group\nsAMAccountName: Deep-${i + 1}\ngroupType: -2147483646\n${i === 0 ? `member: CN=carol,${BASE}\n` : `member: CN=Deep-${i},${BASE}\n`}`);
     ldapadd(`${deep.join('\n')}\ndn: CN=Dist-List,${BASE}\nchangetype: add\nobjectClass: group\nsAMAccountName: Dist-List\ngroupType: 2\nmember: CN=carol,${BASE}\n`);
     for (const user of ['alice', 'bob', 'carol', 'erin', stormUser(0), stormUser(SHAPE.users - 1), looseUser(0)]) {
-      const t = await found(token, user);
       const c = await found(chain, user);
       const expected = user === 'carol' ? [...c.groups].filter((g) => g !== 'Dist-List') : [...c.groups];
-      assert.deepEqual(t.groups.filter((g) => g !== 'Domain Users'), expected, `${user}: tokenGroups vs in-chain`);
-      assert.ok(t.groups.includes('Domain Users'), `${user}: the primary group is in the token`);
-      assert.equal(t.enabled, c.enabled);
+      for (const [how, d] of [['member-of', graph], ['token-groups', token]] as const) {
+        const t = await found(d, user);
+        assert.deepEqual(t.groups.filter((g) => g !== 'Domain Users'), expected, `${user}: ${how} vs in-chain`);
+        assert.ok(t.groups.includes('Domain Users'), `${user}: the primary group is in the token (${how})`);
+        assert.equal(t.enabled, c.enabled);
+      }
     }
-    assert.deepEqual((await found(token, 'carol')).groups, ['Deep-1', 'Deep-2', 'Deep-3', 'Deep-4', 'Deep-5', 'Domain Users']);
+    for (const d of [graph, token]) {
+      assert.deepEqual((await found(d, 'carol')).groups, ['Deep-1', 'Deep-2', 'Deep-3', 'Deep-4', 'Deep-5', 'Domain Users']);
+      assert.deepEqual((await found(d, stormUser(1))).groups, ['Domain Users', 'Outlook-Remote', 'Storm-02'], 'nested through Storm-02');
+    }
     assert.deepEqual((await found(chain, 'carol')).groups, ['Deep-1', 'Deep-2', 'Deep-3', 'Deep-4', 'Deep-5', 'Dist-List'], 'in-chain also sees distribution groups');
-    assert.deepEqual((await found(token, stormUser(1))).groups, ['Domain Users', 'Outlook-Remote', 'Storm-02'], 'nested through Storm-02');
-    assert.equal((await found(token, 'erin')).enabled, false, 'userAccountControl ACCOUNTDISABLE');
-    await Promise.all([token.close(), chain.close()]);
+    assert.equal((await found(graph, 'erin')).enabled, false, 'userAccountControl ACCOUNTDISABLE');
+    await Promise.all([graph.close(), token.close(), chain.close()]);
   });
 
   it('the pool is bounded: 300 concurrent cold lookups hold at most pool.size connections to the DC', async () => {
@@ -145,12 +151,12 @@ describe('issue #18: the directory at scale, against Samba AD', () => {
 
   it('100 concurrent lookups of one user cost one query; "no such user" is cached for negativeCacheTtl', async () => {
     const d = new LdapDirectory(cfg({ negativeCacheTtl: '400ms' }), log);
-    await found(d, 'alice'); // SID map loaded, connections open
+    await found(d, 'alice'); // group graph loaded, connections open
     const s0 = d.stats();
     const rs = await Promise.all(Array.from({ length: 100 }, () => d.lookup({ domain: 'LAB', user: 'bob' })));
     const s1 = d.stats();
     assert.ok(rs.every((r) => r.status === 'found' && r.entry.key === 'LAB\\bob'));
-    assert.deepEqual(delta(s0, s1), { queries: 1, searches: 2, connects: 0 }, 'one user search + one tokenGroups read');
+    assert.deepEqual(delta(s0, s1), { queries: 1, searches: 1, connects: 0 }, 'one user search, memberOf with it');
     assert.equal(s1.coalesced - s0.coalesced, 99);
     for (let i = 0; i < 3; i++) assert.equal((await d.lookup({ domain: 'LAB', user: 'ghost' })).status, 'not-found');
     assert.equal(delta(s1, d.stats()).queries, 1, 'unknown user asked once');

@@ -1,5 +1,5 @@
 // The ldap directory provider against real directories started on loopback by scripts/:
-// Samba as an Active Directory DC (tokenGroups and the in-chain rule, disabled accounts, StartTLS
+// Samba as an Active Directory DC (memberOf through the group graph, tokenGroups and the in-chain rule, disabled accounts, StartTLS
 // and LDAPS) and OpenLDAP (groupOfNames walking, fail-closed after the grace period). The
 // behaviour at scale (pool, breaker, failover, login storm) is in ldap-at-scale.test.ts.
 import assert from 'node:assert/strict';
@@ -55,11 +55,11 @@ describe('ldap provider against Samba AD', () => {
   });
   after(() => execFileSync('bash', [SCRIPTS + 'samba-dc.sh', 'down', dir]));
 
-  for (const groupResolution of ['token-groups', 'in-chain'] as const) {
+  for (const groupResolution of ['member-of', 'token-groups', 'in-chain'] as const) {
     it(`finds users by DOMAIN\\user and UPN, with nested groups (${groupResolution})`, async () => {
       const d = new LdapDirectory(ad({ groupResolution }), log);
-      // tokenGroups also carries the primary group, which the in-chain rule (member links) cannot see.
-      const primary = groupResolution === 'token-groups' ? ['Domain Users'] : [];
+      // A token also carries the primary group, which the in-chain rule (member links) cannot see.
+      const primary = groupResolution === 'in-chain' ? [] : ['Domain Users'];
       const bob = await d.lookup({ domain: 'LAB', user: 'bob' });
       assert.equal(bob.status, 'found');
       if (bob.status === 'found') {
