@@ -49,7 +49,7 @@ async function directoryOnly(): Promise<void> {
   const before = process.argv.indexOf('--storm-before');
   const storm = await runStorm({ quick, ...(before > 0 ? { beforeRoot: process.argv[before + 1]! } : {}) });
   const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
-  const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+  const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000, rounds: quick ? 1 : 3 });
   const file = path.join(ROOT, 'docs/benchmarks.md');
   writeFileSync(file, spliceReload(spliceStorm(readFileSync(file, 'utf8'), renderStormSection(storm)), renderReloadSection({ reload, ldap })));
   console.error('wrote P6 and P7 of docs/benchmarks.md');
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   // P7, reloads and memory with large directories (issue #18): file rows, then the LDAP cache.
   if (!process.argv.includes('--no-reload')) {
     const reload = await runReloadBench({ rounds: quick ? 1 : 3 });
-    const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000 });
+    const ldap = process.argv.includes('--no-ldap-cache') ? undefined : await runLdapCacheBench({ users: quick ? 5_000 : 50_000, rounds: quick ? 1 : 3 });
     r.reload = { reload, ldap };
   }
   writeReport(r, path.join(ROOT, 'docs/benchmarks.md'), rt);
