@@ -29,7 +29,21 @@ const PAIRS = quick ? 2000 : 20000;
 // --runtime node20|node24|node26|bun: the gateway's runtime; such a run writes only its row of the
 // Runtimes table (bench/runtime-report.ts). --only-p1: P1 alone, nothing written (a smoke run).
 const runtimeId = parseRuntime(process.argv);
-const rt = gatewayRuntime(runtimeId);
+const chosen = gatewayRuntime(runtimeId);
+/**
+ * The audit trail's SQLite store needs node:sqlite (Node 22.5+, Bun): on an older runtime the
+ * gateway refuses to start with it, so such a run measures every setup with the audit trail off
+ * and says so in its row.
+ */
+const auditAvailable = (() => {
+  try {
+    execFileSync(chosen.exec, ['-e', "require('node:sqlite')"], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const rt = auditAvailable ? chosen : { ...chosen, label: `${chosen.label} (audit trail off: no node:sqlite)` };
 useGatewayRuntime(rt);
 const onlyP1 = process.argv.includes('--only-p1');
 
@@ -72,7 +86,7 @@ async function main(): Promise<void> {
   const pki = { ca: f('ca.crt', ca.cert), cert: f('leaf.crt', leaf.cert + ca.cert), key: f('leaf.key', leaf.key), pem: f('leaf.pem', leaf.cert + ca.cert + leaf.key) };
   const directory = path.join(DIR, 'directory.yaml');
   copyFileSync(path.join(ROOT, 'examples/demo/directory.yaml'), directory);
-  const pcConf = (name: string, policy: boolean, port: number, workers: number, audit = true) => writeConf(DIR, name, portcullisConf(DIR, pki, policy, directory, port, workers, audit));
+  const pcConf = (name: string, policy: boolean, port: number, workers: number, audit = auditAvailable) => writeConf(DIR, name, portcullisConf(DIR, pki, policy, directory, port, workers, audit));
 
   const pids = new Map<Setup, number>();
   const launch = (s: Setup, p: ChildProcess) => (procs.push(p), pids.set(s, p.pid!));
