@@ -66,8 +66,10 @@ export function runtimeSection(existing: string | undefined, row: string): strin
 function sectionOf(text: string): string {
   const start = text.indexOf(HEADING);
   if (start < 0) return '';
-  const next = text.indexOf('\n## ', start + HEADING.length);
-  return text.slice(start, next < 0 ? undefined : next);
+  // The section ends at the next heading or at the next section marker (P6 and P7 sit between
+  // <!-- …:begin/end --> markers, which a runtime run must leave in place).
+  const ends = [text.indexOf('\n## ', start + HEADING.length), text.indexOf('\n<!--', start + HEADING.length)].filter((i) => i >= 0);
+  return text.slice(start, ends.length ? Math.min(...ends) + 1 : undefined);
 }
 
 /** A `--runtime` run: only its row changes in the file; everything else stays as the last full run wrote it. */
