@@ -1,5 +1,6 @@
 // The `audit:` section of the gateway config. Only config/schema.ts imports it.
 import { z } from 'zod';
+import { postgresConnectionSchema } from '../vocabulary/postgres-connection.js';
 import { duration } from '../vocabulary/duration.js';
 
 /** The SQLite store's file in dataDir. */
@@ -49,14 +50,7 @@ export const auditSchema = z
       .min(0)
       .default(90)
       .describe('Records older than this many days are pruned (hourly and at start); 0 keeps everything.'),
-    postgres: z
-      .object({
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').describe('Connection URL (postgres://user@host:port/db).'),
-        passwordFile: z.string().min(1).optional().describe('File holding the password, relative to this config file (kept out of the URL).'),
-      })
-      .strict()
-      .optional()
-      .describe('PostgreSQL connection, required with store: postgres.'),
+    postgres: postgresConnectionSchema.optional().describe('PostgreSQL connection, required with store: postgres.'),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -36,12 +36,44 @@ export interface GroupResolver {
 
 const names = (entries: ReadonlyArray<Record<string, unknown>>) => [...new Set(entries.map((g) => String(Array.isArray(g['cn']) ? g['cn'][0] : g['cn'])))].sort();
 
-export class TokenGroupsResolver implements GroupResolver {
-  readonly map: GroupSidMap;
+/** A catalogue of the groups under the base, read in one search and replaced on each load. */
+interface GroupCatalogue {
+  readonly age: number;
+  load(c: LdapSession): Promise<void>;
+}
+
+/** Loads its catalogue before the first user and again in the background once older than maxAgeMs. */
+abstract class CatalogueResolver<M extends GroupCatalogue> implements GroupResolver {
   private readonly loads = new Coalescer<'load', void>();
 
-  constructor(groupBase: string, now: () => number, private readonly onLoaded: (map: GroupSidMap) => void = () => {}) {
-    this.map = new GroupSidMap(groupBase, now);
+  protected constructor(
+    protected readonly catalogue: M,
+    private readonly onLoaded: (catalogue: M) => void,
+  ) {}
+
+  abstract groups(c: LdapSession, user: FoundUser): Promise<string[]>;
+
+  async refresh(run: <T>(task: (c: LdapSession) => Promise<T>) => Promise<T>, maxAgeMs: number): Promise<void> {
+    if (this.catalogue.age < maxAgeMs) return;
+    await run((c) => this.load(c));
+  }
+
+  protected load(c: LdapSession): Promise<void> {
+    const first = this.catalogue.age === Infinity;
+    return this.loads.run('load', async () => {
+      await this.catalogue.load(c);
+      if (first) this.onLoaded(this.catalogue);
+    });
+  }
+}
+
+export class TokenGroupsResolver extends CatalogueResolver<GroupSidMap> {
+  constructor(groupBase: string, now: () => number, onLoaded: (map: GroupSidMap) => void = () => {}) {
+    super(new GroupSidMap(groupBase, now), onLoaded);
+  }
+
+  get map(): GroupSidMap {
+    return this.catalogue;
   }
 
   async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
@@ -49,29 +81,18 @@ export class TokenGroupsResolver implements GroupResolver {
     const { searchEntries } = await c.search(user.dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] });
     return this.map.names(c, buffers(searchEntries[0]?.['tokenGroups']));
   }
-
-  async refresh(run: <T>(task: (c: LdapSession) => Promise<T>) => Promise<T>, maxAgeMs: number): Promise<void> {
-    if (this.map.age < maxAgeMs) return;
-    await run((c) => this.load(c));
-  }
-
-  private load(c: LdapSession): Promise<void> {
-    const first = this.map.age === Infinity;
-    return this.loads.run('load', async () => {
-      await this.map.load(c);
-      if (first) this.onLoaded(this.map);
-    });
-  }
 }
 
-export class MemberOfResolver implements GroupResolver {
+export class MemberOfResolver extends CatalogueResolver<GroupGraph> {
   readonly userAttributes = ['memberOf', 'primaryGroupID', 'objectSid'] as const;
   readonly userBufferAttributes = ['objectSid'] as const;
-  readonly graph: GroupGraph;
-  private readonly loads = new Coalescer<'load', void>();
 
-  constructor(groupBase: string, now: () => number, private readonly onLoaded: (graph: GroupGraph) => void = () => {}) {
-    this.graph = new GroupGraph(groupBase, now);
+  constructor(groupBase: string, now: () => number, onLoaded: (graph: GroupGraph) => void = () => {}) {
+    super(new GroupGraph(groupBase, now), onLoaded);
+  }
+
+  get graph(): GroupGraph {
+    return this.catalogue;
   }
 
   async groups(c: LdapSession, user: FoundUser): Promise<string[]> {
@@ -80,19 +101,6 @@ export class MemberOfResolver implements GroupResolver {
     const memberOf = a['memberOf'] === undefined ? [] : (Array.isArray(a['memberOf']) ? a['memberOf'] : [a['memberOf']]).map(String);
     const primary = primaryGroupSid(buffers(a['objectSid'])[0], String(Array.isArray(a['primaryGroupID']) ? (a['primaryGroupID'][0] ?? '') : (a['primaryGroupID'] ?? '')));
     return this.graph.names(c, memberOf, primary);
-  }
-
-  async refresh(run: <T>(task: (c: LdapSession) => Promise<T>) => Promise<T>, maxAgeMs: number): Promise<void> {
-    if (this.graph.age < maxAgeMs) return;
-    await run((c) => this.load(c));
-  }
-
-  private load(c: LdapSession): Promise<void> {
-    const first = this.graph.age === Infinity;
-    return this.loads.run('load', async () => {
-      await this.graph.load(c);
-      if (first) this.onLoaded(this.graph);
-    });
   }
 }
 

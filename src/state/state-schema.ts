@@ -2,6 +2,7 @@
 // counts and locks, second-factor enrolments, ActiveSync device approvals). Only
 // config/schema.ts imports it.
 import { z } from 'zod';
+import { postgresConnectionSchema } from '../vocabulary/postgres-connection.js';
 
 /** The SQLite file in dataDir that holds the embedded state. */
 export const STATE_SQLITE_FILE = 'state.sqlite';
@@ -20,14 +21,7 @@ export const stateSchema = z
       .min(1)
       .default('data')
       .describe('Folder for state.sqlite, relative to this config file; created when missing. May be the audit trail\'s folder.'),
-    postgres: z
-      .object({
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').describe('Connection URL (postgres://user@host:port/db).'),
-        passwordFile: z.string().min(1).optional().describe('File holding the password, relative to this config file (kept out of the URL).'),
-      })
-      .strict()
-      .optional()
-      .describe('PostgreSQL connection, required with store: postgres. May be the audit trail\'s database.'),
+    postgres: postgresConnectionSchema.optional().describe('PostgreSQL connection, required with store: postgres. May be the audit trail\'s database.'),
   })
   .strict()
   .superRefine((v, ctx) => {
