@@ -36,7 +36,7 @@ describe('smart lockout', () => {
     const type3sAfter = env.lab.state.log.filter((e) => e.authorization === 'NTLM type 3').length;
     assert.equal(type3sAfter, type3sBefore, 'the AUTHENTICATE of a locked-out user never reaches Exchange');
     const lockouts = (await (await fetch(`${env.runtime.admin!.url}/api/lockouts`, { headers: adminHeaders(env) })).json()) as Array<{ key: string; lockedUntil?: number }>;
-    assert.ok(lockouts.some((l) => l.key === 'lab\\alice' && l.lockedUntil));
+    assert.ok(lockouts.some((l) => l.key === 'LAB\\alice' && l.lockedUntil));
     const explain = (await (await fetch(`${env.runtime.admin!.url}/api/explain`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice', protocol: 'owa', zone: 'external' }) })).json()) as { lockedOut: boolean; decision: { reasons: string[] } };
     assert.equal(explain.lockedOut, true);
     assert.deepEqual(explain.decision.reasons, ['locked-out']);

@@ -84,7 +84,7 @@ describe('metrics and health on the admin endpoint', () => {
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
     assert.equal(body.ready, true);
-    assert.deepEqual(Object.keys(body.checks).sort(), ['audit', 'directory', 'upstream']);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['audit', 'directory', 'state', 'upstream']);
     const remove = env.runtime.readiness.register('audit', () => ({ ok: false, cause: 'audit database unavailable and the spool folder is not writable' }));
     const r2 = await fetch(`${admin}/readyz`);
     assert.equal(r2.status, 503);

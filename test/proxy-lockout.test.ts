@@ -51,7 +51,7 @@ describe('lockout and zones through the PROXY protocol', () => {
     assert.equal(await ntlmAttempt(relay.port, env.pki.ca, 'Passw0rd!'), 401, 'locked: refused as a wrong password is');
     assert.equal(type3s(), before, 'the AUTHENTICATE never reached Exchange');
     const lockouts = (await (await fetch(`${env.runtime.admin!.url}/api/lockouts`, { headers: adminHeaders(env) })).json()) as Array<{ key: string; lockedUntil?: number }>;
-    assert.ok(lockouts.some((l) => l.key === 'lab\\alice' && l.lockedUntil));
+    assert.ok(lockouts.some((l) => l.key === 'LAB\\alice' && l.lockedUntil));
     relay.client = '127.0.0.9';
     assert.equal(await ntlmAttempt(relay.port, env.pki.ca, 'Passw0rd!'), 200, 'inside (by the real address) is not locked');
   });

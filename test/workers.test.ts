@@ -95,7 +95,7 @@ describe('worker processes (workers: 2)', () => {
     const ready = await fetch(`${admin}/readyz`);
     assert.equal(ready.status, 200);
     const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
-    assert.deepEqual(Object.keys(checks).sort(), ['audit', 'directory', 'upstream', 'workers'], 'the primary also checks that its workers run (and its audit trail)');
+    assert.deepEqual(Object.keys(checks).sort(), ['audit', 'directory', 'state', 'upstream', 'workers'], 'the primary also checks that its workers run (and its audit trail and state store)');
     conns.forEach((c) => c.c.close());
     const line = gw.lines.find((l) => l['msg'] === 'request' && l['path'] === '/owa/');
     assert.ok(line, 'request lines are logged by the workers');
@@ -128,7 +128,7 @@ describe('worker processes (workers: 2)', () => {
     assert.deepEqual(tries.map((t) => t.status), [401, 401, 401, 401], 'the right password is refused on both workers');
     assert.ok(lab.state.log.slice(seenBefore).every((e) => e.claimedUser === undefined), 'no credential of a locked-out user reaches Exchange');
     const locks = await api('/api/lockouts') as Array<{ key: string; lockedUntil?: number }>;
-    assert.ok(locks.some((l) => l.key === 'lab\\erin' && l.lockedUntil));
+    assert.ok(locks.some((l) => l.key === 'LAB\\erin' && l.lockedUntil));
   });
 
   it('a worker that dies is replaced, and the new one knows every revocation and lock', async () => {

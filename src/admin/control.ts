@@ -87,30 +87,43 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
   };
 }
 
+/** Who changes a user's state: the instance's authority (src/state), which writes the state store. */
+export interface UserStateChanger {
+  readonly users: UserStateStore;
+  revoke(key: string, reason: string, forMs: number | undefined): Promise<Revocation>;
+  unrevoke(key: string): Promise<boolean>;
+  unlock(key: string): Promise<void>;
+}
+
+/** Changes kept only in this process' memory (a runtime given its user states by its caller). */
+export function memoryChanger(users: UserStateStore): UserStateChanger {
+  return { users, revoke: async (k, r, f) => users.revoke(k, r, f), unrevoke: async (k) => users.unrevoke(k), unlock: async (k) => users.unlock(k) };
+}
+
 /** The single-process control: this process' gateway, access gate and user states. */
-export function localControl(gateway: Gateway, access: AccessControl, users: UserStateStore, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
+export function localControl(gateway: Gateway, access: AccessControl, changer: UserStateChanger, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
   return {
     readiness,
     metrics,
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),
     stats: async () => [gateway.stats()],
     async revoke(key, reason, forMs, actor) {
-      const revocation = users.revoke(key, reason, forMs);
+      const revocation = await changer.revoke(key, reason, forMs);
       const closed = await access.reevaluate(gateway.connections);
       recordUserState.revoked(revocation, actor, closed);
       return { revocation, closed };
     },
     async unrevoke(key, actor) {
-      const existed = users.unrevoke(key);
+      const existed = await changer.unrevoke(key);
       recordUserState.unrevoked(key, actor, existed);
       return existed;
     },
     async unlock(key, actor) {
-      users.unlock(key);
+      await changer.unlock(key);
       recordUserState.unlocked(key, actor);
     },
     reload,
-    users,
+    users: changer.users,
     lookup: (claim) => access.state().directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };

@@ -14,11 +14,14 @@ import { AccessControl, type AccessState } from '../policy/access-gate.js';
 import { compilePolicy } from '../policy/evaluate.js';
 import { edgeGate } from '../policy/edge-gate.js';
 import { autodiscoverGate } from '../autodiscover/autodiscover-gate.js';
-import { UserStateStore } from '../policy/user-states.js';
-import { AttemptLimiter, type LoginAttempts } from '../policy/login-attempts.js';
+import type { UserStateStore } from '../policy/user-states.js';
+import type { LoginAttempts } from '../policy/login-attempts.js';
+import { openAuthority, registerStateReadiness } from '../state/open-state.js';
+import type { UserStateAuthority } from '../state/user-state-authority.js';
+import { StateStoreError } from '../state/state-store.js';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
-import { localControl } from '../admin/control.js';
+import { localControl, memoryChanger } from '../admin/control.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchConfigFiles } from './watch-files.js';
 import { restartNeeded } from './restart-needed.js';
@@ -35,6 +38,8 @@ import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metr
 export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
+  /** The instance's authority over revocations and lockouts (undefined in a worker: its primary's). */
+  readonly authority: UserStateAuthority | undefined;
   readonly admin: AdminServer | undefined;
   /** The audit trail this process writes (undefined: audit.store off). */
   readonly audit: AuditTrail | undefined;
@@ -105,10 +110,12 @@ export function recordReloaded(trigger: ReloadTrigger, startedAt: number, connec
 export interface RuntimeOptions {
   /** Watch the config and directory files and reload on change (`portcullis serve`). */
   readonly watch?: boolean;
-  /** Revocations and lockouts; a worker passes its replica of the primary's store. */
-  readonly users?: UserStateStore;
-  /** Where login attempt slots are reserved; a worker passes the primary's (over IPC). */
-  readonly attempts?: LoginAttempts;
+  /**
+   * Revocations and lockouts, and where login attempt slots are reserved: a worker passes its
+   * replica of the primary's and the primary's slots over IPC; otherwise this process is the
+   * instance's authority over the `state:` store.
+   */
+  readonly users?: { readonly users: UserStateStore; readonly attempts: LoginAttempts };
   /** Start the admin endpoint from the config (false in workers: the primary serves it). */
   readonly admin?: boolean;
   /** The audit spool file's name in audit.dataDir (a worker has its slot's own). */
@@ -123,6 +130,13 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const first = await buildState(config, log);
   if (!first.ok) throw new CliError(`${first.problems.join('\n')}\n${first.problems.length} problem(s); not starting`);
   let state = first.state;
+  let onRemoteChange: ((why: string) => Promise<number>) | undefined;
+  const authority = opts.users
+    ? undefined
+    : await openAuthority(config.state, config.lockout, log, { onRemote: () => void onRemoteChange?.('state changed on another gateway instance') }).catch((e: unknown) => {
+        if (e instanceof StateStoreError) throw new CliError(stateStoreProblem(e));
+        throw e;
+      });
   // The trail subscribes before anything listens, so the first connection is on the record.
   const audit = await startAuditTrail(config.audit, log, opts.auditSpool);
   const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
@@ -135,14 +149,16 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   readiness.register('upstream', upstreamCheck(() => state.config.upstream));
   readiness.register('directory', directoryCheck(() => state.directory));
   if (audit) readiness.register('audit', () => auditReadiness(audit));
-  const users = opts.users ?? new UserStateStore(config.lockout);
-  const access = new AccessControl(() => state, users, opts.attempts ?? new AttemptLimiter(users), log);
+  if (authority) registerStateReadiness(readiness, authority);
+  const users = opts.users?.users ?? authority!.users;
+  const access = new AccessControl(() => state, users, opts.users?.attempts ?? authority!, log);
   const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
     // Nothing listens: the subscribers go with the failed start.
     metrics?.close();
     unsubscribeLog();
     stopRecorder?.();
     void audit?.stop();
+    void authority?.close();
     throw e;
   });
   const reevaluate = async (why: string) => {
@@ -150,6 +166,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     log.info({ why, closed }, 're-evaluated live connections');
     return closed;
   };
+  onRemoteChange = reevaluate;
   state.directory.onChange?.(() => void reevaluate('directory changed'));
   let reloading: Promise<boolean> | undefined;
   let watcher: ReturnType<typeof watchConfigFiles> | undefined;
@@ -188,13 +205,14 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   let admin: AdminServer | undefined;
   let health: HealthServer | undefined;
   try {
-    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, authority ?? memoryChanger(users), () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
     health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   } catch (e) {
     // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
     await admin?.stop();
     await gateway.stop(0);
     await state.directory.close();
+    await authority?.close();
     metrics?.close();
     unsubscribeLog();
     throw e;
@@ -203,6 +221,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   return {
     gateway,
     access,
+    authority,
     admin,
     audit,
     readiness,
@@ -222,6 +241,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await health?.stop();
       await admin?.stop();
       await state.directory.close();
+      await authority?.close();
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();
@@ -229,6 +249,11 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       unsubscribeLog();
     },
   };
+}
+
+/** A state store that cannot be opened: what, and what to do. */
+export function stateStoreProblem(e: StateStoreError): string {
+  return `${e.message}; not starting: without the state store revoked users would be let in again (start the database, or set state.store)`;
 }
 
 function liveBytes(gateway: Gateway): { in: number; out: number } {

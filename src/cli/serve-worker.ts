@@ -66,7 +66,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   // its spool belongs to its slot, so the worker that replaces it replays what it left.
   const slot = Number(process.env[WORKER_SLOT_ENV] ?? id);
   setAuditInstance(`${os.hostname()}/w${slot}`);
-  runtime = await startRuntime(file, config, log, { watch: false, users, attempts, admin: false, recordReloads: false, auditSpool: workerSpoolName(slot) });
+  runtime = await startRuntime(file, config, log, { watch: false, users: { users, attempts }, admin: false, recordReloads: false, auditSpool: workerSpoolName(slot) });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

@@ -34,8 +34,8 @@ export class ReplicaUserStates extends UserStateStore {
         this.unlock(u.key);
         return;
       case 'snapshot':
-        for (const r of u.revocations) this.applyRevocation(r);
-        for (const l of u.locks) this.applyLock(l.key, l.until);
+        // A new worker's first state, or the whole state again after the shared store came back.
+        this.replace(u);
         return;
     }
   }

@@ -16,8 +16,9 @@ export interface Lockout {
 
 /**
  * Revocations (admin-initiated, optionally expiring) and smart-lockout counters, per user key
- * (`DOMAIN\sam`, compared case-insensitively). In memory: a restart forgets them, which is the
- * safe direction for lockout and is documented for revocation.
+ * (`DOMAIN\sam`, compared case-insensitively), in memory, read synchronously on every request.
+ * The gateway's copy is a mirror of its state store (src/state/user-state-authority.ts), which
+ * keeps them across restarts and instances; alone it serves `cas-plan` and `policy explain`.
  */
 export class UserStateStore implements UserStates {
   private readonly revoked = new Map<string, Revocation>();
@@ -93,6 +94,36 @@ export class UserStateStore implements UserStates {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Counts a failure decided elsewhere (the state store decides locks): shown by `lockouts()`,
+   * never a lock by itself.
+   */
+  noteFailure(key: string): void {
+    this.spell(key);
+    const k = key.toLowerCase();
+    const now = this.now();
+    this.failures.set(k, [...(this.failures.get(k) ?? []).filter((t) => t > now - this.lockout.window), now]);
+  }
+
+  /**
+   * Becomes exactly what a state store holds (start, a worker's snapshot, a resync after the
+   * shared store was unreachable): what is not in it is forgotten.
+   */
+  replace(s: { readonly revocations: readonly Revocation[]; readonly locks: ReadonlyArray<{ key: string; until: number }>; readonly failures?: ReadonlyArray<{ key: string; count: number }> }): void {
+    this.revoked.clear();
+    this.locked.clear();
+    this.spelled.clear();
+    if (s.failures) this.failures.clear();
+    for (const r of s.revocations) this.applyRevocation(r);
+    for (const l of s.locks) this.applyLock(l.key, l.until);
+    const now = this.now();
+    for (const f of s.failures ?? []) {
+      this.spell(f.key);
+      this.failures.set(f.key.toLowerCase(), Array.from({ length: f.count }, () => now));
+    }
+    for (const k of this.failures.keys()) this.spell(k);
   }
 
   /** Failed external logins of this user inside the window. */

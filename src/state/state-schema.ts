@@ -1,6 +1,5 @@
 // The `state:` section of the gateway config: where per-user state lives (revocations, lockout
-// counts and locks, second-factor enrolments, ActiveSync device approvals). Only
-// config/schema.ts imports it.
+// counts and locks; src/state/state-store.ts). Only config/schema.ts imports it.
 import { z } from 'zod';
 import { postgresConnectionSchema } from '../vocabulary/postgres-connection.js';
 
@@ -13,8 +12,8 @@ export const stateSchema = z
       .enum(['sqlite', 'postgres', 'memory'])
       .default('sqlite')
       .describe(
-        'Where revocations, lockouts, second-factor enrolments and device approvals are kept: sqlite (a file in dataDir; ' +
-          'a restart forgets nothing), postgres (shared by several gateway instances), or memory (forgotten at restart; tests only).',
+        'Where revocations, lockout counts and locks are kept: sqlite (a file in dataDir; a restart forgets nothing), ' +
+          'postgres (shared by several gateway instances: a revoke or lock on one is enforced by all within a second), or memory (forgotten at restart; tests only).',
       ),
     dataDir: z
       .string()
@@ -27,6 +26,9 @@ export const stateSchema = z
   .superRefine((v, ctx) => {
     if (v.store === 'postgres' && !v.postgres) ctx.addIssue({ code: 'custom', path: ['postgres'], message: 'store: postgres needs postgres.url' });
   })
-  .describe('Per-user state shared by every worker and, with postgres, by every gateway instance.');
+  .describe(
+    'Revocations, lockout counts and locks, shared by every worker and, with postgres, by every gateway instance. ' +
+      'With PostgreSQL unreachable an instance serves with the last state it knew (docs/configuration/state.md).',
+  );
 
 export type StateConfig = z.output<typeof stateSchema>;
