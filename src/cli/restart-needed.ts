@@ -6,6 +6,7 @@ export function restartNeeded(running: GatewayConfig, next: GatewayConfig): stri
   const out: string[] = [];
   if (JSON.stringify(running.workers) !== JSON.stringify(next.workers)) out.push(`workers: ${running.workers} → ${next.workers} takes effect after a restart`);
   if (JSON.stringify(running.admin) !== JSON.stringify(next.admin)) out.push('admin endpoint settings take effect after a restart');
+  if (JSON.stringify(running.state) !== JSON.stringify(next.state)) out.push('state store settings take effect after a restart (revocations and locks stay where they are until then)');
   if (running.log.level !== next.log.level) out.push(`log.level: ${running.log.level} → ${next.log.level} takes effect after a restart`);
   return out;
 }
