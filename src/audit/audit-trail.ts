@@ -11,6 +11,7 @@ import { type AuditHealth, AuditWriter } from './audit-writer.js';
 import { PostgresAuditStore } from './postgres-store.js';
 import type { SqliteAuditStore } from './sqlite-store.js';
 import { ThreadedSqliteStore } from './sqlite-thread.js';
+import { postgresPassword } from '../vocabulary/postgres-connection.js';
 
 /**
  * node:sqlite is loaded only for a SQLite store: a Node without it (before 22.5) gets one line
@@ -30,15 +31,7 @@ export async function openAuditStore(c: AuditConfig, opts: { readOnly?: boolean 
   if (c.store === 'off') return undefined;
   if (c.store === 'postgres') {
     const pgc = c.postgres!;
-    let password: string | undefined;
-    if (pgc.passwordFile) {
-      try {
-        password = readFileSync(pgc.passwordFile, 'utf8').trim();
-      } catch (e) {
-        throw new AuditStoreError('postgres', `cannot read passwordFile ${pgc.passwordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    return new PostgresAuditStore({ url: pgc.url, password });
+    return new PostgresAuditStore({ url: pgc.url, password: postgresPassword(pgc, (m) => new AuditStoreError('postgres', m)) });
   }
   const file = path.join(c.dataDir, SQLITE_FILE);
   const Sqlite = await loadSqlite(file);

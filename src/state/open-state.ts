@@ -1,5 +1,5 @@
 // Builds the state store the `state:` section names and starts the instance's authority over it.
-import { readFileSync } from 'node:fs';
+import { postgresPassword } from '../vocabulary/postgres-connection.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LockoutConfig } from '../policy/policy-schema.js';
@@ -19,15 +19,7 @@ export function buildStateStore(cfg: StateConfig): StateStore {
       return new SqliteStateStore(path.join(cfg.dataDir, STATE_SQLITE_FILE));
     case 'postgres': {
       const pgc = cfg.postgres!;
-      let password: string | undefined;
-      if (pgc.passwordFile) {
-        try {
-          password = readFileSync(pgc.passwordFile, 'utf8').trim();
-        } catch (e) {
-          throw new StateStoreError('postgres', `cannot read passwordFile ${pgc.passwordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-      }
-      return new PostgresStateStore({ url: pgc.url, password });
+      return new PostgresStateStore({ url: pgc.url, password: postgresPassword(pgc, (m) => new StateStoreError('postgres', m)) });
     }
   }
 }
