@@ -19,6 +19,7 @@ import { AttemptLimiter, type LoginAttempts } from '../policy/login-attempts.js'
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl } from '../admin/control.js';
+import type { ConsoleSources } from '../admin/console/console-sources.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchConfigFiles } from './watch-files.js';
 import { restartNeeded } from './restart-needed.js';
@@ -188,7 +189,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   let admin: AdminServer | undefined;
   let health: HealthServer | undefined;
   try {
-    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, users, () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken, console: consoleSources(file, () => state, audit) }) : undefined;
     health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   } catch (e) {
     // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
@@ -227,6 +228,20 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await audit?.stop();
       metrics?.close();
       unsubscribeLog();
+    },
+  };
+}
+
+/** What the admin console reads from this process: the running config and directory, the audit store. */
+function consoleSources(file: string, state: () => AccessState<GatewayConfig>, audit: AuditTrail | undefined): ConsoleSources {
+  return {
+    configFile: file,
+    directory: () => state().directory,
+    audit: () => audit?.writer.store,
+    config: () => {
+      const c = state().config;
+      const ns = c.autodiscover.namespaces[0]?.external;
+      return { policy: c.policy, directoryFile: c.directory?.provider === 'file' ? c.directory.file : undefined, publishedName: ns, ca: c.upstream.tls.ca };
     },
   };
 }
