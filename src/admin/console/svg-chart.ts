@@ -6,7 +6,7 @@ const W = 320;
 const H = 90;
 const PAD = 4;
 
-const fmt = (v: number) => (v >= 100 ? Math.round(v).toString() : v >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, '') || '0');
+const fmt = (v: number) => (v >= 100 ? Math.round(v).toString() : (v >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(/\.0+$|(\.\d*?)0+$/, '$1') || '0');
 
 /** A line chart of `points` (time, value) with the latest and largest value in the caption. */
 export function lineChart(title: string, points: ReadonlyArray<{ at: number; v: number }>, unit = ''): Html {
