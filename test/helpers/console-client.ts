@@ -1,0 +1,51 @@
+// A console client for tests: signs in like a browser (the sign-in form's CSRF cookie, then the
+// session cookie) and reads the page's CSRF token, on the admin listener's real socket.
+import { hashPassword } from '../../src/admin/console/password-hash.js';
+
+export const CONSOLE_PASSWORDS = { operator: 'operator-test-pw', viewer: 'viewer-test-pw' } as const;
+
+/** admin.console for a test config: one operator, one viewer, a low sign-in limit. */
+export async function consoleSection(perAccount = 3): Promise<Record<string, unknown>> {
+  return {
+    accounts: [
+      { login: 'operator', role: 'operator', passwordHash: await hashPassword(CONSOLE_PASSWORDS.operator) },
+      { login: 'viewer', role: 'viewer', passwordHash: await hashPassword(CONSOLE_PASSWORDS.viewer) },
+    ],
+    signInLimit: { perAccount, perAddress: 50, window: '15m' },
+  };
+}
+
+export interface SignedIn {
+  readonly cookie: string;
+  readonly csrf: string;
+  get(path: string): Promise<Response>;
+  post(path: string, form: Record<string, string>, o?: { csrf?: string | null }): Promise<Response>;
+}
+
+/** Posts the sign-in form; the response (303 on success). */
+export async function postSignIn(admin: string, login: string, password: string): Promise<Response> {
+  const form = await fetch(`${admin}/console/sign-in`);
+  const pre = (form.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  return fetch(`${admin}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { Cookie: pre, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, login, password }) });
+}
+
+export async function signIn(admin: string, login: 'operator' | 'viewer'): Promise<SignedIn> {
+  const r = await postSignIn(admin, login, CONSOLE_PASSWORDS[login]);
+  if (r.status !== 303) throw new Error(`sign-in of ${login}: ${r.status}`);
+  const cookie = r.headers.getSetCookie().find((c) => c.startsWith('portcullis_console='))!.split(';')[0]!;
+  const home = await (await fetch(`${admin}/console/`, { headers: { Cookie: cookie } })).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home)![1]!;
+  return {
+    cookie,
+    csrf,
+    get: (path) => fetch(`${admin}${path}`, { headers: { Cookie: cookie }, redirect: 'manual' }),
+    post: (path, form, o = {}) =>
+      fetch(`${admin}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', 'HX-Request': 'true', ...(o.csrf === null ? {} : { 'X-CSRF-Token': o.csrf ?? csrf }) },
+        body: new URLSearchParams(form),
+      }),
+  };
+}
