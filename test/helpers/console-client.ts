@@ -1,6 +1,7 @@
 // A console client for tests: signs in like a browser (the sign-in form's CSRF cookie, then the
 // session cookie) and reads the page's CSRF token, on the admin listener's real socket.
 import { hashPassword } from '../../src/admin/console/password-hash.js';
+import { RawClient } from '../../src/doctor/http-probe.js';
 
 export const CONSOLE_PASSWORDS = { operator: 'operator-test-pw', viewer: 'viewer-test-pw' } as const;
 
@@ -49,3 +50,19 @@ export async function signIn(admin: string, login: 'operator' | 'viewer'): Promi
       }),
   };
 }
+
+const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+const mapi = (type: string, cookie?: string) =>
+  `Authorization: ${basic('LAB\\bob')}\r\nContent-Type: application/mapi-http\r\nX-RequestType: ${type}\r\nX-RequestId: {E2EA6C1C-E61B-49E9-9CFB-38184F907552}:1\r\nX-ClientInfo: {2F94A2BF-A2E6-4CCC-BF98-B5F22C542226}:1\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}`;
+
+/** bob's NotificationWait, held open by the lab. */
+export async function bobsNotificationWait(port: number, ca: string): Promise<RawClient> {
+  const c = await RawClient.connect(port, ca);
+  c.write(`POST /mapi/emsmdb/?MailboxId=x@lab.example HTTP/1.1\r\nHost: x\r\n${mapi('Connect')}Content-Length: 4\r\n\r\nabcd`);
+  const connect = await c.read('POST');
+  const cookie = connect.head.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value.split(';')[0]).join('; ');
+  c.write(`POST /mapi/emsmdb/?MailboxId=x@lab.example HTTP/1.1\r\nHost: x\r\n${mapi('NotificationWait', cookie)}Content-Length: 8\r\n\r\n${'\0'.repeat(8)}`);
+  await new Promise((r) => setTimeout(r, 200));
+  return c;
+}
+
