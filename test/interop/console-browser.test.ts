@@ -83,10 +83,8 @@ describe('admin console in chromium', { timeout: 120_000 }, () => {
     await page.goto(`${admin}/console/connections`);
     await page.locator('tr[data-user="LAB\\\\bob"]').first().waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('[data-action]').count(), 0);
-    const status = await page.evaluate(async () => {
-      const csrf = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value;
-      return (await fetch('/console/users/revoke', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrf }, body: 'user=LAB%5Cbob&reason=x' })).status;
-    });
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const status = await page.evaluate(async (token) => (await fetch('/console/users/revoke', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': token }, body: 'user=LAB%5Cbob&reason=x' })).status, csrf);
     assert.equal(status, 403);
     assert.equal(bob.closed, false);
     bob.close();
