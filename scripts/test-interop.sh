@@ -23,6 +23,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v promtool >/dev/null || need+=(prometheus)
 # the doctor's fault scenarios: real reverse proxies in front of the gateway, certificate chains from openssl
 command -v nginx >/dev/null || need+=(nginx)
+# test/interop/console-browser.test.ts: the admin console in a real browser (playwright-core drives it)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -276,6 +276,38 @@ export interface ReloadRefusedEvent {
   readonly problems: readonly string[];
 }
 
+// ---- the admin console ------------------------------------------------------------------------
+
+/** How a console sign-in ended: `signed-in`, or why it was refused. */
+export const CONSOLE_SIGN_IN_OUTCOMES = ['signed-in', 'bad-password', 'unknown-account', 'not-in-group', 'directory-unavailable', 'account-limited', 'address-limited'] as const;
+export type ConsoleSignInOutcome = (typeof CONSOLE_SIGN_IN_OUTCOMES)[number];
+
+export interface ConsoleSignInEvent {
+  readonly at: number;
+  /** The login as typed (a refused one too: it is what an attacker tried). */
+  readonly login: string;
+  readonly clientIp: string;
+  readonly outcome: ConsoleSignInOutcome;
+  /** The role granted, when signed in. */
+  readonly role: string | undefined;
+}
+
+/**
+ * An operator's action from the console that has no channel of its own: closing one connection,
+ * asking for a reload (the reload itself is on portcullis:config:*). Revoke, unrevoke and unlock
+ * are on the user-state channels with the same actor.
+ */
+export interface AdminActionEvent {
+  readonly at: number;
+  /** `console:<login>`. */
+  readonly actor: string;
+  readonly action: 'close-connection' | 'reload';
+  /** The user the action was about (the closed connection's), if any. */
+  readonly user: string | undefined;
+  /** What was acted on and how it went (`connection 12 (worker 2)`, `reloaded`, `refused`). */
+  readonly detail: string;
+}
+
 // ---- process lifecycle -------------------------------------------------------------------------
 
 export interface DrainEvent {
@@ -321,6 +353,8 @@ export const events = {
   reloadRefused: typed<ReloadRefusedEvent>('portcullis:config:reload-refused'),
   drain: typed<DrainEvent>('portcullis:gateway:drain'),
   auditStoreState: typed<AuditStoreStateEvent>('portcullis:audit:store-state'),
+  consoleSignIn: typed<ConsoleSignInEvent>('portcullis:console:sign-in'),
+  adminAction: typed<AdminActionEvent>('portcullis:admin:action'),
 } as const;
 
 export type EventName = keyof typeof events;

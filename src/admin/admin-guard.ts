@@ -71,11 +71,11 @@ export function hostAllowed(host: string | undefined, allowed: AllowedHosts): bo
   return allowed.anyPort.has(name) || allowed.exact.has(`${name}:${Number(m[2] ?? 80)}`);
 }
 
-/** Absent, or the same origin as Host (http: the endpoint has no TLS). `null` is foreign. */
-export function originAllowed(origin: string | undefined, host: string): boolean {
+/** Absent, or the same origin as Host (over http, or https with admin.tls). `null` is foreign. */
+export function originAllowed(origin: string | undefined, host: string, scheme: 'http' | 'https' = 'http'): boolean {
   if (origin === undefined) return true;
   try {
-    return new URL(origin).origin === new URL(`http://${host}`).origin;
+    return new URL(origin).origin === new URL(`${scheme}://${host}`).origin;
   } catch {
     return false;
   }

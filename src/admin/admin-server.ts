@@ -3,7 +3,9 @@
 // but GET /healthz and /readyz passes the checks in admin-guard.ts (Host, Origin, the bearer token
 // in admin.tokenFile, JSON bodies); /metrics too (Prometheus sends the token from a file). The
 // probes answer anyone, under any Host, so a load balancer can use them (src/health).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { PROTOCOLS, type Protocol } from '../vocabulary/protocols.js';
@@ -15,6 +17,8 @@ import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tok
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
 import { answerProbe } from '../health/health-server.js';
+import { type ConsoleHandler, createConsole } from './console/console-server.js';
+import type { ConsoleSources } from './console/console-sources.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -32,6 +36,8 @@ export interface AdminDeps {
   readonly log: Logger;
   /** The token, when the caller read it before starting anything else (ensureAdminToken). */
   readonly token?: AdminToken | undefined;
+  /** What the console reads besides the control (admin.console); absent: its Policy and Audit pages say so. */
+  readonly console?: ConsoleSources | undefined;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -142,9 +148,21 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
     },
   };
 
-  const server = http.createServer((req, res) => {
+  const secure = cfg.tls !== undefined;
+  // The console checks Host and Origin itself and uses its session, never the bearer token.
+  const consoleHandler: ConsoleHandler | undefined = cfg.console ? createConsole(cfg.console, { control, log, sources: deps.console, secure, allowed: () => allowed }) : undefined;
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // Probes answer anyone (a load balancer has no token); they tell nothing but the state.
     if (answerProbe(req, res, control.readiness)) return;
+    if (consoleHandler && (req.url === '/console' || req.url?.startsWith('/console/') || req.url?.startsWith('/console?'))) {
+      let u: URL;
+      try {
+        u = new URL(req.url, 'http://admin');
+      } catch {
+        return send(res, 400, { error: 'request target must be a path' });
+      }
+      return consoleHandler.handle(req, res, u);
+    }
     const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
@@ -173,7 +191,8 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       ([status, body]) => send(res, status, body),
       (e: Error) => send(res, 400, { error: e.message }),
     );
-  });
+  };
+  const server = cfg.tls ? https.createServer({ cert: readFileSync(cfg.tls.cert), key: readFileSync(cfg.tls.key) }, handler) : http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.port, cfg.address, () => resolve());
@@ -181,12 +200,16 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
   const a = server.address() as AddressInfo;
   const host = a.address.includes(':') ? `[${a.address}]` : a.address;
   allowed = allowedHosts({ address: a.address, port: a.port }, cfg.allowedHosts);
-  log.info({ address: a.address, port: a.port, tokenFile: token.file }, 'admin endpoint listening');
+  log.info({ address: a.address, port: a.port, tokenFile: token.file, tls: secure, console: consoleHandler !== undefined }, 'admin endpoint listening');
   return {
-    url: `http://${host}:${a.port}`,
+    url: `${secure ? 'https' : 'http'}://${host}:${a.port}`,
     tokenFile: token.file,
     token: token.value,
     tokenCreated: token.created,
-    stop: () => new Promise<void>((r) => server.close(() => r())),
+    stop: () => {
+      consoleHandler?.stop();
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }

@@ -36,6 +36,13 @@ export interface ConnectionView {
   readonly client: string;
   readonly openedAt: string;
   readonly requests: number;
+  /** Bytes read from / written to the client so far (TLS payload). */
+  readonly bytesIn?: number;
+  readonly bytesOut?: number;
+  /** The ActiveSync device the requests named (DeviceId, DeviceType). */
+  readonly device?: { readonly id: string; readonly type: string | undefined };
+  /** The request in flight: method, canonical path, command (EAS Cmd, MAPI X-RequestType), since. */
+  readonly current?: { readonly method: string; readonly path: string; readonly command: string | undefined; readonly startedAt: string };
 }
 
 /** One gateway process' counters (connection caps, handshake time-outs, refusals by cause). */
@@ -65,6 +72,11 @@ export interface Control {
   /** The Prometheus exposition of every gateway process; undefined when metrics are off. */
   readonly metrics: (() => Promise<Exposition>) | undefined;
   lookup(claim: Claim): Promise<LookupResult>;
+  /**
+   * Closes one connection (the console's "close"); false when it is gone. `actor` goes on the
+   * record (portcullis:admin:action). Absent where the control cannot reach connections one by one.
+   */
+  closeConnection?(id: number, worker: number | undefined, actor: string): Promise<boolean>;
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
 }
 
@@ -84,6 +96,10 @@ export function viewOf(c: ClientConnection, worker?: number): ConnectionView {
     client: c.remoteAddress,
     openedAt: new Date(c.openedAt).toISOString(),
     requests: c.requests,
+    bytesIn: c.bytesFromClient,
+    bytesOut: c.bytesToClient,
+    ...(c.device ? { device: c.device } : {}),
+    ...(c.current ? { current: { method: c.current.method, path: c.current.path, command: c.command, startedAt: new Date(c.current.startedAt).toISOString() } } : {}),
   };
 }
 
@@ -98,6 +114,11 @@ export interface UserStateChanger {
 /** Changes kept only in this process' memory (a runtime given its user states by its caller). */
 export function memoryChanger(users: UserStateStore): UserStateChanger {
   return { users, revoke: async (k, r, f) => users.revoke(k, r, f), unrevoke: async (k) => users.unrevoke(k), unlock: async (k) => users.unlock(k) };
+}
+
+/** Puts a console action without a channel of its own on the record. */
+export function recordAdminAction(actor: string, action: 'close-connection' | 'reload', user: string | undefined, detail: string): void {
+  if (events.adminAction.hasSubscribers) events.adminAction.publish({ at: Date.now(), actor, action, user, detail });
 }
 
 /** The single-process control: this process' gateway, access gate and user states. */
@@ -124,6 +145,16 @@ export function localControl(gateway: Gateway, access: AccessControl, changer: U
     },
     reload,
     users: changer.users,
+    async closeConnection(id, _worker, actor) {
+      for (const c of gateway.connections) {
+        if (c.id !== id) continue;
+        const user = userOf(c.identity ?? c.pending);
+        c.close('access-withdrawn', `closed by ${actor}`);
+        recordAdminAction(actor, 'close-connection', user, `connection ${id} from ${c.remoteAddress} (${c.lastProtocol ?? 'no request yet'})`);
+        return true;
+      }
+      return false;
+    },
     lookup: (claim) => access.state().directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };

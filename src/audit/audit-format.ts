@@ -28,6 +28,7 @@ export function detail(r: StoredRecord): string {
     case 'unlocked':
     case 'reload':
     case 'reload-refused':
+    case 'admin-action':
       if (r.actor) parts.push(`by ${r.actor}`);
       if (r.text) parts.push(`"${r.text}"`);
       break;

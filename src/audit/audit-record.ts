@@ -20,6 +20,8 @@ export const AUDIT_EVENTS = [
   'reload',
   'reload-refused',
   'drain',
+  'console-sign-in',
+  'admin-action',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

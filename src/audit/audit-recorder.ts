@@ -183,6 +183,13 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     on(events.reloadRefused, (e) => {
       sink.record({ ts: e.at, event: 'reload-refused', actor: e.trigger, cause: `${e.stage} invalid`, text: e.problems.join('; ').slice(0, MAX_TEXT) });
     }),
+    on(events.consoleSignIn, (e) => {
+      const ok = e.outcome === 'signed-in';
+      sink.record({ ts: e.at, event: 'console-sign-in', decision: ok ? 'allow' : 'deny', user: e.login.slice(0, 256), clientIp: e.clientIp, cause: e.outcome, text: e.role ? `role ${e.role}` : undefined });
+    }),
+    on(events.adminAction, (e) => {
+      sink.record({ ts: e.at, event: 'admin-action', user: e.user, actor: e.actor, cause: e.action, text: e.detail });
+    }),
     on(events.drain, (e) => {
       sink.record({ ts: e.at, event: 'drain', cause: `${e.phase}: ${e.connections} connection(s) open, deadline ${e.deadlineMs} ms` });
     }),

@@ -60,6 +60,10 @@ export function subscribeLog(log: Logger): () => void {
   });
   on(events.userUnrevoked, (e) => log.info({ user: e.user, actor: e.actor, existed: e.existed }, 'revocation lifted'));
   on(events.userUnlocked, (e) => log.info({ user: e.user, actor: e.actor }, 'lockout lifted'));
+  on(events.consoleSignIn, (e) =>
+    e.outcome === 'signed-in' ? log.info({ login: e.login, client: e.clientIp, role: e.role }, 'console sign-in') : log.warn({ login: e.login, client: e.clientIp, outcome: e.outcome }, 'console sign-in refused'),
+  );
+  on(events.adminAction, (e) => log.info({ actor: e.actor, action: e.action, user: e.user, detail: e.detail }, 'console action'));
 
   return () => {
     for (const off of offs.splice(0)) off();

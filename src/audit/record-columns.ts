@@ -75,6 +75,8 @@ export interface AuditFilter {
   readonly until?: number | undefined;
   /** Only records with a larger id (follow mode). */
   readonly afterId?: number | undefined;
+  /** Only records with a smaller id (the console's paging, newest first). */
+  readonly beforeId?: number | undefined;
 }
 
 const likeEscape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
@@ -103,5 +105,6 @@ export function whereClause(f: AuditFilter, param: (n: number) => string): { sql
   if (f.since !== undefined) parts.push(`ts >= ${p(f.since)}`);
   if (f.until !== undefined) parts.push(`ts < ${p(f.until)}`);
   if (f.afterId !== undefined) parts.push(`id > ${p(f.afterId)}`);
+  if (f.beforeId !== undefined) parts.push(`id < ${p(f.beforeId)}`);
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -55,7 +55,10 @@ Log (JSON lines): ${b.log}. In another terminal, in this folder, try:
 
 Admin endpoint ${b.adminUrl ?? '(none)'}: every request needs the token in ${b.token ?? '(none)'}
 (Authorization: Bearer <token>); the portcullis commands above read it through -c ${b.config}.
-
+${b.adminUrl ? `
+Console ${b.adminUrl}/console/ in a browser: sign in as operator / operator-demo-pw (revoke, unlock, reload)
+or viewer / viewer-demo-pw (read only); accounts in admin.console of ${b.config}.
+` : ''}
 Ctrl-C stops the demo.
 `;
 }

@@ -7,6 +7,7 @@ import { registerDoctorCommand } from './commands-doctor.js';
 import { VERSION } from './version.js';
 import { debugRequested, describeFailure } from './cli-error.js';
 import { registerAuditCommand } from './commands-audit.js';
+import { registerAdminCommands } from './commands-admin.js';
 
 const program = new Command()
   .name('portcullis')
@@ -19,6 +20,7 @@ registerConfigCommands(program);
 registerAccessCommands(program);
 registerDoctorCommand(program);
 registerAuditCommand(program);
+registerAdminCommands(program);
 
 /** One line and the exit code for what ended a command; the process ends with it. */
 function die(e: unknown): never {

@@ -22,6 +22,7 @@ import { StateStoreError } from '../state/state-store.js';
 import { type AdminServer, startAdmin } from '../admin/admin-server.js';
 import { ensureAdminToken } from '../admin/admin-token.js';
 import { localControl, memoryChanger } from '../admin/control.js';
+import type { ConsoleSources } from '../admin/console/console-sources.js';
 import { prepareOffLoop } from './reload-thread.js';
 import { watchConfigFiles } from './watch-files.js';
 import { restartNeeded } from './restart-needed.js';
@@ -205,7 +206,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   let admin: AdminServer | undefined;
   let health: HealthServer | undefined;
   try {
-    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, authority ?? memoryChanger(users), () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken }) : undefined;
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, authority ?? memoryChanger(users), () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken, console: consoleSources(file, () => state, audit) }) : undefined;
     health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   } catch (e) {
     // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
@@ -254,6 +255,20 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
 /** A state store that cannot be opened: what, and what to do. */
 export function stateStoreProblem(e: StateStoreError): string {
   return `${e.message}; not starting: without the state store revoked users would be let in again (start the database, or set state.store)`;
+}
+
+/** What the admin console reads from this process: the running config and directory, the audit store. */
+function consoleSources(file: string, state: () => AccessState<GatewayConfig>, audit: AuditTrail | undefined): ConsoleSources {
+  return {
+    configFile: file,
+    directory: () => state().directory,
+    audit: () => audit?.writer.store,
+    config: () => {
+      const c = state().config;
+      const ns = c.autodiscover.namespaces[0]?.external;
+      return { policy: c.policy, directoryFile: c.directory?.provider === 'file' ? c.directory.file : undefined, publishedName: ns, ca: c.upstream.tls.ca };
+    },
+  };
 }
 
 function liveBytes(gateway: Gateway): { in: number; out: number } {

@@ -27,6 +27,8 @@ const NOTES_DIR = 'docs/configuration';
 
 /** Values for keys that neither example configuration sets and that have no default. */
 export const EXAMPLES: Readonly<Record<string, unknown>> = {
+  'admin.tls.cert': 'admin.crt',
+  'admin.tls.key': 'admin.key',
   'listeners[].tls.certificates[].serverNames': ['mail.contoso.com', 'autodiscover.contoso.com'],
   'listeners[].forwardedFor.trustedProxies': ['10.0.0.10/32'],
   'audit.postgres.url': 'postgres://portcullis@db1.corp.contoso.com:5432/portcullis',

@@ -70,7 +70,7 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
           },
         }
       : {}),
-    ...(c.admin?.tokenFile ? { admin: { ...c.admin, tokenFile: r(c.admin.tokenFile) } } : {}),
+    ...(c.admin?.tokenFile ? { admin: { ...c.admin, tokenFile: r(c.admin.tokenFile), ...(c.admin.tls ? { tls: { cert: r(c.admin.tls.cert), key: r(c.admin.tls.key) } } : {}) } } : {}),
     audit: {
       ...c.audit,
       dataDir: r(c.audit.dataDir),

@@ -20,6 +20,7 @@ import { PinnedUpstream } from './pinned-upstream.js';
 import { ResponseSide } from './response-side.js';
 import { admitHead } from './request-admission.js';
 import { type UpstreamTarget, describeUpstreamError, pcError } from './upstream-connect.js';
+import { type RequestDetail, requestDetail } from './request-detail.js';
 
 /** The configuration sections a connection reads. */
 export interface ConnectionConfig {
@@ -60,6 +61,10 @@ export class ClientConnection implements ConnectionContext {
   bytesToClient = 0;
   current: RequestInfo | undefined;
   claim: ClaimNote | undefined = undefined;
+  /** The ActiveSync device the connection's requests named (admin views). */
+  device: RequestDetail['device'] = undefined;
+  /** The command of the request in flight (EAS Cmd, MAPI X-RequestType; admin views). */
+  command: string | undefined = undefined;
 
   private upstream: PinnedUpstream | undefined;
   private readonly tls: TlsFacts;
@@ -212,6 +217,9 @@ export class ClientConnection implements ConnectionContext {
     this.claim = undefined;
     if (a.info) {
       this.current = a.info;
+      const detail = requestDetail(a.info.protocol, head.target, head.headers);
+      this.device = detail?.device ?? this.device;
+      this.command = detail?.command;
       this.requests++;
       recordRequestStarted(this, a.info);
     }
