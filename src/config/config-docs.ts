@@ -29,6 +29,8 @@ const NOTES_DIR = 'docs/configuration';
 export const EXAMPLES: Readonly<Record<string, unknown>> = {
   'admin.tls.cert': 'admin.crt',
   'admin.tls.key': 'admin.key',
+  'admin.console.directoryGroups[].group': 'Exchange-Helpdesk',
+  'admin.console.directoryGroups[].role': 'viewer',
   'listeners[].tls.certificates[].serverNames': ['mail.contoso.com', 'autodiscover.contoso.com'],
   'listeners[].forwardedFor.trustedProxies': ['10.0.0.10/32'],
   'audit.postgres.url': 'postgres://portcullis@db1.corp.contoso.com:5432/portcullis',
