@@ -60,7 +60,8 @@ export class UserStateAuthority implements LoginAttempts {
     this.#log = log;
     this.#hooks = hooks;
     this.users = new UserStateStore(lockout);
-    this.#fallback = new AttemptLimiter(this.users, (key, until) => this.#lockedHere(key, until, 'fallback'));
+    // The limiter logs and publishes the locks it decides itself: here they are only kept for the store.
+    this.#fallback = new AttemptLimiter(this.users, (key, until) => this.#lockedHere(key, until, 'limiter'));
   }
 
   get describe(): string {
@@ -164,18 +165,21 @@ export class UserStateAuthority implements LoginAttempts {
       // The failure still counts: decided here, written when the store is back.
       if (outcome === 'failure' && !this.users.isLockedOut(key) && this.users.failureCount(key) >= this.users.lockoutConfig().threshold) {
         const until = Date.now() + this.users.lockoutConfig().cooldown;
-        this.#lockedHere(key, until, 'fallback');
+        this.#lockedHere(key, until, 'local');
       }
     } finally {
       this.#wake(key);
     }
   }
 
-  #lockedHere(key: string, until: number, by: 'store' | 'fallback'): void {
+  /** `store`: the store decided it; `local`: this instance, the store failing; `limiter`: the fallback limiter (which logged and published it). */
+  #lockedHere(key: string, until: number, by: 'store' | 'local' | 'limiter'): void {
     this.users.applyLock(key, until);
-    if (by === 'fallback') this.#queue({ kind: 'lock', lock: { key, until } });
-    this.#log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
-    if (events.userLocked.hasSubscribers) events.userLocked.publish({ at: Date.now(), user: key, actor: 'smart-lockout', failures: this.users.failureCount(key), until, connectionsClosed: 0 });
+    if (by !== 'store') this.#queue({ kind: 'lock', lock: { key, until } });
+    if (by !== 'limiter') {
+      this.#log.warn({ user: key, reasons: ['locked-out'] }, 'smart lockout: external logins of this user are blocked');
+      if (events.userLocked.hasSubscribers) events.userLocked.publish({ at: Date.now(), user: key, actor: 'smart-lockout', failures: this.users.failureCount(key), until, connectionsClosed: 0 });
+    }
     this.#hooks.onLock?.(key, until);
     this.#wake(key);
   }
