@@ -1,8 +1,11 @@
 // Counters of what the LDAP directory did, read through LdapDirectory.stats() (the bench's login
 // storm reports "LDAP operations caused" from them; tests assert on them).
 
+/** healthCheck: the base read of an idle pooled connection (healthCheck), not a lookup's. */
+export type OpKind = 'connect' | 'startTls' | 'bind' | 'search' | 'healthCheck';
+
 export interface OpCounter {
-  count(kind: 'connect' | 'startTls' | 'bind' | 'search'): void;
+  count(kind: OpKind): void;
 }
 
 export class DirectoryCounters implements OpCounter {
@@ -21,9 +24,9 @@ export class DirectoryCounters implements OpCounter {
   waitMsMax = 0;
   passwordChecks = 0;
   passwordCacheHits = 0;
-  readonly ops: Record<string, number> = { connect: 0, startTls: 0, bind: 0, search: 0 };
+  readonly ops: Record<string, number> = { connect: 0, startTls: 0, bind: 0, search: 0, healthCheck: 0 };
 
-  count(kind: 'connect' | 'startTls' | 'bind' | 'search'): void {
+  count(kind: OpKind): void {
     this.ops[kind] = (this.ops[kind] ?? 0) + 1;
   }
 

@@ -33,6 +33,9 @@ class FakeSession implements LdapSession {
     this.dc.searches++;
     return { searchEntries: [], searchReferences: [] };
   }
+  async check(): Promise<void> {
+    await this.search();
+  }
   destroy(): void {
     this.usable = false;
     this.dc.open.delete(this);

@@ -168,11 +168,11 @@ export class DomainControllers {
   }
 
   private checkService(c: LdapSession): Promise<void> {
-    return c.search(this.o.checkDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }).then(() => undefined);
+    return c.check(this.o.checkDn);
   }
 
   private checkAnonymous(c: LdapSession): Promise<void> {
-    return c.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }).then(() => undefined);
+    return c.check('');
   }
 
   private allDown(): string {

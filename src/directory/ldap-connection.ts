@@ -32,6 +32,8 @@ export function isServerFailure(e: unknown): boolean {
 export interface LdapSession extends Poolable {
   bind(dn: string, password: string): Promise<void>;
   search(base: string, options: SearchOptions): Promise<SearchResult>;
+  /** A base read proving an idle connection still works; counted apart from the lookups' searches. */
+  check(base: string): Promise<void>;
 }
 
 export class LdapConnection implements LdapSession {
@@ -90,6 +92,11 @@ export class LdapConnection implements LdapSession {
   search(base: string, options: SearchOptions): Promise<SearchResult> {
     this.counter.count('search');
     return this.client.search(base, options);
+  }
+
+  check(base: string): Promise<void> {
+    this.counter.count('healthCheck');
+    return this.client.search(base, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }).then(() => undefined);
   }
 
   destroy(): void {
