@@ -17,6 +17,8 @@ export interface LabOptions {
   readonly netbiosComputer: string;
   /** Time a credential check takes (Exchange asks a domain controller); 0 in most tests. */
   readonly authDelayMs?: number;
+  /** Virtual directories with forms-based sign-in (lab-forms.ts); none by default, as IIS Windows auth only. */
+  readonly forms?: readonly ('owa' | 'ecp')[];
 }
 
 export const DEFAULT_SCHEMES: readonly LabScheme[] = ['Negotiate', 'NTLM', 'Basic'];
@@ -40,6 +42,8 @@ export interface LabState {
   readonly log: LabLogEntry[];
   /** Live mutable settings tests may change (the external URL is only known once the gateway listens). */
   externalUrl: string;
+  /** Forms-based sign-in sessions: the cadata cookie's value → the signed-in user. */
+  readonly formsSessions: Map<string, string>;
 }
 
 export function identityOf(u: DirectoryUser): string {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { classifyRequest } from '../classify/classify.js';
 import { authenticate } from './lab-auth.js';
+import { handleForms, isHealthCheck, sendHealthCheck } from './lab-forms.js';
 import { handleJson, handlePox, handleSoap } from './autodiscover.js';
 import { handleEas } from './eas.js';
 import { handleEws } from './ews.js';
@@ -59,6 +60,10 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
     handleJson(state, req, res);
     return;
   }
+  if (isHealthCheck(req.path)) {
+    await req.body();
+    return sendHealthCheck(res);
+  }
   if (protocol === 'unknown') {
     res.send(404, 'Not Found', page('404 - File or directory not found.'), 'text/html');
     return;
@@ -68,7 +73,9 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
     await req.body();
     return res.send(200, 'OK', page('Outlook Web App'), 'text/html; charset=utf-8');
   }
-  const identity = await authenticate(state, protocol, req, res, entry);
+  const forms = (protocol === 'owa' || protocol === 'ecp') && cls.ok && state.options.forms?.includes(protocol) ? await handleForms(state, protocol, cls.path, req.head.target, req, res) : 'pass';
+  if (forms === 'handled') return;
+  const identity = forms === 'pass' ? await authenticate(state, protocol, req, res, entry) : forms.identity;
   (entry as { identity: string | undefined }).identity = identity;
   if (!identity) return;
   switch (protocol) {
@@ -95,7 +102,7 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
 
 /** Starts the lab Exchange on TLS. */
 export async function startLab(options: LabOptions, listen: LabListen, onError: (e: Error) => void = () => {}): Promise<Lab> {
-  const state: LabState = { options, log: [], externalUrl: options.externalUrl };
+  const state: LabState = { options, log: [], externalUrl: options.externalUrl, formsSessions: new Map() };
   const connections = new Set<LabConnection>();
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({ cert: listen.cert, key: listen.key, ALPNProtocols: ['http/1.1'] }, (socket) => {
