@@ -170,7 +170,7 @@ export interface RequestEndedEvent extends ConnectionRef {
 // ---- decisions and identity --------------------------------------------------------------------
 
 /** Which gate decided: zone blocks, the edge rules, identity + policy, Autodiscover's protocol list. */
-export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover';
+export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover' | 'signin';
 
 export interface GateDecisionEvent extends ConnectionRef {
   readonly request: number;

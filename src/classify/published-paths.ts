@@ -74,11 +74,14 @@ export const DEFAULT_ALLOWED_PATHS: Record<Protocol, readonly PathEntry[]> = {
     '/autodiscover/autodiscover.xml',
     '/autodiscover/autodiscover.svc',
     { path: '/autodiscover/autodiscover.json/v1.0/', handlers: [] },
+    // Managed Availability's probe page, on every virtual directory (anonymous only where
+    // policy.healthProbes allows it: src/policy/health-probes.ts).
+    '/autodiscover/healthcheck.htm',
   ],
   rpc: ['/rpc/rpcproxy.dll', '/rpcwithcert/rpcproxy.dll'],
   // MS-OXCMAPIHTTP: POST /mapi/emsmdb/?MailboxId=… and /mapi/nspi/?MailboxId=…; nothing runs below.
-  mapi: ['/mapi/emsmdb', '/mapi/nspi', { path: '/mapi/emsmdb/', handlers: [] }, { path: '/mapi/nspi/', handlers: [] }],
-  ews: ['/ews/exchange.asmx', '/ews/services.wsdl', '/ews/messages.xsd', '/ews/types.xsd', { path: '/ews/exchange.asmx/', handlers: [] }],
+  mapi: ['/mapi/healthcheck.htm', '/mapi/emsmdb', '/mapi/nspi', { path: '/mapi/emsmdb/', handlers: [] }, { path: '/mapi/nspi/', handlers: [] }],
+  ews: ['/ews/healthcheck.htm', '/ews/exchange.asmx', '/ews/services.wsdl', '/ews/messages.xsd', '/ews/types.xsd', { path: '/ews/exchange.asmx/', handlers: [] }],
   // ClientAccess\sync\default.eas is the handler; /Microsoft-Server-ActiveSync/Proxy is the cross-site proxy.
   eas: ['/microsoft-server-activesync', { path: '/microsoft-server-activesync/', handlers: ['default.eas', 'proxy/default.eas'] }],
   // Everything else below /owa/ without a handler extension is routed by OWA itself (/owa/, a
@@ -88,7 +91,7 @@ export const DEFAULT_ALLOWED_PATHS: Record<Protocol, readonly PathEntry[]> = {
   // /ecp/Handlers/UploadHandler.ashx); the auth and version folders keep their own rules.
   ecp: ['/ecp', ...ruleFor('/ecp/'), { path: '/ecp/', handlers: ['*.aspx', '*/*.aspx', '*/*.svc', '*/*.ashx'], explicitLogon: true }],
   // Outlook downloads <OABUrl>oab.xml, then the .lzx files it lists: /OAB/<guid>/oab.xml.
-  oab: [{ path: '/oab/*/', extensions: ['xml', 'lzx'] }],
+  oab: ['/oab/healthcheck.htm', { path: '/oab/*/', extensions: ['xml', 'lzx'] }],
   powershell: ['/powershell', { path: '/powershell/', handlers: [] }],
   unknown: [],
 };

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { HttpConfig, UpstreamConfig } from './forward-schema.js';
 import type { CloseCause } from '../events.js';
 import type { Zone } from '../vocabulary/zones.js';
-import { type Exchange, newExchange, settleVerdicts, stripsAuthorization } from './exchange.js';
+import { type Exchange, forwardedHead, newExchange, settleVerdicts, stripsAuthorization } from './exchange.js';
+import { BoundedBody, recordLocalAnswer } from './local-answers.js';
 import { type TlsFacts, recordClosed, recordExchangeEnd, recordGateDecision, recordOpened, recordRefusal, recordRequestStarted } from './connection-record.js';
 import { newReferenceId } from './reference-id.js';
 import { refusalBytes, refusalResponse } from './refusals.js';
@@ -14,7 +15,7 @@ import { HeadReader } from './head-reader.js';
 import { PauseReasons } from './pause-reasons.js';
 import { BodyRelay, type ByteSink, socketSink } from './body-relay.js';
 import type { BoundIdentity, ClaimNote, ConnectionContext, RequestInfo } from './connection-context.js';
-import { type GateVerdict, type Refusal, type RequestGate, runGates } from './gate.js';
+import { type GateVerdict, type LocalAnswer, type Refusal, type RequestGate, runGates } from './gate.js';
 import { clientWantsClose, upstreamRequestHead } from './hop-headers.js';
 import { PinnedUpstream } from './pinned-upstream.js';
 import { ResponseSide } from './response-side.js';
@@ -257,6 +258,7 @@ export class ClientConnection implements ConnectionContext {
     const denied = verdicts.find((v) => !v.allow);
     if (denied && !denied.allow) {
       settleVerdicts(verdicts, false);
+      if (denied.local) return this.answerLocally(head, framing, denied.local);
       this.refuse(denied);
       return false;
     }
@@ -268,9 +270,51 @@ export class ClientConnection implements ConnectionContext {
     this.ensureUpstream(info.protocol);
     // Corked until the next tick: the head and the body bytes forwarded right after it leave as
     // one TLS record, also when a gate decided asynchronously (outside onClientData's cork).
-    this.upstream!.socket.write(upstreamRequestHead(head, framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, stripsAuthorization(verdicts)));
+    this.upstream!.socket.write(upstreamRequestHead(forwardedHead(verdicts, head), framing, this.remoteAddress, cfg.http.forwardedHeaders, closeAfter, stripsAuthorization(verdicts)));
     this.exchange = newExchange(head, info, new BodyRelay(framing, this.upstreamSink), framing, verdicts, closeAfter);
     return true;
+  }
+
+  /** The gateway answers this request itself: its body is read (bounded), nothing reaches Exchange. */
+  private answerLocally(head: RequestHead, framing: BodyFraming, answer: LocalAnswer): boolean {
+    if (framing.kind === 'close' || (framing.kind === 'length' && framing.length > answer.maxBody)) {
+      this.refuse({ status: 413, reason: 'CONTENT_LENGTH_TOO_LARGE', message: `a body of more than ${answer.maxBody} bytes for a page the gateway answers` });
+      return false;
+    }
+    const body = new BoundedBody(answer.maxBody);
+    const ex = newExchange(head, this.current!, new BodyRelay(framing, body), framing, [], true);
+    ex.local = { answer, body, started: false };
+    this.exchange = ex;
+    if (ex.requestDone) this.finishLocal(ex);
+    return true;
+  }
+
+  private finishLocal(ex: Exchange): void {
+    const local = ex.local!;
+    local.started = true;
+    if (local.body.overflow) {
+      this.refuse({ status: 413, reason: 'CONTENT_LENGTH_TOO_LARGE', message: `a body of more than ${local.answer.maxBody} bytes for a page the gateway answers` });
+      return;
+    }
+    this.deciding = true;
+    this.clientPauses.add('deciding');
+    local.answer.answer(local.body.bytes()).then(
+      (r) => {
+        this.deciding = false;
+        if (this.closed) return;
+        recordLocalAnswer(this, ex.info, r, ex.request.transferred);
+        ex.settled = true;
+        this.exchange = undefined;
+        this.current = undefined;
+        this.socket.write(r.response);
+        this.endGracefully('close-requested');
+      },
+      (e: Error) => {
+        this.deciding = false;
+        this.log.error({ err: e.message }, 'local answer failed');
+        this.refuse({ status: 503, reason: 'gate-error', message: 'the gateway could not answer this request' });
+      },
+    );
   }
 
   private onClientEnd(): void {
@@ -301,6 +345,7 @@ export class ClientConnection implements ConnectionContext {
 
   private maybeFinishExchange(): void {
     const ex = this.exchange;
+    if (ex?.local && ex.requestDone && !ex.local.started) return this.finishLocal(ex);
     if (!ex || !ex.requestDone || !ex.responseDone) return;
     recordExchangeEnd(this, ex, ex.status, undefined, undefined);
     this.settle(ex);

@@ -109,7 +109,8 @@ export function recordGateDecision(c: ConnectionContext, info: RequestInfo, gate
     const v = verdicts[i]!;
     if (!v.allow) {
       gate = gates[i]!.name;
-      decision = { allow: false, reasons: v.reasons ?? [v.reason], ...(v.rule ? { rule: v.rule } : {}) };
+      // A page the gateway answers itself is no refusal: its own end says whether it refused.
+      decision = { allow: v.local !== undefined, reasons: v.reasons ?? [v.reason], ...(v.rule ? { rule: v.rule } : {}) };
       break;
     }
     if (v.concealed) {

@@ -6,7 +6,8 @@ import type { RequestInfo } from './connection-context.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { BodyFraming } from '../http/framing.js';
 import { responseFraming } from '../http/framing.js';
-import type { GateVerdict, Refusal, ResponseAction } from './gate.js';
+import type { GateVerdict, LocalAnswer, Refusal, ResponseAction } from './gate.js';
+import type { BoundedBody } from './local-answers.js';
 import type { BodyTransform, BufferedBody } from './response-rewrite.js';
 import { connectionNamesProtected } from './hop-headers.js';
 
@@ -29,6 +30,8 @@ export interface Exchange {
   ref?: string;
   /** The gates' onSettled hooks ran (exactly once per exchange). */
   settled: boolean;
+  /** The gateway answers this request itself (src/signin): set once its body is being read. */
+  local?: { readonly answer: LocalAnswer; readonly body: BoundedBody; started: boolean } | undefined;
   /** Set when a gate rewrites this answer: the body is collected, then sent whole. */
   buffered?: { readonly sink: BufferedBody; readonly head: ResponseHead } | undefined;
 }
@@ -54,6 +57,13 @@ export function newExchange(head: RequestHead, info: RequestInfo, request: BodyR
 /** Tells every gate that allowed a request that its exchange is over (once). */
 export function settleVerdicts(verdicts: readonly GateVerdict[], forwarded: boolean): void {
   for (const v of verdicts) if (v.allow) v.onSettled?.(forwarded);
+}
+
+/** The request head as it goes to Exchange: every allowing gate's header rewrite, in order. */
+export function forwardedHead(verdicts: readonly GateVerdict[], head: RequestHead): RequestHead {
+  let headers = head.headers;
+  for (const v of verdicts) if (v.allow && v.requestHeaders) headers = v.requestHeaders(headers);
+  return headers === head.headers ? head : { ...head, headers };
 }
 
 /** Whether a gate wants the request forwarded without its Authorization header. */

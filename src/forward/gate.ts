@@ -27,6 +27,26 @@ export type ResponseAction =
     }
   | { readonly pass: false; readonly refusal: Refusal };
 
+/**
+ * A request the gateway answers itself (browser sign-in pages, src/signin): its body, up to
+ * `maxBody` bytes, is read and never forwarded; the connection closes after the answer.
+ */
+export interface LocalAnswer {
+  readonly maxBody: number;
+  answer(body: Buffer): Promise<LocalResult>;
+}
+
+export interface LocalResult {
+  /** The complete HTTP response (with Connection: close). */
+  readonly response: Buffer;
+  readonly status: number;
+  readonly reasons: readonly ReasonCode[];
+  /** A refusal for the record (a failed sign-in): recorded as a denial with its reasons. */
+  readonly refused: boolean;
+  /** For the record; never a password, cookie or code. */
+  readonly detail?: string;
+}
+
 export interface Refusal {
   readonly status: number;
   /** The first of `reasons`: the X-Portcullis-Reason a client sees. */
@@ -41,6 +61,8 @@ export interface Refusal {
   readonly response?: Buffer;
   /** The reference id the client was shown (logged with the reason, so an admin can find it). */
   readonly ref?: string;
+  /** Not a refusal: the gateway answers the request itself (its body is read first). */
+  readonly local?: LocalAnswer;
 }
 
 export type GateVerdict =
@@ -56,6 +78,11 @@ export type GateVerdict =
       readonly decision?: Decision;
       /** Forward without the Authorization header (a concealed refusal, or credentials an anonymous endpoint does not need). */
       readonly stripAuthorization?: boolean;
+      /**
+       * The request's header fields as they go to Exchange (a browser session: the gateway's cookie
+       * out, Exchange's session cookies in); applied after the request was admitted as it came.
+       */
+      readonly requestHeaders?: (headers: readonly HeaderField[]) => HeaderField[];
       /** Called once when the exchange is over: answered, refused, failed or cut; `forwarded`: the request reached Exchange. */
       readonly onSettled?: (forwarded: boolean) => void;
       /** Sees the upstream's interim (1xx) responses of this request. */

@@ -21,6 +21,7 @@ import { type Decision, type Reason, deny } from './decision.js';
 import { type CompiledPolicy, type Subject, evaluate } from './evaluate.js';
 import type { AttemptOutcome, AttemptTicket, LoginAttempts } from './login-attempts.js';
 import { provesAuthentication, requiresAuthentication } from './proof.js';
+import { healthProbeVerdict, isHealthProbe } from './health-probes.js';
 import { refusalFor } from '../forward/refusals.js';
 import { type AnswerContext, anonymousVerdict, concealedVerdict, shapeAnswer } from './unproven-verdicts.js';
 import type { UserStateStore } from './user-states.js';
@@ -57,6 +58,8 @@ export class AccessControl implements RequestGate {
   ) {}
 
   check(ctx: ConnectionContext, req: GateRequest): Verdict {
+    // A load balancer's probe, where configured: no identity is read, proven or bound on it.
+    if (!ctx.identity && isHealthProbe(req.head.method, req.path) && this.state().config.policy.healthProbes.includes(ctx.zone)) return healthProbeVerdict();
     const authorization = headerValue(req.head.headers, 'authorization');
     // An anonymous endpoint gets no credentials: a password sent there would be checked by
     // Exchange (an AD bad-password count) without the gateway ever seeing the answer as proof.

@@ -35,6 +35,7 @@ interface CompiledRule {
   readonly users: ReadonlySet<string> | undefined;
   readonly cidrs: net.BlockList | undefined;
   readonly authentication: ReadonlySet<string>;
+  readonly secondFactor: boolean;
 }
 
 export interface CompiledPolicy {
@@ -54,6 +55,7 @@ export function compilePolicy(config: PolicyConfig): CompiledPolicy {
       users: r.users ? new Set(r.users.map((u) => u.toLowerCase())) : undefined,
       cidrs: r.clientCidrs ? blockListOf(r.clientCidrs.map((c) => parseCidr(c)!)) : undefined,
       authentication: new Set(r.authentication ?? ['user']),
+      secondFactor: r.secondFactor === 'required',
     })),
   };
 }
@@ -88,14 +90,17 @@ export function evaluate(policy: CompiledPolicy, req: AccessRequest, states: Use
   }
   if (s.kind === 'kerberos' && policy.config.kerberos === 'deny') return deny(['kerberos-denied']);
   let allowed: { rule: CompiledRule; how: 'group' | 'user' | 'any' } | undefined;
+  let secondFactor = false;
   for (const rule of policy.rules) {
     const how = ruleMatches(rule, req);
     if (!how) continue;
     if (rule.effect === 'deny') return deny(['rule-deny'], rule.name);
     allowed ??= { rule, how };
+    secondFactor ||= rule.secondFactor;
   }
   const extra: Reason[] = s.kind === 'kerberos' ? ['kerberos-unidentified'] : s.kind === 'unidentified' ? ['unidentified'] : [];
-  if (allowed) return allow([allowed.how === 'group' ? 'group-ok' : 'rule-allow', ...extra], allowed.rule.name);
-  if (policy.config.defaults[req.zone] === 'allow') return allow(['default-allow', ...extra]);
+  const withFactor = (d: Decision): Decision => (secondFactor ? { ...d, secondFactor } : d);
+  if (allowed) return withFactor(allow([allowed.how === 'group' ? 'group-ok' : 'rule-allow', ...extra], allowed.rule.name));
+  if (policy.config.defaults[req.zone] === 'allow') return withFactor(allow(['default-allow', ...extra]));
   return deny([...(s.kind === 'user' ? (['not-in-group'] as Reason[]) : extra), 'default-deny']);
 }

@@ -23,6 +23,13 @@ const rule = z
       .array(z.enum(AUTH_KINDS))
       .optional()
       .describe('Who the rule applies to: identified users, Kerberos clients (user not visible), or unidentified clients. Default: user.'),
+    secondFactor: z
+      .enum(['required'])
+      .optional()
+      .describe(
+        'required: a browser that signs in at the gateway (signin:) for a request this rule matches must also give a second factor (TOTP or a passkey), ' +
+          'e.g. ECP always, OWA from the external zone. Every matching allow rule counts; clients that authenticate with NTLM, Basic or Bearer are not asked (their protocols cannot carry one).',
+      ),
   })
   .strict();
 
@@ -49,6 +56,13 @@ export const policySchema = z
       .default(['/autodiscover/autodiscover.json', '/owa/auth', '/owa/favicon.ico'])
       .describe('Canonical path prefixes Exchange may answer without authentication (everything else must be a 401 handshake leg).'),
     rules: z.array(rule).default([]).describe('Allow and deny rules; every matching rule counts and one matching deny refuses the request.'),
+    healthProbes: z
+      .array(ZONE)
+      .default(['internal'])
+      .describe(
+        "Zones where anonymous GET/HEAD requests for the virtual directories' healthcheck.htm (/owa/healthcheck.htm, /ews/healthcheck.htm, …) pass to Exchange and its 200 reaches the client. " +
+          'Default internal only: a load balancer or monitor inside probes Exchange through the gateway, while the page, which names the Exchange server, stays hidden from the Internet.',
+      ),
   })
   .strict();
 

@@ -11,6 +11,9 @@ export function claimText(c: Claim): string {
   return c.domain ? `${c.domain}\\${c.user}` : c.user;
 }
 
-/** How a client authenticated (the Authorization scheme, Kerberos when Negotiate carried a ticket). */
-export const AUTH_SCHEMES = ['NTLM', 'Negotiate', 'Kerberos', 'Basic', 'Bearer'] as const;
+/**
+ * How a client authenticated (the Authorization scheme, Kerberos when Negotiate carried a ticket;
+ * Forms: the gateway's own browser sign-in page and the session it issued, src/signin).
+ */
+export const AUTH_SCHEMES = ['NTLM', 'Negotiate', 'Kerberos', 'Basic', 'Bearer', 'Forms'] as const;
 export type AuthScheme = (typeof AUTH_SCHEMES)[number];

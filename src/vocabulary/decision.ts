@@ -7,4 +7,9 @@ export interface Decision {
   readonly reasons: readonly ReasonCode[];
   /** The rule that decided, when one did. */
   readonly rule?: string;
+  /**
+   * A matching rule asks for a second factor (`secondFactor: required`): a browser signing in at
+   * the gateway must give one before the session reaches Exchange (src/signin).
+   */
+  readonly secondFactor?: boolean;
 }

@@ -33,6 +33,30 @@ export const POLICY_REASONS = [
 ] as const;
 export type PolicyReason = (typeof POLICY_REASONS)[number];
 
+/**
+ * Browser sign-in at the gateway (src/signin): its pages, the session a signed-in browser holds,
+ * the second factor, and the anonymous health probes of the virtual directories.
+ */
+export const SIGNIN_REASONS = [
+  'signin-page',
+  'signin-required',
+  'signed-in',
+  'signed-out',
+  'session-ok',
+  'session-unknown',
+  'session-expired',
+  'csrf-failed',
+  'exchange-signin-failed',
+  'exchange-session-ended',
+  'second-factor-required',
+  'second-factor-ok',
+  'second-factor-failed',
+  'second-factor-replayed',
+  'second-factor-unavailable',
+  'health-probe',
+] as const;
+export type SigninReason = (typeof SIGNIN_REASONS)[number];
+
 /** The edge: zone blocks, unpublished paths, RPC targets (exploit shapes are `exploit-shape:<id>`). */
 export const EDGE_REASONS = [
   'protocol-blocked-in-zone',
@@ -117,6 +141,7 @@ export const FALLBACK_REASON = 'denied' as const;
 
 export const REASON_CODES = [
   ...POLICY_REASONS,
+  ...SIGNIN_REASONS,
   ...EDGE_REASONS,
   ...HTTP_ERROR_CODES,
   ...REQUEST_REASONS,
