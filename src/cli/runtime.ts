@@ -35,6 +35,8 @@ import { Readiness } from '../health/readiness.js';
 import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
 import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
+import { type Signin, startSignin } from '../signin/start-signin.js';
+import type { SecondFactorService } from '../signin/second-factor.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -123,6 +125,8 @@ export interface RuntimeOptions {
   readonly auditSpool?: string;
   /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
   readonly recordReloads?: boolean;
+  /** The second factor browser sign-in asks for where a policy rule says so (signin:). */
+  readonly secondFactor?: SecondFactorService;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -153,8 +157,16 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   if (authority) registerStateReadiness(readiness, authority);
   const users = opts.users?.users ?? authority!.users;
   const access = new AccessControl(() => state, users, opts.users?.attempts ?? authority!, log);
-  const gateway = await startGateway({ config, log, gates: [edgeGate(() => state), access, autodiscoverGate(() => state, access)] }).catch((e: unknown) => {
+  const signin: Signin | undefined = config.signin
+    ? await startSignin({ first: config.signin, config: () => state.config, state: config.state, access, attempts: opts.users?.attempts ?? authority!, secondFactor: opts.secondFactor, log }).catch((e: unknown) => {
+        void authority?.close();
+        throw new CliError(`browser sign-in: ${(e as Error).message}; not starting`);
+      })
+    : undefined;
+  const gates = signin ? signin.gates(edgeGate(() => state), autodiscoverGate(() => state, access)) : [edgeGate(() => state), access, autodiscoverGate(() => state, access)];
+  const gateway = await startGateway({ config, log, gates }).catch((e: unknown) => {
     // Nothing listens: the subscribers go with the failed start.
+    void signin?.stop();
     metrics?.close();
     unsubscribeLog();
     stopRecorder?.();
@@ -243,6 +255,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await admin?.stop();
       await state.directory.close();
       await authority?.close();
+      await signin?.stop();
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();

@@ -76,6 +76,9 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
       dataDir: r(c.audit.dataDir),
       ...(c.audit.postgres?.passwordFile ? { postgres: { ...c.audit.postgres, passwordFile: r(c.audit.postgres.passwordFile) } } : {}),
     },
+    ...(c.signin
+      ? { signin: { ...c.signin, ...(c.signin.logo ? { logo: r(c.signin.logo) } : {}), keyFile: c.signin.keyFile ? r(c.signin.keyFile) : path.join(r(c.state.dataDir), 'signin.key') } }
+      : {}),
     state: {
       ...c.state,
       dataDir: r(c.state.dataDir),
@@ -92,6 +95,8 @@ function configProblems(c: GatewayConfig, place: (at: ReadonlyArray<PropertyKey>
     if (!d.bindPassword && !d.bindPasswordFile) problems.push(place(['directory'], 'required: "bindPassword" or "bindPasswordFile" (the service account\'s password)'));
   }
   if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
+  if (c.signin && c.state.store === 'postgres') problems.push(place(['signin'], 'signin: sessions are kept in memory or SQLite only (state.store memory or sqlite); PostgreSQL sessions are not built yet'));
+  if (c.signin && !d) problems.push(place(['signin'], 'signin needs a directory (directory.provider file or ldap): the sign-in page checks users against it'));
   c.policy.rules.forEach((rule, i) => {
     if (rule.effect === 'allow' && !rule.groups && !rule.users && !rule.authentication && !rule.clientCidrs) {
       problems.push(place(['policy', 'rules', i], `allow rule "${rule.name}" matches every user: name groups, users or clientCidrs`));

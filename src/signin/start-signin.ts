@@ -1,0 +1,106 @@
+// Browser sign-in's part of the composition root: the session store beside the state store (the
+// same place, so every worker of a host shares it), the sealing key, the logo, and the two gates
+// (the pages before the edge gate, the session gate in the access gate's place).
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RequestGate } from '../forward/gate.js';
+import type { UpstreamConfig } from '../forward/forward-schema.js';
+import { type UpstreamTarget, upstreamTarget } from '../forward/upstream-connect.js';
+import type { AccessControl } from '../policy/access-gate.js';
+import type { LoginAttempts } from '../policy/login-attempts.js';
+import { STATE_SQLITE_FILE, type StateConfig } from '../state/state-schema.js';
+import { MemorySessionStore } from './memory-session-store.js';
+import type { SecondFactorService } from './second-factor.js';
+import { loadSessionKey, sealWithKey } from './session-seal.js';
+import type { SessionStore } from './session-store.js';
+import type { SigninDeps } from './signin-deps.js';
+import { signinGate } from './signin-gate.js';
+import { signinPagesGate } from './signin-pages-gate.js';
+import type { SigninConfig } from './signin-schema.js';
+import { SqliteSessionStore } from './sqlite-session-store.js';
+
+const LOGO_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif' };
+const MAX_LOGO = 256 * 1024;
+
+/** The logo file's content, or a one-line problem. */
+export function readLogo(file: string): { ok: true; logo: { type: string; bytes: Buffer } } | { ok: false; problem: string } {
+  const type = LOGO_TYPES[path.extname(file).toLowerCase()];
+  if (!type) return { ok: false, problem: `signin.logo ${file}: not a .png, .svg, .jpg or .gif file` };
+  try {
+    if (statSync(file).size > MAX_LOGO) return { ok: false, problem: `signin.logo ${file}: larger than ${MAX_LOGO / 1024} KiB` };
+    return { ok: true, logo: { type, bytes: readFileSync(file) } };
+  } catch (e) {
+    return { ok: false, problem: `signin.logo ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+}
+
+export function buildSessionStore(state: StateConfig): SessionStore {
+  return state.store === 'sqlite' ? new SqliteSessionStore(path.join(state.dataDir, STATE_SQLITE_FILE)) : new MemorySessionStore();
+}
+
+export interface SigninOptions {
+  readonly first: SigninConfig;
+  /** The running config's section and upstream (a reload changes them). */
+  readonly config: () => { readonly signin?: SigninConfig | undefined; readonly upstream: UpstreamConfig };
+  readonly state: StateConfig;
+  readonly access: AccessControl;
+  readonly attempts: LoginAttempts;
+  readonly secondFactor: SecondFactorService | undefined;
+  readonly log: Logger;
+}
+
+export interface Signin {
+  readonly deps: SigninDeps;
+  /** The gates in order, around the edge and autodiscover gates. */
+  gates(edge: RequestGate, autodiscover: RequestGate): RequestGate[];
+  stop(): Promise<void>;
+}
+
+/** Opens the session store and the key; throws with one line when either cannot be had. */
+export async function startSignin(o: SigninOptions): Promise<Signin> {
+  const sessions = buildSessionStore(o.state);
+  await sessions.open();
+  const seal = sealWithKey(loadSessionKey(o.first.keyFile!));
+  let target: { cfg: UpstreamConfig; target: UpstreamTarget } | undefined;
+  let logo: { file: string | undefined; logo: { type: string; bytes: Buffer } | undefined } | undefined;
+  const deps: SigninDeps = {
+    config: () => o.config().signin,
+    access: o.access,
+    attempts: o.attempts,
+    upstream: () => {
+      const cfg = o.config().upstream;
+      if (target?.cfg !== cfg) target = { cfg, target: upstreamTarget(cfg) };
+      return target.target;
+    },
+    sessions,
+    seal,
+    secondFactor: o.secondFactor,
+    logo: () => {
+      const file = o.config().signin?.logo;
+      if (logo?.file !== file) {
+        const r = file ? readLogo(file) : undefined;
+        if (r && !r.ok) o.log.warn(r.problem);
+        logo = { file, logo: r?.ok ? r.logo : undefined };
+      }
+      return logo?.logo;
+    },
+    log: o.log,
+  };
+  // Ended sessions leave the store even when their browser never comes back.
+  const prune = setInterval(() => {
+    const cfg = o.config().signin;
+    const now = Date.now();
+    if (cfg) void sessions.prune(now - cfg.idleTimeout, now - cfg.absoluteTimeout).catch((e: unknown) => o.log.warn({ err: (e as Error).message }, 'pruning browser sessions failed'));
+  }, 60_000);
+  prune.unref();
+  o.log.info({ store: sessions.describe, secondFactor: o.secondFactor !== undefined }, 'browser sign-in ready');
+  return {
+    deps,
+    gates: (edge, autodiscover) => [signinPagesGate(deps), edge, signinGate(deps, o.access), autodiscover],
+    async stop() {
+      clearInterval(prune);
+      await sessions.close();
+    },
+  };
+}
