@@ -34,6 +34,8 @@ export interface LabLogEntry {
   readonly authorization: string | undefined;
   /** The user named in an NTLM AUTHENTICATE or Basic header, whether or not it verified. */
   readonly claimedUser: string | undefined;
+  /** Names of the cookies the request carried (what reached Exchange; never their values). */
+  readonly cookies?: readonly string[];
   status: number;
 }
 

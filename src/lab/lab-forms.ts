@@ -30,6 +30,19 @@ export function cookieOf(req: LabRequest, name: string): string | undefined {
   return found;
 }
 
+/** Names of every cookie the request carried. */
+export function cookieNames(req: LabRequest): string[] {
+  const out: string[] = [];
+  for (const f of req.head.headers) {
+    if (f.name.toLowerCase() !== 'cookie') continue;
+    for (const part of f.value.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) out.push(part.slice(0, eq).trim());
+    }
+  }
+  return out;
+}
+
 /** `/owa/healthcheck.htm` and the other virtual directories' ones: 200 to anyone. */
 export function isHealthCheck(path: string): boolean {
   return HEALTH_PAGE.test(path.toLowerCase());

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { classifyRequest } from '../classify/classify.js';
 import { authenticate } from './lab-auth.js';
-import { handleForms, isHealthCheck, sendHealthCheck } from './lab-forms.js';
+import { cookieNames, handleForms, isHealthCheck, sendHealthCheck } from './lab-forms.js';
 import { handleJson, handlePox, handleSoap } from './autodiscover.js';
 import { handleEas } from './eas.js';
 import { handleEws } from './ews.js';
@@ -42,6 +42,7 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
     identity: undefined,
     authorization: undefined,
     claimedUser: undefined,
+    cookies: cookieNames(req),
     status: 0,
   };
   state.log.push(entry);

@@ -27,7 +27,7 @@ export function callExchange(target: UpstreamTarget, call: ExchangeCall, timeout
       {
         method: call.method,
         path: call.path,
-        agent: false,
+        // No agent: the one connection this function makes, never a pooled one.
         createConnection: () => connectUpstream(target),
         headers: {
           Host: call.host,

@@ -1,0 +1,299 @@
+// Browser sign-in at the gateway (issue #15), attacker first, on real sockets: the lab speaks
+// Exchange's forms-based sign-in, the gateway signs browsers in itself and keeps Exchange's
+// session away from them.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RawClient } from '../src/doctor/http-probe.js';
+import { ntlmLogin } from '../src/doctor/ntlm-client.js';
+import { DEMO_POLICY, type Env, adminHeaders, startEnv } from './helpers/env.js';
+import { SecondFactorDouble, TestBrowser } from './helpers/signin-browser.js';
+
+const SESSION = '__Host-portcullis-session';
+const SIGNIN = { zones: ['external'], failureTime: '150ms' };
+
+function signinEnv(extra: Record<string, unknown> = {}, secondFactor?: SecondFactorDouble): Promise<Env> {
+  return startEnv({
+    lab: { forms: ['owa', 'ecp'] },
+    ...(secondFactor ? { secondFactor } : {}),
+    // dave may use OWA here too: the lockout test needs a user no other test signs in as.
+    config: (b) => ({ ...b, signin: SIGNIN, lockout: { threshold: 3 }, policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'dave-owa', effect: 'allow', zones: ['external'], protocols: ['owa'], users: ['LAB\\dave'] }] }, ...extra }),
+  });
+}
+
+/** Everything of Exchange's session that must stay in the gateway. */
+function assertNoExchangeCookies(b: TestBrowser): void {
+  for (const a of b.answers) {
+    for (const sc of a.setCookies()) assert.match(sc, /^__Host-portcullis-/, `a Set-Cookie reached the browser: ${sc.split('=')[0]}`);
+  }
+  for (const name of b.jar.keys()) assert.match(name, /^__Host-portcullis-/);
+}
+
+describe('browser sign-in at the gateway', () => {
+  let env: Env;
+  before(async () => {
+    env = await signinEnv();
+  });
+  after(() => env.stop());
+
+  it('alice signs in and reaches the lab\'s OWA as LAB\\alice; Exchange\'s cookies never reach the browser, the gateway\'s never reach Exchange', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    const first = await b.request('GET', '/owa/');
+    assert.equal(first.status, 302);
+    assert.equal(first.header('location'), '/owa/auth/portcullis/signin?destination=%2Fowa%2F');
+    const page = await b.request('GET', first.header('location')!);
+    assert.equal(page.status, 200);
+    assert.match(page.header('content-security-policy')!, /default-src 'none'; script-src 'self'/);
+    assert.doesNotMatch(page.body, /<script>|\sstyle=|\son[a-z]+=/i, 'no inline script or style');
+    assert.match(page.body, /<label for="username">/);
+    const posted = await b.request('POST', '/owa/auth/portcullis/signin', { form: { csrf: TestBrowser.csrfOf(page), destination: '/owa/', username: 'LAB\\alice', password: 'Passw0rd!' } });
+    assert.equal(posted.status, 302);
+    assert.equal(posted.header('location'), '/owa/');
+    const cookie = posted.setCookies().find((c) => c.startsWith(`${SESSION}=`))!;
+    assert.match(cookie, /; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
+    const owa = await b.request('GET', '/owa/');
+    assert.equal(owa.status, 200);
+    assert.equal(owa.header('x-lab-identity'), 'LAB\\alice');
+    assertNoExchangeCookies(b);
+    const seen = env.lab.state.log.filter((e) => e.path === '/owa/' && e.identity === 'LAB\\alice').at(-1)!;
+    assert.ok(seen.cookies?.includes('cadata'), 'Exchange got its own session cookie');
+    assert.ok(!seen.cookies?.some((c) => c.startsWith('__Host-portcullis')), "the gateway's cookies never reach Exchange");
+  });
+
+  it('a UPN signs in too, to the same user', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    assert.equal((await b.signIn('alice@lab.example', 'Passw0rd!')).status, 302);
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
+  });
+
+  it('a forged or signed-out session cookie is refused before anything reaches Exchange', async () => {
+    const before = env.lab.state.log.length;
+    const b = new TestBrowser(env.port, env.pki.ca);
+    b.jar.set(SESSION, 'A'.repeat(43));
+    const forged = await b.request('GET', '/owa/');
+    assert.equal(forged.status, 302);
+    assert.match(forged.header('location')!, /^\/owa\/auth\/portcullis\/signin\?/);
+    assert.ok(forged.setCookies().some((c) => c.startsWith(`${SESSION}=;`)), 'the bad cookie is cleared');
+    assert.equal(env.lab.state.log.length, before, 'nothing reached Exchange');
+    // An old cookie: signed out, then presented again.
+    const alice = new TestBrowser(env.port, env.pki.ca);
+    await alice.signIn('LAB\\alice', 'Passw0rd!');
+    const old = alice.jar.get(SESSION)!;
+    await alice.request('GET', '/owa/logoff.owa');
+    const replay = new TestBrowser(env.port, env.pki.ca);
+    replay.jar.set(SESSION, old);
+    assert.equal((await replay.request('GET', '/owa/')).status, 302);
+  });
+
+  it('session fixation: a cookie the attacker chose before sign-in is not the session after it', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    const planted = 'planted-by-the-attacker-0123456789abcdefghij';
+    b.jar.set(SESSION, planted);
+    const r = await b.signIn('LAB\\alice', 'Passw0rd!');
+    assert.equal(r.status, 302);
+    assert.notEqual(b.jar.get(SESSION), planted);
+    const attacker = new TestBrowser(env.port, env.pki.ca);
+    attacker.jar.set(SESSION, planted);
+    const a = await attacker.request('GET', '/owa/');
+    assert.equal(a.status, 302, 'the planted value is no session');
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
+  });
+
+  it("a cookie for alice on a connection pinned to bob's NTLM identity is refused", async () => {
+    const alice = new TestBrowser(env.port, env.pki.ca);
+    await alice.signIn('LAB\\alice', 'Passw0rd!');
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    try {
+      const bob = await ntlmLogin(c, '/owa/', 'bob', 'LAB', 'Passw0rd!');
+      assert.equal(bob.header('x-lab-identity'), 'LAB\\bob');
+      const labBefore = env.lab.state.log.length;
+      const r = await c.request('GET', '/owa/', { Cookie: `${SESSION}=${alice.jar.get(SESSION)}` });
+      assert.equal(r.head.status, 403);
+      assert.equal(r.header('x-portcullis-reason'), 'identity-mismatch');
+      assert.equal(env.lab.state.log.length, labBefore);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('carol (not allowed), an unknown user and a wrong password get the same page, apart from the form token, no sooner than failureTime', async () => {
+    const bodies: string[] = [];
+    for (const [user, pw] of [['LAB\\carol', 'Passw0rd!'], ['LAB\\nobody', 'Passw0rd!'], ['LAB\\alice', 'wrong-password']] as const) {
+      const b = new TestBrowser(env.port, env.pki.ca);
+      const t0 = Date.now();
+      const r = await b.signIn(user, pw);
+      const took = Date.now() - t0;
+      assert.equal(r.status, 200, user);
+      assert.ok(took >= 140, `${user} answered in ${took} ms`);
+      assert.equal(b.jar.has(SESSION), false);
+      const setCookies = r.setCookies().map((c) => c.replace(/=[^;]+/, '=TOKEN'));
+      bodies.push(JSON.stringify({ body: r.body.replace(/name="csrf" value="[^"]+"/, 'TOKEN'), headers: r.headers.filter((h) => h.name !== 'Set-Cookie'), setCookies }));
+    }
+    assert.equal(bodies[0], bodies[1]);
+    assert.equal(bodies[1], bodies[2]);
+    assert.match(bodies[0]!, /role=\\"alert\\"/);
+  });
+
+  it('smart lockout: after threshold wrong passwords at the sign-in page the right one is refused too, and Exchange saw only threshold attempts', async () => {
+    const posts = () => env.lab.state.log.filter((e) => e.path === '/owa/auth.owa').length;
+    const before = posts();
+    for (let i = 0; i < 3; i++) assert.equal((await new TestBrowser(env.port, env.pki.ca).signIn('LAB\\dave', `wrong-${i}`)).status, 200);
+    const right = new TestBrowser(env.port, env.pki.ca);
+    const r = await right.signIn('LAB\\dave', 'Passw0rd!');
+    assert.equal(r.status, 200);
+    assert.equal(right.jar.has(SESSION), false);
+    assert.equal(posts() - before, 3);
+    assert.equal(env.runtime.authority!.users.isLockedOut('LAB\\dave'), true);
+  });
+
+  it('revoking alice ends her session at the next request and closes her live connection', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\alice', 'Passw0rd!');
+    const live = await RawClient.connect(env.port, env.pki.ca);
+    const first = await b.request('GET', '/owa/', { client: live });
+    assert.equal(first.header('x-lab-identity'), 'LAB\\alice');
+    const res = await fetch(`${env.runtime.admin!.url}/api/revoke`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice', reason: 'test' }) });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { closedConnections: number };
+    assert.ok(body.closedConnections >= 1);
+    for (let i = 0; i < 50 && !live.closed; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(live.closed, true, 'the live connection was closed');
+    const owaRequests = () => env.lab.state.log.filter((e) => e.path === '/owa/').length;
+    const labBefore = owaRequests();
+    const next = await b.request('GET', '/owa/');
+    assert.equal(next.status, 302);
+    assert.match(next.header('location')!, /signin/);
+    assert.equal(owaRequests(), labBefore, 'the request never reached Exchange (only the sign-out of her Exchange session did)');
+    assert.ok(env.lab.state.log.at(-1)!.path === '/owa/logoff.owa');
+    await fetch(`${env.runtime.admin!.url}/api/unrevoke`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice' }) });
+    const again = new TestBrowser(env.port, env.pki.ca);
+    b.jar.clear();
+    assert.equal((await again.signIn('LAB\\alice', 'Passw0rd!')).status, 302);
+  });
+
+  it("signing out ends the lab's session too", async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\bob');
+    const bobs = () => [...env.lab.state.formsSessions.values()].filter((u) => u === 'LAB\\bob').length;
+    const before = bobs();
+    assert.ok(before >= 1);
+    const out = await b.request('GET', '/owa/logoff.owa');
+    assert.equal(out.status, 200);
+    assert.match(out.body, /You have signed out/);
+    assert.equal(bobs(), before - 1, "Exchange's session ended");
+    assert.equal(b.jar.has(SESSION), false);
+    assert.equal((await b.request('GET', '/owa/')).status, 302);
+    assertNoExchangeCookies(b);
+  });
+
+  it('the sign-in page is no open redirect', async () => {
+    for (const dest of ['https://evil.example/owa/', '//evil.example/owa/', '/%2f%2fevil.example/', '/\\evil.example', '/owa/../../evil', 'javascript:alert(1)']) {
+      const b = new TestBrowser(env.port, env.pki.ca);
+      const page = await b.request('GET', `/owa/auth/portcullis/signin?destination=${encodeURIComponent(dest)}`);
+      assert.match(page.body, /name="destination" value="\/owa\/"/, dest);
+      const r = await b.request('POST', '/owa/auth/portcullis/signin', { form: { csrf: TestBrowser.csrfOf(page), destination: dest, username: 'LAB\\alice', password: 'Passw0rd!' } });
+      assert.equal(r.header('location'), '/owa/', dest);
+    }
+  });
+
+  it('a sign-in form without its token (CSRF) is refused and nothing is checked', async () => {
+    const posts = env.lab.state.log.filter((e) => e.path === '/owa/auth.owa').length;
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.request('GET', '/owa/auth/portcullis/signin');
+    const missing = await b.request('POST', '/owa/auth/portcullis/signin', { form: { destination: '/owa/', username: 'LAB\\alice', password: 'Passw0rd!' } });
+    assert.equal(missing.status, 403);
+    const other = new TestBrowser(env.port, env.pki.ca);
+    const forged = await other.request('POST', '/owa/auth/portcullis/signin', { form: { csrf: 'x'.repeat(43), destination: '/owa/', username: 'LAB\\alice', password: 'Passw0rd!' } });
+    assert.equal(forged.status, 403);
+    assert.equal(b.jar.has(SESSION) || other.jar.has(SESSION), false);
+    assert.equal(env.lab.state.log.filter((e) => e.path === '/owa/auth.owa').length, posts);
+  });
+
+  it("clients with credentials are served as before (NTLM), and a health probe from outside does not pass by default", async () => {
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    try {
+      assert.equal((await ntlmLogin(c, '/owa/', 'alice', 'LAB', 'Passw0rd!')).header('x-lab-identity'), 'LAB\\alice');
+    } finally {
+      c.close();
+    }
+    const probe = await new TestBrowser(env.port, env.pki.ca).request('GET', '/owa/healthcheck.htm');
+    assert.equal(probe.status, 403);
+    assert.equal(probe.header('x-portcullis-reason'), 'unauthenticated-answer');
+  });
+});
+
+describe('browser sign-in: second factor and health probes', () => {
+  let env: Env;
+  const sf = new SecondFactorDouble();
+  before(async () => {
+    env = await signinEnv(
+      {
+        policy: {
+          ...DEMO_POLICY,
+          healthProbes: ['external'],
+          rules: [...DEMO_POLICY.rules, { name: 'owa-second-factor-outside', effect: 'allow', zones: ['external'], protocols: ['owa'], groups: ['Outlook-Remote'], secondFactor: 'required' }],
+        },
+      },
+      sf,
+    );
+  });
+  after(() => env.stop());
+
+  it('anonymous health probes pass where policy.healthProbes says', async () => {
+    for (const p of ['/owa/healthcheck.htm', '/ews/healthcheck.htm', '/mapi/healthcheck.htm']) {
+      const r = await new TestBrowser(env.port, env.pki.ca).request('GET', p);
+      assert.equal(r.status, 200, p);
+      assert.match(r.body, /^200 OK/);
+    }
+  });
+
+  it('alice enrols TOTP at her first sign-in; until then nothing reaches Exchange; the session id changes; a replayed code is refused', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    const r = await b.signIn('LAB\\alice', 'Passw0rd!');
+    assert.equal(r.header('location'), '/owa/auth/portcullis/second-factor');
+    const waiting = b.jar.get(SESSION)!;
+    const labBefore = env.lab.state.log.filter((e) => e.path === '/owa/').length;
+    const early = await b.request('GET', '/owa/');
+    assert.equal(early.status, 302);
+    assert.equal(early.header('location'), '/owa/auth/portcullis/second-factor');
+    assert.equal(env.lab.state.log.filter((e) => e.path === '/owa/').length, labBefore);
+    const enrol = await b.request('GET', '/owa/auth/portcullis/second-factor');
+    assert.match(enrol.body, /JBSWY3DPEHPK3PXP/);
+    assert.match(enrol.body, /<img class="qr" src="data:image\/svg\+xml;base64,/);
+    const token = TestBrowser.csrfOf(enrol);
+    const bad = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code: '000000' } });
+    assert.equal(bad.status, 200);
+    assert.match(bad.body, /not right/);
+    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code: sf.current } });
+    assert.equal(ok.status, 302);
+    assert.equal(ok.header('location'), '/owa/');
+    assert.notEqual(b.jar.get(SESSION), waiting, 'a new session id once the factor is given');
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
+    const stale = new TestBrowser(env.port, env.pki.ca);
+    stale.jar.set(SESSION, waiting);
+    assert.equal((await stale.request('GET', '/owa/')).status, 302, 'the waiting session is gone');
+    // Next sign-in: the same code again is a replay.
+    const c = new TestBrowser(env.port, env.pki.ca);
+    await c.signIn('LAB\\alice', 'Passw0rd!');
+    const form = await c.request('GET', '/owa/auth/portcullis/second-factor');
+    assert.doesNotMatch(form.body, /JBSWY3DPEHPK3PXP/, 'enrolled: no new key');
+    const replay = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code: sf.current } });
+    assert.equal(replay.status, 200);
+    assert.match(replay.body, /already used/);
+    assert.equal((await c.request('GET', '/owa/')).status, 302);
+    sf.current = '654321';
+    const fresh = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code: sf.current } });
+    assert.equal(fresh.status, 302);
+    assert.equal((await c.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
+    assertNoExchangeCookies(c);
+  });
+
+  it('a code form without the session\'s token is refused', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    await b.request('GET', '/owa/auth/portcullis/second-factor');
+    const r = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: 'forged', mode: 'enrol', code: sf.current } });
+    assert.match(r.body, /expired/);
+    assert.equal((await b.request('GET', '/owa/')).status, 302);
+  });
+});
