@@ -82,7 +82,9 @@ export function registerDemoCommand(program: Command): void {
       if (!d.ok) return fail(d.problems.map(formatProblem));
       const config = demoConfigFile(s, readFileSync(DEMO_CONFIG, 'utf8'));
       const logFile = path.join(s.state, 'demo.log');
-      const lab = await startLab(labOptions(d.directory, `https://127.0.0.1:${s.port}`), {
+      // The lab's OWA and ECP use forms-based sign-in, as Exchange does by default: the gateway's
+      // browser sign-in signs users in to it.
+      const lab = await startLab(labOptions(d.directory, `https://127.0.0.1:${s.port}`, { forms: ['owa', 'ecp'] }), {
         host: '127.0.0.1',
         port: s.labPort,
         cert: readFileSync(pki.lab.certFile),

@@ -49,6 +49,8 @@ export const EXAMPLES: Readonly<Record<string, unknown>> = {
   'policy.rules[].users': ['CONTOSO\\ceo', 'cfo@contoso.com'],
   'policy.rules[].clientCidrs': ['198.51.100.0/24'],
   'policy.rules[].authentication': ['user', 'kerberos'],
+  'signin.logo': 'contoso-logo.svg',
+  'signin.keyFile': '/var/lib/portcullis/signin.key',
   'identity.bearer.jwksFile': 'jwks.json',
   'identity.bearer.pemFile': 'bearer-signing.pem',
   'identity.bearer.issuer': 'https://login.contoso.com/',
