@@ -131,6 +131,13 @@ describe('browser sign-in at the gateway', () => {
     assert.equal(bodies[0], bodies[1]);
     assert.equal(bodies[1], bodies[2]);
     assert.match(bodies[0]!, /role=\\"alert\\"/);
+    // The reason is on the record, with the user as claimed.
+    await new Promise((r) => setTimeout(r, 500));
+    const store = env.runtime.audit!.writer.store;
+    const reasonsOf = async (user: string) => (await store.query({ user, decision: 'deny' })).filter((r) => r.scheme === 'forms').map((r) => r.reasons?.join(','));
+    assert.deepEqual(await reasonsOf('LAB\\carol'), ['not-in-group,default-deny']);
+    assert.deepEqual(await reasonsOf('LAB\\nobody'), ['unknown-user']);
+    assert.ok((await reasonsOf('LAB\\alice')).includes('bad-password'));
   });
 
   it('smart lockout: after threshold wrong passwords at the sign-in page the right one is refused too, and Exchange saw only threshold attempts', async () => {
