@@ -53,6 +53,9 @@ Log (JSON lines): ${b.log}. In another terminal, in this folder, try:
   echo '${pw}' | npx portcullis doctor https://mail.lab.example:${b.settings.port} --resolver 127.0.0.1:${b.settings.dnsPort} --ca ${b.ca} \\
        --email alice@lab.example --user '${d}\\alice' --password-stdin --protocols autodiscover,rpc,mapi,ews
 
+Browser sign-in: https://localhost:${b.settings.port}/owa/ as ${d}\\alice / ${pw}, with a TOTP authenticator app
+(enrolled at the first sign-in); passkeys at https://localhost:${b.settings.port}/owa/auth/portcullis/passkeys.
+
 Admin endpoint ${b.adminUrl ?? '(none)'}: every request needs the token in ${b.token ?? '(none)'}
 (Authorization: Bearer <token>); the portcullis commands above read it through -c ${b.config}.
 ${b.adminUrl ? `
