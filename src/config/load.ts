@@ -95,7 +95,6 @@ function configProblems(c: GatewayConfig, place: (at: ReadonlyArray<PropertyKey>
     if (!d.bindPassword && !d.bindPasswordFile) problems.push(place(['directory'], 'required: "bindPassword" or "bindPasswordFile" (the service account\'s password)'));
   }
   if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
-  if (c.signin && c.state.store === 'postgres') problems.push(place(['signin'], 'signin: sessions are kept in memory or SQLite only (state.store memory or sqlite); PostgreSQL sessions are not built yet'));
   if (c.signin && !d) problems.push(place(['signin'], 'signin needs a directory (directory.provider file or ldap): the sign-in page checks users against it'));
   c.policy.rules.forEach((rule, i) => {
     if (rule.effect === 'allow' && !rule.groups && !rule.users && !rule.authentication && !rule.clientCidrs) {

@@ -1,7 +1,7 @@
 // Where browser sessions live, so that a browser's next connection may reach any worker process
 // or gateway instance: every request of a session reads it here. Implementations: memory (tests,
-// `state.store: memory`) and SQLite (own tables in state.sqlite), run through one contract
-// (test/contracts/session-store.ts).
+// `state.store: memory`), SQLite (own tables in state.sqlite) and PostgreSQL (several instances),
+// run through one contract (test/contracts/session-store.ts).
 
 /** `second-factor`: the password was right, the second factor is still owed; nothing reaches Exchange. */
 export type SessionStage = 'second-factor' | 'signed-in';

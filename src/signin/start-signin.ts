@@ -13,7 +13,9 @@ import { STATE_SQLITE_FILE, type StateConfig } from '../state/state-schema.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { SecondFactorService } from './second-factor.js';
 import { loadSessionKey, sealWithKey } from './session-seal.js';
-import type { SessionStore } from './session-store.js';
+import { type SessionStore, SessionStoreError } from './session-store.js';
+import { PostgresSessionStore } from './postgres-session-store.js';
+import { postgresPassword } from '../vocabulary/postgres-connection.js';
 import type { SigninDeps } from './signin-deps.js';
 import { signinGate } from './signin-gate.js';
 import { signinPagesGate } from './signin-pages-gate.js';
@@ -35,8 +37,18 @@ export function readLogo(file: string): { ok: true; logo: { type: string; bytes:
   }
 }
 
+/** Beside the state store, in the same place: one database (or one state.sqlite) holds both. */
 export function buildSessionStore(state: StateConfig): SessionStore {
-  return state.store === 'sqlite' ? new SqliteSessionStore(path.join(state.dataDir, STATE_SQLITE_FILE)) : new MemorySessionStore();
+  switch (state.store) {
+    case 'memory':
+      return new MemorySessionStore();
+    case 'sqlite':
+      return new SqliteSessionStore(path.join(state.dataDir, STATE_SQLITE_FILE));
+    case 'postgres': {
+      const pgc = state.postgres!;
+      return new PostgresSessionStore({ url: pgc.url, password: postgresPassword(pgc, (m) => new SessionStoreError('postgres', m)) });
+    }
+  }
 }
 
 export interface SigninOptions {

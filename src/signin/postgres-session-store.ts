@@ -1,0 +1,123 @@
+// Sessions in PostgreSQL: one table shared by every gateway instance (a browser's next connection
+// may reach another instance behind the load balancer), with its own numbered migrations
+// (portcullis_signin_schema) taken under an advisory lock so two instances starting at once
+// migrate once. Every operation is one statement.
+import pg from 'pg';
+import { describePostgres } from '../audit/postgres-store.js';
+import { type SessionStage, type SessionStore, SessionStoreError, type SigninSession } from './session-store.js';
+
+/** Only one instance migrates at a time (sign-in's own advisory lock: "PCSI"). */
+const MIGRATION_LOCK = 0x5043_5349;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE portcullis_signin_sessions (id TEXT PRIMARY KEY, user_lower TEXT NOT NULL, user_key TEXT NOT NULL, claimed TEXT NOT NULL,
+     stage TEXT NOT NULL, second_factor BOOLEAN NOT NULL, exchange TEXT NOT NULL, destination TEXT NOT NULL, csrf TEXT NOT NULL,
+     created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, failures INTEGER NOT NULL);
+   CREATE INDEX portcullis_signin_sessions_by_user ON portcullis_signin_sessions (user_lower);
+   CREATE INDEX portcullis_signin_sessions_by_seen ON portcullis_signin_sessions (last_seen_at);`,
+];
+
+type Row = Record<string, unknown>;
+
+function sessionOf(r: Row): SigninSession {
+  return {
+    id: String(r.id),
+    userKey: String(r.user_key),
+    claimed: String(r.claimed),
+    stage: String(r.stage) as SessionStage,
+    secondFactor: r.second_factor === true,
+    exchange: String(r.exchange),
+    destination: String(r.destination),
+    csrf: String(r.csrf),
+    createdAt: Number(r.created_at),
+    lastSeenAt: Number(r.last_seen_at),
+    failures: Number(r.failures),
+  };
+}
+
+export class PostgresSessionStore implements SessionStore {
+  readonly describe: string;
+  readonly #pool: pg.Pool;
+
+  constructor(opts: { readonly url: string; readonly password?: string | undefined; readonly timeoutMs?: number }) {
+    this.describe = describePostgres(opts.url);
+    const timeout = opts.timeoutMs ?? 2000;
+    this.#pool = new pg.Pool({ connectionString: opts.url, ...(opts.password !== undefined ? { password: opts.password } : {}), max: 4, connectionTimeoutMillis: timeout, idleTimeoutMillis: 30_000, query_timeout: timeout });
+    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
+    this.#pool.on('error', () => {});
+  }
+
+  async open(): Promise<void> {
+    const c = await this.#pool.connect().catch((e: unknown) => {
+      throw new SessionStoreError(this.describe, (e as Error).message);
+    });
+    try {
+      await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS portcullis_signin_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const at = Number(((await c.query('SELECT max(version) AS v FROM portcullis_signin_schema')).rows[0] as Row | undefined)?.v ?? 0);
+      if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
+      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
+        await c.query('BEGIN');
+        await c.query(MIGRATIONS[v - 1]!);
+        await c.query('INSERT INTO portcullis_signin_schema (version) VALUES ($1)', [v]);
+        await c.query('COMMIT');
+      }
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw new SessionStoreError(this.describe, (e as Error).message);
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+      c.release();
+    }
+  }
+
+  async #q(sql: string, args: unknown[]): Promise<pg.QueryResult<Row>> {
+    try {
+      return await this.#pool.query<Row>(sql, args);
+    } catch (e) {
+      throw new SessionStoreError(this.describe, (e as Error).message);
+    }
+  }
+
+  async put(s: SigninSession): Promise<void> {
+    await this.#q(
+      `INSERT INTO portcullis_signin_sessions (id, user_lower, user_key, claimed, stage, second_factor, exchange, destination, csrf, created_at, last_seen_at, failures)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id) DO UPDATE SET user_lower = EXCLUDED.user_lower, user_key = EXCLUDED.user_key, claimed = EXCLUDED.claimed, stage = EXCLUDED.stage,
+         second_factor = EXCLUDED.second_factor, exchange = EXCLUDED.exchange, destination = EXCLUDED.destination, csrf = EXCLUDED.csrf,
+         created_at = EXCLUDED.created_at, last_seen_at = EXCLUDED.last_seen_at, failures = EXCLUDED.failures`,
+      [s.id, s.userKey.toLowerCase(), s.userKey, s.claimed, s.stage, s.secondFactor, s.exchange, s.destination, s.csrf, s.createdAt, s.lastSeenAt, s.failures],
+    );
+  }
+
+  async get(id: string): Promise<SigninSession | undefined> {
+    const r = (await this.#q('SELECT * FROM portcullis_signin_sessions WHERE id = $1', [id])).rows[0];
+    return r ? sessionOf(r) : undefined;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return ((await this.#q('DELETE FROM portcullis_signin_sessions WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async touch(id: string, at: number, exchange?: string): Promise<void> {
+    if (exchange === undefined) await this.#q('UPDATE portcullis_signin_sessions SET last_seen_at = greatest(last_seen_at, $1) WHERE id = $2', [at, id]);
+    else await this.#q('UPDATE portcullis_signin_sessions SET last_seen_at = greatest(last_seen_at, $1), exchange = $2 WHERE id = $3', [at, exchange, id]);
+  }
+
+  async addFailure(id: string): Promise<number> {
+    const r = (await this.#q('UPDATE portcullis_signin_sessions SET failures = failures + 1 WHERE id = $1 RETURNING failures', [id])).rows[0];
+    return r ? Number(r.failures) : 0;
+  }
+
+  async deleteUser(userKey: string): Promise<number> {
+    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE user_lower = $1', [userKey.toLowerCase()])).rowCount ?? 0;
+  }
+
+  async prune(idleBefore: number, createdBefore: number): Promise<number> {
+    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE last_seen_at < $1 OR created_at < $2', [idleBefore, createdBefore])).rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => {});
+  }
+}
