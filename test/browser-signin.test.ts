@@ -33,7 +33,7 @@ describe('browser sign-in at the gateway', () => {
   before(async () => {
     env = await signinEnv();
   });
-  after(() => env.stop());
+  after(() => env?.stop());
 
   it('alice signs in and reaches the lab\'s OWA as LAB\\alice; Exchange\'s cookies never reach the browser, the gateway\'s never reach Exchange', async () => {
     const b = new TestBrowser(env.port, env.pki.ca);
@@ -244,7 +244,7 @@ describe('browser sign-in: second factor and health probes', () => {
       sf,
     );
   });
-  after(() => env.stop());
+  after(() => env?.stop());
 
   it('anonymous health probes pass where policy.healthProbes says', async () => {
     for (const p of ['/owa/healthcheck.htm', '/ews/healthcheck.htm', '/mapi/healthcheck.htm']) {
@@ -295,6 +295,20 @@ describe('browser sign-in: second factor and health probes', () => {
     assertNoExchangeCookies(c);
   });
 
+  it('a HEAD of a page gets its head alone', async () => {
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    try {
+      c.write(`HEAD /owa/auth/portcullis/signin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      const r = await c.read('HEAD');
+      assert.equal(r.head.status, 200);
+      assert.equal(r.body.length, 0);
+      for (let i = 0; i < 50 && !c.closed; i++) await new Promise((res) => setTimeout(res, 20));
+      assert.equal(c.closed, true, 'and nothing after it: the connection closes');
+    } finally {
+      c.close();
+    }
+  });
+
   it('a code form without the session\'s token is refused', async () => {
     const b = new TestBrowser(env.port, env.pki.ca);
     await b.signIn('LAB\\bob', 'Passw0rd!');
@@ -302,5 +316,39 @@ describe('browser sign-in: second factor and health probes', () => {
     const r = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: 'forged', mode: 'enrol', code: sf.current } });
     assert.match(r.body, /expired/);
     assert.equal((await b.request('GET', '/owa/')).status, 302);
+  });
+});
+
+describe('browser sign-in: step-up to a second factor (ECP always)', () => {
+  let env: Env;
+  const sf = new SecondFactorDouble();
+  before(async () => {
+    env = await startEnv({
+      lab: { forms: ['owa', 'ecp'] },
+      secondFactor: sf,
+      config: (b) => ({
+        ...b,
+        listeners: [{ ...(b.listeners as object[])[0], zone: 'internal' }],
+        signin: { zones: ['internal'], failureTime: '50ms' },
+        policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'ecp-second-factor', effect: 'allow', protocols: ['ecp'], groups: ['Outlook-Remote'], secondFactor: 'required' }] },
+      }),
+    });
+  });
+  after(() => env?.stop());
+
+  it('alice reaches OWA with her password alone; ECP asks for the second factor first, then serves her', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    assert.equal((await b.signIn('LAB\\alice', 'Passw0rd!')).header('location'), '/owa/');
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
+    const ecpBefore = env.lab.state.log.filter((e) => e.path === '/ecp/').length;
+    const ecp = await b.request('GET', '/ecp/');
+    assert.equal(ecp.status, 302);
+    assert.equal(ecp.header('location'), '/owa/auth/portcullis/second-factor');
+    assert.equal(env.lab.state.log.filter((e) => e.path === '/ecp/').length, ecpBefore, 'ECP saw nothing yet');
+    const page = await b.request('GET', '/owa/auth/portcullis/second-factor');
+    const done = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(page), mode: 'enrol', code: sf.current } });
+    assert.equal(done.header('location'), '/ecp/');
+    assert.equal((await b.request('GET', '/ecp/')).header('x-lab-identity'), 'LAB\\alice');
+    assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
   });
 });

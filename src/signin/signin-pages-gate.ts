@@ -16,8 +16,10 @@ import { headerValue } from '../http/headers.js';
 /** Largest body a sign-in page accepts (a passkey assertion is the largest, a few KiB). */
 const MAX_BODY = 64 * 1024;
 
-function local(answer: (body: Buffer) => Promise<LocalResult>): GateVerdict {
-  return { allow: false, status: 200, reason: 'signin-page', message: 'answered by the gateway', local: { maxBody: MAX_BODY, answer } };
+function local(head: boolean, answer: (body: Buffer) => Promise<LocalResult>): GateVerdict {
+  // A HEAD gets the head alone (its Content-Length still says what a GET would get).
+  const cut = (r: LocalResult): LocalResult => (head ? { ...r, response: r.response.subarray(0, r.response.indexOf('\r\n\r\n') + 4) } : r);
+  return { allow: false, status: 200, reason: 'signin-page', message: 'answered by the gateway', local: { maxBody: MAX_BODY, answer: async (body) => cut(await answer(body)) } };
 }
 
 const done = (response: Buffer, status: number, reasons: LocalResult['reasons'] = ['signin-page'], refused = false): LocalResult => ({ response, status, reasons, refused });
@@ -76,7 +78,7 @@ export function signinPagesGate(d: SigninDeps): RequestGate {
       const cfg = d.config();
       if (!cfg || !cfg.zones.includes(ctx.zone) || !req.path.startsWith(PAGES)) return { allow: true };
       const page = req.path.slice(PAGES.length);
-      return local((body) => route(d, ctx, req, page, body));
+      return local(req.head.method === 'HEAD', (body) => route(d, ctx, req, page, body));
     },
   };
 }
