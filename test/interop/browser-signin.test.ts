@@ -1,27 +1,39 @@
-// Browser sign-in at the gateway in a real browser (chromium through playwright-core): alice
-// signs in to OWA, enrols her second factor, reaches the lab's OWA as LAB\alice, signs out; a
-// replayed code is refused; carol and an unknown user see the same failure page; revoking alice
-// ends her browser session at the next request. No Content-Security-Policy violation on any page.
-// The second factor here is the test double of test/helpers/signin-browser.ts.
+// Browser sign-in at the gateway in a real browser (chromium through playwright-core, Debian's
+// /usr/bin/chromium): alice signs in to OWA, enrols TOTP (the test computes the codes with otplib
+// from the key the page shows), reaches the lab's OWA as LAB\alice, registers a passkey with
+// Chromium's virtual authenticator (CDP WebAuthn), signs out; a replayed code is refused; the
+// passkey signs her in; carol and an unknown user see the same failure page; revoking alice ends
+// her browser session at the next request. No Content-Security-Policy violation on any page.
+// The second factor is the in-memory stand-in of test/helpers/second-factor-stand-in.ts (real TOTP
+// and WebAuthn checks) until the real service is merged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DEMO_POLICY, type Env, adminHeaders, startEnv } from '../helpers/env.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { SecondFactorDouble } from '../helpers/signin-browser.js';
+import { SecondFactorStandIn } from '../helpers/second-factor-stand-in.js';
 
 describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
   let env: Env;
   let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let origin: string;
-  const sf = new SecondFactorDouble();
+  const sf = new SecondFactorStandIn();
   const violations: string[] = [];
+  /** alice's browser: one context and page for the whole story (its virtual authenticator keeps her passkey). */
+  let alice: { ctx: BrowserContext; page: Page };
+  let secret = '';
+  let firstCode = '';
+  const exchangeCookies: string[] = [];
 
   async function newPage(): Promise<{ ctx: BrowserContext; page: Page }> {
     const ctx = await chrome.browser.newContext({ ignoreHTTPSErrors: true });
     const page = await ctx.newPage();
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('response', async (r) => {
+      for (const h of await r.headersArray()) if (h.name.toLowerCase() === 'set-cookie' && !h.value.startsWith('__Host-portcullis-')) exchangeCookies.push(h.value.split('=')[0]!);
     });
     return { ctx, page };
   }
@@ -48,50 +60,57 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
     // WebAuthn and __Host- cookies want a secure origin with a host name: localhost is in the gateway's certificate.
     origin = `https://localhost:${env.port}`;
     chrome = await launchChromium();
+    alice = await newPage();
+    const cdp = await alice.ctx.newCDPSession(alice.page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
   });
   after(async () => {
     await chrome?.close();
     await env?.stop();
   });
 
-  it('alice signs in, enrols her second factor, reaches the lab\'s OWA as LAB\\alice, and signs out', async () => {
-    const { ctx, page } = await newPage();
-    const exchangeCookies: string[] = [];
-    page.on('response', async (r) => {
-      for (const h of await r.headersArray()) if (h.name.toLowerCase() === 'set-cookie' && !h.value.startsWith('__Host-portcullis-')) exchangeCookies.push(h.value.split('=')[0]!);
-    });
+  it("alice signs in, enrols TOTP, reaches the lab's OWA as LAB\\alice, adds a passkey, and signs out", async () => {
+    const { ctx, page } = alice;
     await signIn(page, 'LAB\\alice', 'Passw0rd!');
     assert.match(page.url(), /\/owa\/auth\/portcullis\/second-factor$/);
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Set up your second factor');
-    assert.equal(await page.locator('#totp-secret').textContent(), 'JBSWY3DPEHPK3PXP');
-    await page.getByLabel('Code').fill(sf.current);
+    assert.equal(await page.getByRole('img', { name: 'QR code of your authenticator key' }).count(), 1);
+    secret = (await page.locator('#totp-secret').textContent())!;
+    firstCode = await generate({ secret });
+    await page.getByLabel('Code').fill(firstCode);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(`${origin}/owa/`);
     assert.equal(await page.title(), 'OWA (LAB\\alice)');
     const cookies = await ctx.cookies();
     assert.deepEqual(cookies.map((c) => c.name), ['__Host-portcullis-session']);
     assert.equal(cookies[0]!.httpOnly, true);
+    assert.equal(cookies[0]!.secure, true);
     assert.equal(cookies[0]!.sameSite, 'Lax');
-    assert.deepEqual(exchangeCookies, [], "Exchange's cookies never reached the browser");
+    await page.goto(`${origin}/owa/auth/portcullis/passkeys`);
+    await page.getByLabel('Name of the new passkey').fill('Test laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'Passkey added.' }).waitFor({ timeout: 10_000 });
+    assert.equal((await sf.enrolment('LAB\\alice')).passkeys[0]?.name, 'Test laptop');
     await page.goto(`${origin}/owa/logoff.owa`);
     assert.match((await page.locator('main').textContent()) ?? '', /You have signed out/);
     assert.deepEqual(await ctx.cookies(), []);
     await page.goto(`${origin}/owa/`);
     assert.match(page.url(), /signin/);
-    await ctx.close();
+    assert.deepEqual(exchangeCookies, [], "Exchange's cookies never reached the browser");
   });
 
-  it('a replayed code is refused', async () => {
-    const { ctx, page } = await newPage();
+  it('a replayed code is refused; the passkey signs alice in', async () => {
+    const { page } = alice;
     await signIn(page, 'LAB\\alice', 'Passw0rd!');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Second factor');
-    await page.getByLabel('Code').fill(sf.current);
+    await page.getByLabel('Code').fill(firstCode);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForLoadState();
     assert.match((await page.getByRole('alert').textContent()) ?? '', /already used/);
-    await page.goto(`${origin}/owa/`);
-    assert.match(page.url(), /second-factor/);
-    await ctx.close();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(`${origin}/owa/`);
+    assert.equal(await page.title(), 'OWA (LAB\\alice)');
   });
 
   it('carol and an unknown user see the same failure page', async () => {
@@ -108,12 +127,8 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
   });
 
   it('revoking alice ends her browser session at the next request', async () => {
-    sf.current = '222333';
-    const { ctx, page } = await newPage();
-    await signIn(page, 'LAB\\alice', 'Passw0rd!');
-    await page.getByLabel('Code').fill(sf.current);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.waitForURL(`${origin}/owa/`);
+    const { ctx, page } = alice;
+    await page.goto(`${origin}/owa/`);
     assert.equal(await page.title(), 'OWA (LAB\\alice)');
     const res = await fetch(`${env.runtime.admin!.url}/api/revoke`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice', reason: 'browser test' }) });
     assert.equal(res.status, 200);
@@ -121,7 +136,6 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
     assert.match(page.url(), /\/owa\/auth\/portcullis\/signin/);
     assert.deepEqual((await ctx.cookies()).map((c) => c.name), ['__Host-portcullis-csrf'], 'the session cookie is gone; only the new form token');
     await fetch(`${env.runtime.admin!.url}/api/unrevoke`, { method: 'POST', headers: adminHeaders(env), body: JSON.stringify({ user: 'LAB\\alice' }) });
-    await ctx.close();
   });
 
   it('no page broke the Content-Security-Policy', () => {
