@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileErrorWords } from '../yaml/file-errors.js';
 import type { Problem } from '../yaml/yaml-source.js';
+import { readLogo } from '../signin/logo.js';
 
 type Place = (at: ReadonlyArray<PropertyKey>, message: string, missingFile?: string) => Problem;
 
@@ -74,6 +75,12 @@ export function fileProblems(raw: unknown, base: string, place: Place): Problem[
     if (pw) exists(abs(pw), ['directory', 'bindPasswordFile'], 'password file', place, problems);
     const ca = str(get(d, 'ca'));
     if (ca) exists(abs(ca), ['directory', 'ca'], 'CA file', place, problems);
+  }
+  // The sign-in page's logo: an image of a kind the page can serve, and not too large.
+  const logo = str(get(raw, 'signin', 'logo'));
+  if (logo) {
+    const r = readLogo(abs(logo));
+    if (!r.ok) problems.push(place(['signin', 'logo'], r.problem, r.problem.endsWith(': not found') ? abs(logo) : undefined));
   }
   return problems;
 }

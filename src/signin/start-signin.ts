@@ -1,7 +1,6 @@
 // Browser sign-in's part of the composition root: the session store beside the state store (the
 // same place, so every worker of a host shares it), the sealing key, the logo, and the two gates
 // (the pages before the edge gate, the session gate in the access gate's place).
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RequestGate } from '../forward/gate.js';
@@ -20,22 +19,8 @@ import type { SigninDeps } from './signin-deps.js';
 import { signinGate } from './signin-gate.js';
 import { signinPagesGate } from './signin-pages-gate.js';
 import type { SigninConfig } from './signin-schema.js';
+import { readLogo } from './logo.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
-
-const LOGO_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif' };
-const MAX_LOGO = 256 * 1024;
-
-/** The logo file's content, or a one-line problem. */
-export function readLogo(file: string): { ok: true; logo: { type: string; bytes: Buffer } } | { ok: false; problem: string } {
-  const type = LOGO_TYPES[path.extname(file).toLowerCase()];
-  if (!type) return { ok: false, problem: `signin.logo ${file}: not a .png, .svg, .jpg or .gif file` };
-  try {
-    if (statSync(file).size > MAX_LOGO) return { ok: false, problem: `signin.logo ${file}: larger than ${MAX_LOGO / 1024} KiB` };
-    return { ok: true, logo: { type, bytes: readFileSync(file) } };
-  } catch (e) {
-    return { ok: false, problem: `signin.logo ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-  }
-}
 
 /** Beside the state store, in the same place: one database (or one state.sqlite) holds both. */
 export function buildSessionStore(state: StateConfig): SessionStore {
