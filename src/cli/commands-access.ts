@@ -87,7 +87,7 @@ export function registerAccessCommands(program: Command): void {
       if (o.zone !== 'external' && o.zone !== 'internal') throw new CliError(`--zone must be external or internal, not "${o.zone}"`);
       const zone = o.zone;
       if (isIP(o.client) === 0) throw new CliError(`--client must be an IPv4 or IPv6 address, not "${o.client}"`);
-      let out: { user: unknown; groups?: unknown; cause?: unknown; decision: { allow: boolean; reasons: readonly string[]; rule?: string } };
+      let out: { user: unknown; groups?: unknown; cause?: unknown; decision: { allow: boolean; reasons: readonly string[]; rule?: string; secondFactor?: boolean } };
       if (o.admin || !o.config) {
         const target = adminTarget({ url: typeof o.admin === 'string' ? o.admin : undefined, config: o.config });
         out = (await adminRequest(target, '/api/explain', { user: o.user, protocol, zone, client: o.client })) as typeof out;
@@ -114,6 +114,8 @@ export function registerAccessCommands(program: Command): void {
       console.log(`${String(out.user)} ${protocol} from ${zone}: ${d.allow ? pc.green('ALLOW') : pc.red('DENY')}`);
       console.log(`  reasons: ${reasons.join(', ')}${d.rule ? `\n  rule:    ${d.rule}` : ''}`);
       if (Array.isArray(out.groups)) console.log(`  groups:  ${out.groups.join(', ') || '(none)'}`);
+      // Only browsers signing in at the gateway are asked for it (signin:); other clients cannot give one.
+      if (d.allow && d.secondFactor) console.log('  second factor: required at browser sign-in');
       process.exitCode = d.allow ? 0 : 3;
     });
 
