@@ -352,3 +352,39 @@ describe('browser sign-in: step-up to a second factor (ECP always)', () => {
     assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
   });
 });
+
+describe('browser sign-in: idle and absolute time-outs', () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv({ lab: { forms: ['owa', 'ecp'] }, config: (b) => ({ ...b, signin: { zones: ['external'], failureTime: '50ms', idleTimeout: '600ms', absoluteTimeout: '1500ms' } }) });
+  });
+  after(() => env?.stop());
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("a session unused for idleTimeout ends, and Exchange's with it", async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    await pause(300);
+    assert.equal((await b.request('GET', '/owa/')).status, 200, 'used within the idle time');
+    await pause(300);
+    assert.equal((await b.request('GET', '/owa/')).status, 200, 'the last use counts, not the sign-in');
+    await pause(800);
+    const late = await b.request('GET', '/owa/');
+    assert.equal(late.status, 302);
+    assert.match(late.header('location')!, /signin/);
+    assert.equal(env.lab.state.log.at(-1)!.path, '/owa/logoff.owa', "Exchange's session was signed out");
+  });
+
+  it('a busy session ends at absoluteTimeout', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    const t0 = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - t0 < 5000) {
+      await pause(250);
+      status = (await b.request('GET', '/owa/')).status;
+    }
+    assert.equal(status, 302);
+    assert.ok(Date.now() - t0 >= 1400, `ended after ${Date.now() - t0} ms`);
+  });
+});

@@ -16,7 +16,7 @@ import { SESSION_COOKIE, applySetCookies, expiredCookie, jarHeader, setCookiesOf
 import { type SigninDeps, endSession, hostOf, openCredential } from './signin-deps.js';
 import { PAGES, redirectResponse, signinUrl } from './signin-http.js';
 
-/** How often a session's last use is written (the idle time-out is that much coarser). */
+/** How often a session's last use is written at most (the idle time-out is that much coarser, and never more than a quarter). */
 const TOUCH_EVERY_MS = 30_000;
 
 /** A page answer that sends the browser to the sign-in page, its cookie cleared. */
@@ -72,7 +72,7 @@ export async function sessionVerdict(d: SigninDeps, ctx: ConnectionContext, req:
     await endSession(d, s, host, 'no usable Exchange session (key or settings changed)');
     return toSignIn(target, ['exchange-session-ended'], false, `session of ${s.userKey}`);
   }
-  if (now - s.lastSeenAt > TOUCH_EVERY_MS) await d.sessions.touch(s.id, now);
+  if (now - s.lastSeenAt > Math.min(TOUCH_EVERY_MS, cfg.idleTimeout / 4)) await d.sessions.touch(s.id, now);
   const fresh = ctx.identity === undefined;
   ctx.identity = { kind: 'user', entry, via: 'Forms', at: now };
   if (fresh) recordBound(ctx, req.protocol, entry.key, 'Forms');
