@@ -115,6 +115,24 @@ describe('browser sign-in at the gateway', () => {
     }
   });
 
+  it("another user's session cookie on a connection alice's session already used is refused", async () => {
+    const alice = new TestBrowser(env.port, env.pki.ca);
+    await alice.signIn('LAB\\alice', 'Passw0rd!');
+    const bob = new TestBrowser(env.port, env.pki.ca);
+    await bob.signIn('LAB\\bob', 'Passw0rd!');
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    try {
+      assert.equal((await alice.request('GET', '/owa/', { client: c })).header('x-lab-identity'), 'LAB\\alice');
+      const labBefore = env.lab.state.log.length;
+      const r = await bob.request('GET', '/owa/', { client: c });
+      assert.equal(r.status, 403);
+      assert.equal(r.header('x-portcullis-reason'), 'identity-mismatch');
+      assert.equal(env.lab.state.log.length, labBefore);
+    } finally {
+      c.close();
+    }
+  });
+
   it('carol (not allowed), an unknown user and a wrong password get the same page, apart from the form token, no sooner than failureTime', async () => {
     const bodies: string[] = [];
     for (const [user, pw] of [['LAB\\carol', 'Passw0rd!'], ['LAB\\nobody', 'Passw0rd!'], ['LAB\\alice', 'wrong-password']] as const) {
