@@ -406,3 +406,26 @@ describe('browser sign-in: idle and absolute time-outs', () => {
     assert.ok(Date.now() - t0 >= 1400, `ended after ${Date.now() - t0} ms`);
   });
 });
+
+describe('browser sign-in to a virtual directory that uses Basic', () => {
+  let env: Env;
+  before(async () => {
+    // The lab's OWA without forms-based sign-in: IIS Basic (and Windows) authentication only.
+    env = await startEnv({ config: (b) => ({ ...b, signin: { zones: ['external'], failureTime: '50ms', exchangeSignIn: { owa: 'basic', ecp: 'basic' } } }) });
+  });
+  after(() => env?.stop());
+
+  it('the password is checked with Basic, kept sealed in the gateway, and sent upstream with every request of the session', async () => {
+    const bad = new TestBrowser(env.port, env.pki.ca);
+    assert.equal((await bad.signIn('LAB\\alice', 'wrong')).status, 200);
+    assert.equal(bad.jar.has(SESSION), false);
+    const b = new TestBrowser(env.port, env.pki.ca);
+    assert.equal((await b.signIn('LAB\\alice', 'Passw0rd!')).header('location'), '/owa/');
+    const r = await b.request('GET', '/owa/');
+    assert.equal(r.header('x-lab-identity'), 'LAB\\alice');
+    const seen = env.lab.state.log.at(-1)!;
+    assert.equal(seen.authorization, 'Basic');
+    assert.deepEqual(seen.cookies, [], "the gateway's cookie never reaches Exchange");
+    for (const a of b.answers) assert.equal(a.header('www-authenticate'), undefined);
+  });
+});
