@@ -158,7 +158,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const users = opts.users?.users ?? authority!.users;
   const access = new AccessControl(() => state, users, opts.users?.attempts ?? authority!, log);
   const signin: Signin | undefined = config.signin
-    ? await startSignin({ first: config.signin, config: () => state.config, state: config.state, access, attempts: opts.users?.attempts ?? authority!, secondFactor: opts.secondFactor, log }).catch((e: unknown) => {
+    ? await startSignin({ first: config.signin, config: () => state.config, state: config.state, access, attempts: opts.users?.attempts ?? authority!, secondFactor: opts.secondFactor, users, log }).catch((e: unknown) => {
         void authority?.close();
         throw new CliError(`browser sign-in: ${(e as Error).message}; not starting`);
       })

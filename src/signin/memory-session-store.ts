@@ -33,15 +33,15 @@ export class MemorySessionStore implements SessionStore {
     return s.failures + 1;
   }
 
-  async deleteUser(userKey: string): Promise<number> {
-    let n = 0;
+  async deleteUser(userKey: string): Promise<SigninSession[]> {
+    const out: SigninSession[] = [];
     for (const [id, s] of this.sessions) {
       if (s.userKey.toLowerCase() === userKey.toLowerCase()) {
         this.sessions.delete(id);
-        n++;
+        out.push(s);
       }
     }
-    return n;
+    return out;
   }
 
   async prune(idleBefore: number, createdBefore: number): Promise<number> {

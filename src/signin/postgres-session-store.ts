@@ -109,8 +109,8 @@ export class PostgresSessionStore implements SessionStore {
     return r ? Number(r.failures) : 0;
   }
 
-  async deleteUser(userKey: string): Promise<number> {
-    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE user_lower = $1', [userKey.toLowerCase()])).rowCount ?? 0;
+  async deleteUser(userKey: string): Promise<SigninSession[]> {
+    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE user_lower = $1 RETURNING *', [userKey.toLowerCase()])).rows.map(sessionOf);
   }
 
   async prune(idleBefore: number, createdBefore: number): Promise<number> {

@@ -42,8 +42,8 @@ export interface SessionStore {
   touch(id: string, at: number, exchange?: string): Promise<void>;
   /** Counts one wrong second-factor code; returns the new count (0 when the session is gone). */
   addFailure(id: string): Promise<number>;
-  /** Every session of a user ends (an admin's reset, sign-out everywhere). */
-  deleteUser(userKey: string): Promise<number>;
+  /** Every session of a user ends (a revocation); returns them (their Exchange sessions end too). */
+  deleteUser(userKey: string): Promise<SigninSession[]>;
   /** Removes sessions idle since before `idleBefore` or created before `createdBefore`. */
   prune(idleBefore: number, createdBefore: number): Promise<number>;
   close(): Promise<void>;

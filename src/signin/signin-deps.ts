@@ -73,6 +73,11 @@ export function hostOf(headers: readonly HeaderField[]): string {
 /** Ends a session in the store and Exchange's behind it (a failed logoff is logged, never fatal). */
 export async function endSession(d: SigninDeps, s: SigninSession, host: string, why: string): Promise<void> {
   await d.sessions.delete(s.id);
+  await endExchangeSession(d, s, host, why);
+}
+
+/** Signs a session that left the store out of Exchange, with the cookies it kept. */
+export async function endExchangeSession(d: SigninDeps, s: SigninSession, host: string, why: string): Promise<void> {
   const credential = openCredential(d, s);
   if (!credential?.jar) return;
   try {

@@ -13,7 +13,7 @@ import type { ReasonCode } from '../vocabulary/reasons.js';
 import { CSRF_COOKIE, expiredCookie, sessionCookie } from './cookie-jar.js';
 import { protocolOf, safeDestination } from './destination.js';
 import { signInToExchange, signOutOfExchange } from './exchange-signin.js';
-import { type SigninDeps, brandOf, findSession, hostOf, newSessionId } from './signin-deps.js';
+import { type SigninDeps, brandOf, endSession, findSession, hostOf, newSessionId } from './signin-deps.js';
 import { PAGES, csrfCookie, csrfMatches, htmlResponse, newToken, parseForm, redirectResponse } from './signin-http.js';
 import { messagePage, signInPage } from './signin-pages.js';
 
@@ -104,7 +104,7 @@ export async function submitSignIn(d: SigninDeps, ctx: ConnectionContext, req: G
   // A session the browser brought along (another user's, or one an attacker planted) ends here:
   // the signed-in session is always a new one (no session fixation).
   const previous = await findSession(d, req.head.headers);
-  if (previous) await d.sessions.delete(previous.id);
+  if (previous) await endSession(d, previous, host, 'replaced by a new sign-in');
   const { cookie, id } = newSessionId();
   const now = Date.now();
   await d.sessions.put({

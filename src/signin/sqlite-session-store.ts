@@ -108,8 +108,8 @@ export class SqliteSessionStore implements SessionStore {
     return r ? Number(r.failures) : 0;
   }
 
-  async deleteUser(userKey: string): Promise<number> {
-    return Number(this.#open().prepare('DELETE FROM signin_sessions WHERE user_lower = ?').run(userKey.toLowerCase()).changes);
+  async deleteUser(userKey: string): Promise<SigninSession[]> {
+    return (this.#open().prepare('DELETE FROM signin_sessions WHERE user_lower = ? RETURNING *').all(userKey.toLowerCase()) as Row[]).map(sessionOf);
   }
 
   async prune(idleBefore: number, createdBefore: number): Promise<number> {

@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RequestGate } from '../forward/gate.js';
 import type { UpstreamConfig } from '../forward/forward-schema.js';
+import { events, on } from '../events.js';
+import type { UserStateStore } from '../policy/user-states.js';
 import { type UpstreamTarget, upstreamTarget } from '../forward/upstream-connect.js';
 import type { AccessControl } from '../policy/access-gate.js';
 import type { LoginAttempts } from '../policy/login-attempts.js';
@@ -15,7 +17,7 @@ import { loadSessionKey, sealWithKey } from './session-seal.js';
 import { type SessionStore, SessionStoreError } from './session-store.js';
 import { PostgresSessionStore } from './postgres-session-store.js';
 import { postgresPassword } from '../vocabulary/postgres-connection.js';
-import type { SigninDeps } from './signin-deps.js';
+import { type SigninDeps, endExchangeSession } from './signin-deps.js';
 import { signinGate } from './signin-gate.js';
 import { signinPagesGate } from './signin-pages-gate.js';
 import type { SigninConfig } from './signin-schema.js';
@@ -36,6 +38,9 @@ export function buildSessionStore(state: StateConfig): SessionStore {
   }
 }
 
+/** How soon a revocation made elsewhere (the primary, another instance) ends the sessions here. */
+const SWEEP_MS = 2_000;
+
 export interface SigninOptions {
   readonly first: SigninConfig;
   /** The running config's section and upstream (a reload changes them). */
@@ -44,6 +49,8 @@ export interface SigninOptions {
   readonly access: AccessControl;
   readonly attempts: LoginAttempts;
   readonly secondFactor: SecondFactorService | undefined;
+  /** Revocations in force (this process' mirror or replica): a revoked user's sessions are deleted. */
+  readonly users: Pick<UserStateStore, 'revocations'>;
   readonly log: Logger;
 }
 
@@ -91,12 +98,40 @@ export async function startSignin(o: SigninOptions): Promise<Signin> {
     if (cfg) void sessions.prune(now - cfg.idleTimeout, now - cfg.absoluteTimeout).catch((e: unknown) => o.log.warn({ err: (e as Error).message }, 'pruning browser sessions failed'));
   }, 60_000);
   prune.unref();
+  // A revocation ends the user's sessions for good, not only at their next request: lifted before
+  // that request, it must not bring an old session back. Revokes made here are heard at once;
+  // those of the primary or of another instance reach this process' revocations within SWEEP_MS.
+  const swept = new Set<string>();
+  const endSessionsOf = (key: string, at: number) => {
+    const id = `${key.toLowerCase()}|${at}`;
+    if (swept.has(id)) return;
+    swept.add(id);
+    void sessions.deleteUser(key).then(
+      async (ended) => {
+        if (ended.length > 0) o.log.info({ user: key, sessions: ended.length }, 'browser sessions of a revoked user ended');
+        // Exchange's sessions behind them too; the Host a browser used is not kept, Exchange's own name serves.
+        const host = new URL(o.config().upstream.url).host;
+        for (const s of ended) await endExchangeSession(deps, s, host, 'revoked');
+      },
+      (e: unknown) => {
+        swept.delete(id);
+        o.log.warn({ user: key, err: (e as Error).message }, 'ending the browser sessions of a revoked user failed; retried');
+      },
+    );
+  };
+  const offRevoked = on(events.userRevoked, (e) => endSessionsOf(e.user, e.at));
+  const sweep = setInterval(() => {
+    for (const r of o.users.revocations()) endSessionsOf(r.key, r.at);
+  }, SWEEP_MS);
+  sweep.unref();
   o.log.info({ store: sessions.describe, secondFactor: o.secondFactor !== undefined }, 'browser sign-in ready');
   return {
     deps,
     gates: (edge, autodiscover) => [signinPagesGate(deps), edge, signinGate(deps, o.access), autodiscover],
     async stop() {
       clearInterval(prune);
+      clearInterval(sweep);
+      offRevoked();
       await sessions.close();
     },
   };

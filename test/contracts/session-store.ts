@@ -83,7 +83,8 @@ export function runSessionStoreContract(name: string, subject: SessionContractSu
         await store.put(session({ id: 'id-old', userKey: 'LAB\\dave', createdAt: T0 - 3_600_000, lastSeenAt: T0 }));
         assert.equal(await store.delete('id-alice-2'), true);
         assert.equal(await store.delete('id-alice-2'), false);
-        assert.equal(await store.deleteUser('lab\\ALICE'), 1);
+        assert.deepEqual((await store.deleteUser('lab\\ALICE')).map((x) => x.id), ['id-alice']);
+        assert.deepEqual(await store.deleteUser('LAB\\alice'), []);
         assert.equal(await store.prune(T0 - 1000, T0 - 60_000), 2);
         assert.deepEqual(await store.get('id-bob'), session({ id: 'id-bob', userKey: 'LAB\\bob' }));
         assert.equal(await store.get('id-idle'), undefined);
