@@ -163,7 +163,7 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       }
       return consoleHandler.handle(req, res, u);
     }
-    const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
+    const refused = allowed ? checkRequest(req, allowed, digest, secure ? 'https' : 'http') : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
       return send(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="portcullis-admin"' } : {});
