@@ -34,7 +34,7 @@ export function adminAddressWarning(admin: { readonly address: string; readonly 
   if (admin.tls !== undefined) return unnamed ? `admin.address ${admin.address} is not loopback: clients other than this host must be named in admin.allowedHosts` : undefined;
   const names = unnamed ? '; clients other than this host must also be named in admin.allowedHosts' : '';
   return (
-    `admin.address ${admin.address} is not loopback and admin.tls is not set: the admin token, the console's password ` +
+    `admin.address ${admin.address} is not loopback and serves no TLS (admin.tls is not set): the admin token, the console's password ` +
     `and session cookie would cross the network in clear text. Set admin.tls, or keep it on 127.0.0.1 (reach it through SSH)${names}`
   );
 }
