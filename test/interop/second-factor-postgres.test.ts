@@ -11,7 +11,7 @@ import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 let cluster: PgCluster;
 let n = 0;
 before(async () => {
-  cluster = await startPostgres('second-factor');
+  cluster = await startPostgres('second_factor');
 });
 after(async () => {
   await cluster?.destroy();
