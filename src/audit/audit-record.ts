@@ -17,6 +17,7 @@ export const AUDIT_EVENTS = [
   'unrevoked',
   'locked-out',
   'unlocked',
+  'second-factor-reset',
   'reload',
   'reload-refused',
   'drain',
