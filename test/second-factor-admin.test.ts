@@ -86,7 +86,7 @@ describe('portcullis second-factor', () => {
     assert.equal((await s.passkeys('LAB\\bob')).length, 1, "bob's stay");
     await s.close();
     const audit = new SqliteAuditStore(path.join(dir, 'audit', 'audit.sqlite'), { readOnly: true });
-    const recs = await audit.query({ event: 'second-factor-reset' });
+    const recs = await audit.query({ event: '2fa-reset' });
     await audit.close();
     assert.equal(recs.length, 1);
     assert.deepEqual({ user: recs[0]!.user, actor: recs[0]!.actor, cause: recs[0]!.cause }, { user: 'LAB\\alice', actor: `admin:${me}`, cause: 'TOTP, 2 passkey(s) forgotten' });

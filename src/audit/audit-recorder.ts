@@ -207,5 +207,5 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
 
 /** The record of a second-factor reset: from the event here, and from `second-factor reset` when it acts on the store itself. */
 export function secondFactorResetRecord(e: SecondFactorResetEvent): RecordInput {
-  return { ts: e.at, event: 'second-factor-reset', user: e.user, actor: e.actor, cause: `${e.totp ? 'TOTP' : 'no TOTP'}, ${e.passkeys} passkey(s) forgotten` };
+  return { ts: e.at, event: '2fa-reset', user: e.user, actor: e.actor, cause: `${e.totp ? 'TOTP' : 'no TOTP'}, ${e.passkeys} passkey(s) forgotten` };
 }
