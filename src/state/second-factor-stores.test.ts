@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { runSecondFactorStoreContract } from '../../test/contracts/second-factor-store.js';
 import { MemorySecondFactorData, MemorySecondFactorStore } from './memory-second-factor-store.js';
 import { buildSecondFactorStore } from './open-second-factor-store.js';
@@ -58,6 +59,23 @@ describe('SQLite second-factor store beside the state store', () => {
       db.close();
       assert.deepEqual({ ...versions }, { st: 1, sf: 1 });
     }
+  });
+
+  it('race across threads, each on its own connection: every time step is won exactly once', async () => {
+    const file = path.join(dir, 'race', 'state.sqlite');
+    const first = new SqliteSecondFactorStore(file);
+    await first.open();
+    await first.close();
+    const go = new SharedArrayBuffer(4);
+    const STEPS = 2000;
+    const racers = [0, 1, 2].map(() => new Worker(new URL('../../test/helpers/sqlite-step-racer.ts', import.meta.url), { workerData: { file, steps: STEPS, go } }));
+    const ready = racers.map((w) => new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
+    await Promise.all(ready); // every thread opened its connection and waits for the go
+    const results = racers.map((w) => new Promise<number[]>((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
+    Atomics.store(new Int32Array(go), 0, 1);
+    Atomics.notify(new Int32Array(go), 0);
+    const won = (await Promise.all(results)).flat().sort((a, b) => a - b);
+    assert.deepEqual(won, Array.from({ length: STEPS }, (_, i) => i + 1));
   });
 
   it('refuses a schema newer than it knows, naming the file', async () => {
