@@ -114,6 +114,13 @@ describe('portcullis second-factor', () => {
     assert.equal(r.exitCode, 2);
   });
 
+  it('reset refuses a memory state store: there is nothing outside the running gateway to reset', async () => {
+    const mem = path.join(dir, 'memory.yaml');
+    writeFileSync(mem, readFileSync(config, 'utf8').replace('state:\n  store: sqlite', 'state:\n  store: memory'));
+    assert.match(readFileSync(mem, 'utf8'), /state:\n {2}store: memory/);
+    await assert.rejects(cli('second-factor', 'reset', 'LAB\\alice', '-c', mem), /has state\.store: memory: the second factor lives inside the running gateway, so reset it there \(POST \/api\/second-factor\/reset/);
+  });
+
   it('keygen writes a usable key, mode 0600, and never overwrites one', async () => {
     const f = path.join(dir, 'second-factor.key');
     const r = await cli('second-factor', 'keygen', f);

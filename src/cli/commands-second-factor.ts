@@ -71,6 +71,7 @@ export function registerSecondFactorCommands(program: Command): void {
     .option('--force', 'reset the DOMAIN\\user name as given even if the directory does not know it')
     .action(async (user: string, o: { config: string; force?: boolean }) => {
       const cfg = loadOrFail(o.config);
+      if (cfg.state.store === 'memory') throw new CliError(`${o.config} has state.store: memory: the second factor lives inside the running gateway, so reset it there (POST /api/second-factor/reset on the admin endpoint)`);
       const { key, note } = await userKeyOf(cfg, user, o.force === true);
       const store = buildSecondFactorStore(cfg.state);
       let e: SecondFactorResetEvent;

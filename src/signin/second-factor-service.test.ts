@@ -147,6 +147,17 @@ describe('TOTP', () => {
     assertNotLogged(secret, code, sealed.data);
   });
 
+  it('a stored secret otplib cannot use (not base32, too short) matches no code, with a log line', async () => {
+    const svc = instance();
+    for (const bad of ['not*base32*at*all*0189', 'AAAA']) {
+      data.active.set(ALICE.toLowerCase(), box.seal(bad, ALICE));
+      lines = [];
+      assert.equal(await svc.verifyTotp(ALICE, '123456'), 'bad-code');
+      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['error', 'second factor: TOTP check failed'], ['info', 'second factor: TOTP refused']], bad);
+      assertNotLogged(bad);
+    }
+  });
+
   it('after a key rotation the old secret still verifies, and a new enrolment uses the new key', async () => {
     const oldKey = keyOf(randomBytes(32));
     const newKey = keyOf(randomBytes(32));

@@ -61,11 +61,17 @@ export function createSecondFactorService(opts: SecondFactorServiceOptions): Sec
   };
 
   /** The code's time step within one step of now, or undefined; a malformed code is just a wrong one. */
-  const matchStep = async (secret: string, code: string): Promise<number | undefined> => {
-    if (!/^\d{6}$/.test(code)) return undefined;
-    const r = await verifyOtp({ secret, token: code, epoch: Math.floor(now() / 1000), period: PERIOD_S, digits: DIGITS, algorithm: 'sha1', epochTolerance: PERIOD_S });
-    // TOTP results carry the matched time step (otplib's union also covers HOTP's, which has none).
-    return r.valid && 'timeStep' in r ? r.timeStep : undefined;
+  const matchStep = async (userKey: string, secret: string, code: string): Promise<number | undefined> => {
+    if (typeof code !== 'string' || !/^\d{6}$/.test(code)) return undefined;
+    try {
+      const r = await verifyOtp({ secret, token: code, epoch: Math.floor(now() / 1000), period: PERIOD_S, digits: DIGITS, algorithm: 'sha1', epochTolerance: PERIOD_S });
+      // TOTP results carry the matched time step (otplib's union also covers HOTP's, which has none).
+      return r.valid && 'timeStep' in r ? r.timeStep : undefined;
+    } catch (e) {
+      // otplib refuses a secret it cannot use (its guardrails): no code matches it. Its message names no secret.
+      log.error({ user: userKey, reason: (e as Error).message.slice(0, 200) }, 'second factor: TOTP check failed');
+      return undefined;
+    }
   };
 
   const failed = (userKey: string, what: string, reason: string): 'failed' => {
@@ -102,7 +108,7 @@ export function createSecondFactorService(opts: SecondFactorServiceOptions): Sec
       if (!pending) return 'no-pending';
       const secret = openSecret(pending, userKey, 'pending');
       if (secret === undefined) return 'no-pending';
-      const step = await matchStep(secret, code);
+      const step = await matchStep(userKey, secret, code);
       if (step === undefined) {
         log.info({ user: userKey, reason: 'wrong code' }, 'second factor: TOTP confirmation refused');
         return 'bad-code';
@@ -118,7 +124,7 @@ export function createSecondFactorService(opts: SecondFactorServiceOptions): Sec
       if (!active) return 'not-enrolled';
       const secret = openSecret(active, userKey, 'active');
       if (secret === undefined) return 'bad-code';
-      const step = await matchStep(secret, code);
+      const step = await matchStep(userKey, secret, code);
       if (step === undefined) {
         log.info({ user: userKey, reason: 'wrong code' }, 'second factor: TOTP refused');
         return 'bad-code';
