@@ -255,6 +255,14 @@ export interface UserLockedEvent extends UserStateEvent {
 
 export type UserUnlockedEvent = UserStateEvent;
 
+/** An admin forgot a user's second factor (src/signin/second-factor-reset.ts): the user enrols again. */
+export interface SecondFactorResetEvent extends UserStateEvent {
+  /** An active TOTP secret existed. */
+  readonly totp: boolean;
+  /** Passkeys forgotten. */
+  readonly passkeys: number;
+}
+
 // ---- configuration -----------------------------------------------------------------------------
 
 /** What started a reload. */
@@ -349,6 +357,7 @@ export const events = {
   userUnrevoked: typed<UserUnrevokedEvent>('portcullis:user:unrevoked'),
   userLocked: typed<UserLockedEvent>('portcullis:user:locked'),
   userUnlocked: typed<UserUnlockedEvent>('portcullis:user:unlocked'),
+  secondFactorReset: typed<SecondFactorResetEvent>('portcullis:user:second-factor-reset'),
   configReloaded: typed<ConfigReloadedEvent>('portcullis:config:reloaded'),
   reloadRefused: typed<ReloadRefusedEvent>('portcullis:config:reload-refused'),
   drain: typed<DrainEvent>('portcullis:gateway:drain'),

@@ -297,7 +297,7 @@ describe('admin token file (portcullis serve, config check)', () => {
     }
   });
 
-  it('config check warns about an admin address that is not loopback (no TLS yet), not about loopback', () => {
+  it('config check warns about an admin address that is not loopback without admin.tls, not about loopback', () => {
     const dir = mkdtempSync(path.join(pki.dir, 'admin-check-'));
     const open = cli(['config', 'check', writeConfig(dir, { address: '0.0.0.0', port: 9090 })]);
     assert.equal(open.status, 0, open.stderr);

@@ -8,12 +8,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { SqliteAuditStore } from '../src/audit/sqlite-store.js';
-import { labOptions } from '../src/cli/lab-defaults.js';
 import { RawClient } from '../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../src/directory/file-directory.js';
-import { type Lab, startLab } from '../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from './helpers/env.js';
-import { type Served, serve } from './helpers/served.js';
+import { type Lab } from '../src/lab/lab-server.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from './helpers/env.js';
+import { type Served, readyAt, serve, stopServed } from './helpers/served.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
@@ -24,9 +22,7 @@ describe('audit trail with worker processes (workers: 2)', () => {
   let dir = '';
   before(async () => {
     pki = await testPki();
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     dir = mkdtempSync(path.join(pki.dir, 'audit-workers-'));
     copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
     writeFileSync(
@@ -45,18 +41,12 @@ describe('audit trail with worker processes (workers: 2)', () => {
     gw = serve(path.join(dir, 'portcullis.yaml'));
   });
   after(async () => {
-    if (gw.proc.exitCode === null) {
-      const exited = new Promise((r) => gw.proc.once('exit', r));
-      gw.proc.kill('SIGTERM');
-      await exited;
-    }
+    await stopServed(gw);
     await lab.stop();
   });
 
   it('every worker\'s connections and the primary\'s revocation are on one trail', async () => {
-    const ready = await gw.waitFor((l) => l['msg'] === 'gateway ready');
-    const port = (ready['listeners'] as Array<{ port: number }>)[0]!.port;
-    const admin = `http://127.0.0.1:${(await gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
+    const { port, admin } = await readyAt(gw);
     const clients: RawClient[] = [];
     for (let i = 0; i < 6; i++) {
       const c = await RawClient.connect(port, pki.ca);

@@ -3,17 +3,15 @@
 // worker survives.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { labOptions } from '../src/cli/lab-defaults.js';
 import { RawClient } from '../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../src/directory/file-directory.js';
 import { issueServerCert } from '../src/lab/certs.js';
-import { type Lab, startLab } from '../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from './helpers/env.js';
+import { type Lab } from '../src/lab/lab-server.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from './helpers/env.js';
 import { completeWithInChannel, openOutChannel } from './helpers/rpc-channel.js';
 import { type Served, serve } from './helpers/served.js';
 
@@ -48,9 +46,7 @@ describe('reload with worker processes (workers: 2)', () => {
 
   before(async () => {
     pki = await testPki();
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     const dir = mkdtempSync(path.join(pki.dir, 'workers-reload-'));
     const store = mkdtempSync(path.join(pki.dir, 'workers-reload-store-'));
     // The config names a symlink into another folder (as /etc/letsencrypt/live does): a file

@@ -5,12 +5,10 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { labOptions } from '../src/cli/lab-defaults.js';
 import { RawClient } from '../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../src/directory/file-directory.js';
-import { type Lab, startLab } from '../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from './helpers/env.js';
-import { type Served, serve } from './helpers/served.js';
+import { type Lab } from '../src/lab/lab-server.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from './helpers/env.js';
+import { type Served, readyAt, serve, stopServed } from './helpers/served.js';
 
 // erin (MAPI-Only) may use EWS from outside, not OWA.
 const EWS = '/EWS/Exchange.asmx';
@@ -34,9 +32,7 @@ describe('worker processes (workers: 2)', () => {
 
   before(async () => {
     pki = await testPki();
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     const dir = mkdtempSync(path.join(pki.dir, 'workers-'));
     copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
     config = path.join(dir, 'portcullis.yaml');
@@ -54,16 +50,10 @@ describe('worker processes (workers: 2)', () => {
       }),
     );
     gw = serve(config);
-    const ready = await gw.waitFor((l) => l['msg'] === 'gateway ready');
-    port = (ready['listeners'] as Array<{ port: number }>)[0]!.port;
-    admin = `http://127.0.0.1:${(await gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
+    ({ port, admin } = await readyAt(gw));
   });
   after(async () => {
-    if (gw.proc.exitCode === null) {
-      const exited = new Promise((r) => gw.proc.once('exit', r));
-      gw.proc.kill('SIGTERM');
-      await exited;
-    }
+    await stopServed(gw);
     await lab.stop();
   });
 

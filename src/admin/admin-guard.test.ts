@@ -11,7 +11,9 @@ describe('admin guard', () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
     for (const a of ['0.0.0.0', '::', '10.0.0.5', '::ffff:10.0.0.5', '128.0.0.1', 'localhost.example']) assert.equal(isLoopback(a), false, a);
     assert.equal(adminAddressWarning({ address: '127.0.0.1' }), undefined);
-    assert.match(adminAddressWarning({ address: '::' })!, /not loopback.*no TLS.*allowedHosts/);
+    assert.match(adminAddressWarning({ address: '::' })!, /not loopback and serves no TLS \(admin.tls is not set\).*allowedHosts/);
+    assert.match(adminAddressWarning({ address: '::', tls: {} })!, /^admin.address :: is not loopback: .*allowedHosts$/, 'with TLS only the names remain');
+    assert.equal(adminAddressWarning({ address: '10.0.0.5', tls: {} }), undefined);
   });
 
   it('Host: own address and loopback names at the port, allowedHosts by name or name:port', () => {

@@ -27,15 +27,15 @@ function isUnspecified(address: string): boolean {
 }
 
 /** The warning `config check` and the start give for an admin listener off loopback. */
-export function adminAddressWarning(admin: { readonly address: string; readonly allowedHosts?: readonly string[] }): string | undefined {
+export function adminAddressWarning(admin: { readonly address: string; readonly allowedHosts?: readonly string[]; readonly tls?: unknown }): string | undefined {
   if (isLoopback(admin.address)) return undefined;
-  const names =
-    isUnspecified(admin.address) && !admin.allowedHosts?.length
-      ? '; clients other than this host must also be named in admin.allowedHosts'
-      : '';
+  const unnamed = isUnspecified(admin.address) && !admin.allowedHosts?.length;
+  // With TLS the token and the console's cookie are protected on the wire; only the names remain.
+  if (admin.tls !== undefined) return unnamed ? `admin.address ${admin.address} is not loopback: clients other than this host must be named in admin.allowedHosts` : undefined;
+  const names = unnamed ? '; clients other than this host must also be named in admin.allowedHosts' : '';
   return (
-    `admin.address ${admin.address} is not loopback and the admin endpoint has no TLS yet: the admin token and every ` +
-    `request would cross the network in clear text. Keep it on 127.0.0.1 (reach it through SSH), or put a TLS proxy in front${names}`
+    `admin.address ${admin.address} is not loopback and serves no TLS (admin.tls is not set): the admin token, the console's password ` +
+    `and session cookie would cross the network in clear text. Set admin.tls, or keep it on 127.0.0.1 (reach it through SSH)${names}`
   );
 }
 
@@ -109,6 +109,7 @@ export function checkRequest(
   req: { readonly method?: string | undefined; readonly url?: string | undefined; readonly headers: Record<string, string | string[] | undefined> },
   allowed: AllowedHosts,
   digest: Buffer,
+  scheme: 'http' | 'https' = 'http',
 ): Refusal | undefined {
   const h = (n: string) => {
     const v = req.headers[n];
@@ -117,7 +118,7 @@ export function checkRequest(
   if (!req.url?.startsWith('/') || req.url.startsWith('//')) return { status: 400, reason: 'request-target', error: 'request target must be a path' };
   const host = h('host');
   if (!hostAllowed(host, allowed)) return { status: 421, reason: 'foreign-host', error: 'this admin endpoint is not served under that Host name (add it to admin.allowedHosts if it is yours)' };
-  if (!originAllowed(h('origin'), host!)) return { status: 403, reason: 'foreign-origin', error: 'cross-origin requests to the admin endpoint are refused' };
+  if (!originAllowed(h('origin'), host!, scheme)) return { status: 403, reason: 'foreign-origin', error: 'cross-origin requests to the admin endpoint are refused' };
   if (!bearerMatches(h('authorization'), digest)) return { status: 401, reason: 'admin-token', error: 'admin token required: Authorization: Bearer <the token in admin.tokenFile>' };
   if (req.method === 'POST' && !isJson(h('content-type'))) return { status: 415, reason: 'content-type', error: 'POST bodies must be Content-Type: application/json' };
   return undefined;
@@ -128,7 +129,7 @@ export function checkRequest(
  * that exists but would stop the start or that others can read (a missing one is generated at
  * the first start; one this user cannot read is the gateway user's business).
  */
-export function adminConfigWarnings(admin: { readonly address: string; readonly tokenFile: string; readonly allowedHosts?: readonly string[] } | undefined): string[] {
+export function adminConfigWarnings(admin: { readonly address: string; readonly tokenFile: string; readonly allowedHosts?: readonly string[]; readonly tls?: unknown } | undefined): string[] {
   if (!admin) return [];
   const out: string[] = [];
   const exposed = adminAddressWarning(admin);

@@ -53,7 +53,7 @@ export const adminSchema = z
     address: z
       .string()
       .default('127.0.0.1')
-      .describe('Admin endpoint address. Keep it on loopback: the endpoint has no TLS yet (config check warns otherwise).'),
+      .describe('Admin endpoint address. Keep it on loopback unless admin.tls is set (config check warns otherwise).'),
     port: z.number().int().min(0).max(65535).describe('Admin endpoint port (revoke, connections, reload).'),
     tokenFile: z
       .string()

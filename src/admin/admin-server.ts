@@ -19,6 +19,7 @@ import type { Control } from './control.js';
 import { answerProbe } from '../health/health-server.js';
 import { type ConsoleHandler, createConsole } from './console/console-server.js';
 import type { ConsoleSources } from './console/console-sources.js';
+import { type Resettable, resetSecondFactor } from '../signin/second-factor-reset.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -38,6 +39,8 @@ export interface AdminDeps {
   readonly token?: AdminToken | undefined;
   /** What the console reads besides the control (admin.console); absent: its Policy and Audit pages say so. */
   readonly console?: ConsoleSources | undefined;
+  /** The second factor of browser sign-in (signin.secondFactor); absent: its reset answers 404. */
+  readonly secondFactor?: Resettable | undefined;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -127,6 +130,14 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       await control.unlock(who.key, actorOf(body));
       return [200, { user: who.key, unlocked: true }];
     },
+    'POST /api/second-factor/reset': async (req) => {
+      const body = await readJson(req);
+      if (!deps.secondFactor) return [404, { error: 'this gateway has no second factor (signin.secondFactor); portcullis second-factor reset -c <config> acts on the state store directly' }];
+      const who = await resolve(body['user'], body['force'] === true);
+      if ('error' in who) return [who.status, { error: who.error }];
+      const e = await resetSecondFactor(deps.secondFactor, who.key, actorOf(body));
+      return [200, { user: who.key, totp: e.totp, passkeys: e.passkeys, ...(who.directory ? { directory: who.directory } : {}) }];
+    },
     'POST /api/reload': async () => {
       const ok = await control.reload();
       return [ok ? 200 : 422, { reloaded: ok }];
@@ -163,7 +174,7 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       }
       return consoleHandler.handle(req, res, u);
     }
-    const refused = allowed ? checkRequest(req, allowed, digest) : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
+    const refused = allowed ? checkRequest(req, allowed, digest, secure ? 'https' : 'http') : { status: 421 as const, reason: 'not-ready', error: 'not ready' };
     if (refused) {
       log.warn({ client: req.socket.remoteAddress, reason: refused.reason, status: refused.status }, 'admin request refused');
       return send(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="portcullis-admin"' } : {});

@@ -121,6 +121,18 @@ export function recordAdminAction(actor: string, action: 'close-connection' | 'r
   if (events.adminAction.hasSubscribers) events.adminAction.publish({ at: Date.now(), actor, action, user, detail });
 }
 
+/** An operator closes one connection of this process (by its id), on the record with their name. */
+export function closeConnectionIn(connections: Iterable<ClientConnection>, id: number, actor: string): boolean {
+  for (const c of connections) {
+    if (c.id !== id) continue;
+    const user = userOf(c.identity ?? c.pending);
+    c.close('access-withdrawn', `closed by ${actor}`);
+    recordAdminAction(actor, 'close-connection', user, `connection ${id} from ${c.remoteAddress} (${c.lastProtocol ?? 'no request yet'})`);
+    return true;
+  }
+  return false;
+}
+
 /** The single-process control: this process' gateway, access gate and user states. */
 export function localControl(gateway: Gateway, access: AccessControl, changer: UserStateChanger, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
   return {
@@ -145,16 +157,7 @@ export function localControl(gateway: Gateway, access: AccessControl, changer: U
     },
     reload,
     users: changer.users,
-    async closeConnection(id, _worker, actor) {
-      for (const c of gateway.connections) {
-        if (c.id !== id) continue;
-        const user = userOf(c.identity ?? c.pending);
-        c.close('access-withdrawn', `closed by ${actor}`);
-        recordAdminAction(actor, 'close-connection', user, `connection ${id} from ${c.remoteAddress} (${c.lastProtocol ?? 'no request yet'})`);
-        return true;
-      }
-      return false;
-    },
+    closeConnection: async (id, _worker, actor) => closeConnectionIn(gateway.connections, id, actor),
     lookup: (claim) => access.state().directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };

@@ -26,6 +26,7 @@ export function detail(r: StoredRecord): string {
     case 'unrevoked':
     case 'locked-out':
     case 'unlocked':
+    case '2fa-reset':
     case 'reload':
     case 'reload-refused':
     case 'admin-action':

@@ -17,6 +17,8 @@ export const AUDIT_EVENTS = [
   'unrevoked',
   'locked-out',
   'unlocked',
+  /** An admin forgot a user's second factor (TOTP and passkeys of browser sign-in). */
+  '2fa-reset',
   'reload',
   'reload-refused',
   'drain',

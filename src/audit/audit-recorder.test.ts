@@ -109,6 +109,8 @@ describe('audit recorder', () => {
     assert.match(got[0]!.cause!, /1 connection\(s\) closed/);
     events.drain.publish({ at: AT, phase: 'started', connections: 3, deadlineMs: 30_000 });
     assert.deepEqual([got.at(-1)!.event, got.at(-1)!.cause], ['drain', 'started: 3 connection(s) open, deadline 30000 ms']);
+    events.secondFactorReset.publish({ at: AT, user: 'LAB\alice', actor: 'admin:root', totp: true, passkeys: 2 });
+    assert.deepEqual([got.at(-1)!.event, got.at(-1)!.user, got.at(-1)!.actor, got.at(-1)!.cause], ['2fa-reset', 'LAB\alice', 'admin:root', 'TOTP, 2 passkey(s) forgotten']);
   });
 
   it('a failed login keeps the claimed user and the outcome (password spray)', () => {

@@ -4,7 +4,7 @@
 // A denial is written when its request ends (then the reference id the client saw is known), with
 // the scheme and rule of the gate decision that refused it; an identity binding carries the reasons
 // and rule of the decision that let the connection in, so every record answers "why".
-import { type ConnectionRef, type GateDecisionEvent, type IdentityEvent, type LoginOutcome, type RequestEndedEvent, events, on } from '../events.js';
+import { type ConnectionRef, type GateDecisionEvent, type IdentityEvent, type LoginOutcome, type RequestEndedEvent, type SecondFactorResetEvent, events, on } from '../events.js';
 import type { RecordInput } from './audit-record.js';
 import type { AuditLevel } from './audit-schema.js';
 
@@ -177,6 +177,9 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     on(events.userUnlocked, (e) => {
       sink.record({ ts: e.at, event: 'unlocked', user: e.user, actor: e.actor });
     }),
+    on(events.secondFactorReset, (e) => {
+      sink.record(secondFactorResetRecord(e));
+    }),
     on(events.configReloaded, (e) => {
       sink.record({ ts: e.at, event: 'reload', actor: e.trigger, durationMs: e.durationMs, cause: `${e.connectionsClosed} connection(s) closed` });
     }),
@@ -200,4 +203,9 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     allowing.clear();
     failing.clear();
   };
+}
+
+/** The record of a second-factor reset: from the event here, and from `second-factor reset` when it acts on the store itself. */
+export function secondFactorResetRecord(e: SecondFactorResetEvent): RecordInput {
+  return { ts: e.at, event: '2fa-reset', user: e.user, actor: e.actor, cause: `${e.totp ? 'TOTP' : 'no TOTP'}, ${e.passkeys} passkey(s) forgotten` };
 }

@@ -16,7 +16,7 @@ import { CliError } from './cli-error.js';
 import { mailboxUsers, openDirectory } from './cli-directory.js';
 
 /** The login name of whoever runs the CLI: the revocation's actor on the record (the token names no one). */
-function callerName(): string | undefined {
+export function callerName(): string | undefined {
   try {
     return os.userInfo().username;
   } catch {

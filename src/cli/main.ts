@@ -8,6 +8,7 @@ import { VERSION } from './version.js';
 import { debugRequested, describeFailure } from './cli-error.js';
 import { registerAuditCommand } from './commands-audit.js';
 import { registerAdminCommands } from './commands-admin.js';
+import { registerSecondFactorCommands } from './commands-second-factor.js';
 
 const program = new Command()
   .name('portcullis')
@@ -21,6 +22,7 @@ registerAccessCommands(program);
 registerDoctorCommand(program);
 registerAuditCommand(program);
 registerAdminCommands(program);
+registerSecondFactorCommands(program);
 
 /** One line and the exit code for what ended a command; the process ends with it. */
 function die(e: unknown): never {

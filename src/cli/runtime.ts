@@ -271,7 +271,7 @@ export function stateStoreProblem(e: StateStoreError): string {
 }
 
 /** What the admin console reads from this process: the running config and directory, the audit store. */
-function consoleSources(file: string, state: () => AccessState<GatewayConfig>, audit: AuditTrail | undefined): ConsoleSources {
+export function consoleSources(file: string, state: () => AccessState<GatewayConfig>, audit: AuditTrail | undefined): ConsoleSources {
   return {
     configFile: file,
     directory: () => state().directory,

@@ -16,7 +16,7 @@ import { StateStoreError } from '../state/state-store.js';
 import type { RemoteChange } from '../state/user-state-authority.js';
 import { type WorkerPool, startWorkerPool } from './worker-pool.js';
 import { RELOAD_THREAD_TIMEOUT_MS } from './reload-thread.js';
-import { buildState, loadNextState, recordReloaded, stateStoreProblem } from './runtime.js';
+import { buildState, consoleSources, loadNextState, recordReloaded, stateStoreProblem } from './runtime.js';
 import { type ReloadTrigger, events } from '../events.js';
 import { subscribeLog } from '../audit/log-subscriber.js';
 import { Readiness } from '../health/readiness.js';
@@ -165,13 +165,15 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       recordUserState.unlocked(key, actor);
     },
     reload: () => reload('admin'),
+    // The connections view names each connection's worker; only that one acts on the id.
+    closeConnection: async (id, worker, actor) => worker !== undefined && (await askAll('close', ASK_TIMEOUT_MS, { id, worker, actor })).some((closed) => closed === true),
     users,
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
   };
   // The config, a file directory and the certificates: a renewal reaches every worker.
   const watcher = watchConfigFiles(file, () => state.config, () => void reload('watch'));
-  const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken }) : undefined;
+  const admin = config.admin ? await startAdmin(config.admin, { control, log, token: adminToken, console: consoleSources(file, () => state, audit) }) : undefined;
   const health: HealthServer | undefined = config.health ? await startHealthServer(config.health, readiness, log) : undefined;
   process.on('SIGHUP', () => void reload('signal'));
 

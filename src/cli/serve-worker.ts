@@ -3,7 +3,7 @@
 // The primary serves the admin endpoint and watches the files; a worker only does what it is told.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { viewOf } from '../admin/control.js';
+import { closeConnectionIn, viewOf } from '../admin/control.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { RemoteAttempts, ReplicaUserStates } from '../policy/replica-user-states.js';
 import { type Runtime, startRuntime } from './runtime.js';
@@ -11,7 +11,7 @@ import { workerSpoolName } from '../audit/audit-trail.js';
 import { setAuditInstance } from '../audit/audit-record.js';
 import os from 'node:os';
 import { WORKER_SLOT_ENV } from './worker-messages.js';
-import { type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
+import { type CloseQuestion, type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
 
 function send(m: ToPrimary): void {
   process.send?.(m);
@@ -26,7 +26,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   let snapshot!: () => void;
   const gotSnapshot = new Promise<void>((r) => (snapshot = r));
   let runtime: Runtime | undefined;
-  const answer = async (q: keyof WorkerQuestions, rt: Runtime): Promise<WorkerQuestions[typeof q]> => {
+  const answer = async (q: keyof WorkerQuestions, rt: Runtime, close: CloseQuestion | undefined): Promise<WorkerQuestions[typeof q]> => {
     switch (q) {
       case 'connections':
         return [...rt.gateway.connections].map((c) => viewOf(c, id));
@@ -38,6 +38,9 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
         return rt.reload();
       case 'metrics':
         return rt.metrics ? rt.metrics.registry.getMetricsAsJSON() : null;
+      case 'close':
+        // Connection ids are per process: only the worker the view named may act on one.
+        return close !== undefined && close.worker === id && closeConnectionIn(rt.gateway.connections, close.id, close.actor);
     }
   };
   // Installed before anything else: IPC messages that arrive without a listener are lost.
@@ -51,7 +54,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
     }
     const rt = runtime;
     if (!rt) return send({ t: 'reply', id: m.id, value: null });
-    answer(m.q, rt).then(
+    answer(m.q, rt, m.close).then(
       (value) => send({ t: 'reply', id: m.id, value }),
       (e: Error) => {
         log.error({ err: e.message, question: m.q }, 'worker could not answer the primary');

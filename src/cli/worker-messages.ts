@@ -15,13 +15,23 @@ export interface WorkerQuestions {
   reload: boolean;
   /** The worker's metrics as prom-client JSON (null with metrics off); the primary adds them up. */
   metrics: MetricsJson | null;
+  /** Close one connection (an operator's action): true from the worker that held it. */
+  close: boolean;
+}
+
+/** What a question carries besides its name (only `close` has anything). */
+export interface CloseQuestion {
+  readonly id: number;
+  /** The worker holding the connection, as the connections view named it. */
+  readonly worker: number | undefined;
+  readonly actor: string;
 }
 
 export type MetricsJson = Awaited<ReturnType<import('prom-client').Registry['getMetricsAsJSON']>>;
 
 export type ToWorker =
   | { readonly t: 'update'; readonly update: UserStateUpdate }
-  | { readonly t: 'ask'; readonly id: number; readonly q: keyof WorkerQuestions }
+  | { readonly t: 'ask'; readonly id: number; readonly q: keyof WorkerQuestions; readonly close?: CloseQuestion }
   /** The answer to the worker's attempt reservation `id`. */
   | { readonly t: 'attempt'; readonly id: number; readonly answer: AttemptAnswer };
 

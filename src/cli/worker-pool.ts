@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { AttemptBroker, type UserStateUpdate } from '../policy/replica-user-states.js';
 import type { LoginAttempts } from '../policy/login-attempts.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
-import { type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import { type CloseQuestion, type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
 
 const ASK_TIMEOUT_MS = 10_000;
 
@@ -26,7 +26,7 @@ export interface WorkerPool {
   /** Tells every worker of a change in the user states. */
   broadcast(update: UserStateUpdate): void;
   /** Asks every worker; a worker that dies or hangs counts as no answer (null). */
-  askAll<Q extends keyof WorkerQuestions>(q: Q, timeoutMs?: number): Promise<Array<WorkerQuestions[Q] | null>>;
+  askAll<Q extends keyof WorkerQuestions>(q: Q, timeoutMs?: number, close?: CloseQuestion): Promise<Array<WorkerQuestions[Q] | null>>;
   /** SIGTERM to every worker (they drain), SIGKILL after `killAfterMs`; resolves when all exited. */
   stop(killAfterMs: number): Promise<void>;
 }
@@ -43,7 +43,7 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
   const post = (w: Worker, m: ToWorker) => {
     if (w.isConnected()) w.send(m);
   };
-  const askAll = <Q extends keyof WorkerQuestions>(q: Q, timeoutMs = ASK_TIMEOUT_MS): Promise<Array<WorkerQuestions[Q] | null>> =>
+  const askAll = <Q extends keyof WorkerQuestions>(q: Q, timeoutMs = ASK_TIMEOUT_MS, close?: CloseQuestion): Promise<Array<WorkerQuestions[Q] | null>> =>
     Promise.all(
       live().map(
         (w) =>
@@ -59,7 +59,7 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
             const timer = setTimeout(gone, timeoutMs);
             w.once('exit', gone);
             waiting.set(id, done);
-            post(w, { t: 'ask', id, q });
+            post(w, { t: 'ask', id, q, ...(close ? { close } : {}) });
           }),
       ),
     );

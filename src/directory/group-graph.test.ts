@@ -60,6 +60,15 @@ describe('GroupGraph: nested groups from memberOf', () => {
     assert.deepEqual(await g.names(session, [dn('Sales'), dn('Newsletter')], `${DOMAIN}-513`), ['Domain Users', 'Outlook-Remote', 'Sales']);
   });
 
+  it('chains: for each group names() gives, the shortest nesting from a direct membership', async () => {
+    const { session } = fakeDc(groups);
+    const g = new GroupGraph(BASE, () => 0);
+    await g.load(session);
+    const chains = await g.chains(session, [dn('Sales'), dn('Newsletter'), dn('Loop-A')], `${DOMAIN}-513`);
+    assert.deepEqual(chains, [['Sales'], ['Loop-A'], ['Domain Users'], ['Sales', 'Outlook-Remote'], ['Loop-A', 'Loop-B']]);
+    assert.deepEqual(chains.map((c) => c.at(-1)).sort(), await g.names(session, [dn('Sales'), dn('Newsletter'), dn('Loop-A')], `${DOMAIN}-513`), 'the same groups as names()');
+  });
+
   it('survives membership loops and names only groups under the base, yet follows a group outside it', async () => {
     const { session, searches } = fakeDc(groups);
     const g = new GroupGraph(BASE, () => 0);

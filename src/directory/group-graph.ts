@@ -98,6 +98,32 @@ export class GroupGraph {
     return [...found].sort();
   }
 
+  /**
+   * For each group `names` gives, the shortest chain of security groups from a direct membership
+   * to it (`Sales → Outlook-Remote`): the console shows why a user is in a group.
+   */
+  async chains(c: LdapSession, memberOf: readonly string[], primarySid: string | undefined): Promise<string[][]> {
+    const starts = memberOf.map((d) => d.toLowerCase());
+    if (primarySid) {
+      const dn = this.dnBySid.get(primarySid) ?? (await this.readSid(c, primarySid));
+      if (dn) starts.push(dn);
+    }
+    const out: string[][] = [];
+    const seen = new Set<string>();
+    const queue: Array<{ dn: string; path: string[] }> = starts.map((dn) => ({ dn, path: [] }));
+    while (queue.length > 0) {
+      const { dn, path } = queue.shift()!;
+      if (seen.has(dn) || path.length >= MAX_DEPTH) continue;
+      seen.add(dn);
+      const g = this.byDn.get(dn) ?? (await this.readDn(c, dn));
+      if (!g?.security) continue;
+      const chain = [...path, g.name];
+      if (g.inBase) out.push(chain);
+      for (const p of g.parents) queue.push({ dn: p, path: chain });
+    }
+    return out;
+  }
+
   /** What the graph knows about a group by name (for the warnings about the policy's groups). */
   byName(name: string): { readonly name: string; readonly security: boolean } | undefined {
     const n = name.toLowerCase();

@@ -102,6 +102,15 @@ export class MemberOfResolver extends CatalogueResolver<GroupGraph> {
     const primary = primaryGroupSid(buffers(a['objectSid'])[0], String(Array.isArray(a['primaryGroupID']) ? (a['primaryGroupID'][0] ?? '') : (a['primaryGroupID'] ?? '')));
     return this.graph.names(c, memberOf, primary);
   }
+
+  /** The same walk as `groups`, keeping the chain that reached each group (for the console). */
+  async chains(c: LdapSession, user: FoundUser): Promise<string[][]> {
+    if (this.graph.age === Infinity) await this.load(c);
+    const a = user.attributes;
+    const memberOf = a['memberOf'] === undefined ? [] : (Array.isArray(a['memberOf']) ? a['memberOf'] : [a['memberOf']]).map(String);
+    const primary = primaryGroupSid(buffers(a['objectSid'])[0], String(Array.isArray(a['primaryGroupID']) ? (a['primaryGroupID'][0] ?? '') : (a['primaryGroupID'] ?? '')));
+    return this.graph.chains(c, memberOf, primary);
+  }
 }
 
 export class InChainResolver implements GroupResolver {

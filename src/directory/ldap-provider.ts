@@ -21,7 +21,7 @@ import { LookupCache } from './lookup-cache.js';
 import { PasswordChecks } from './password-checks.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
 import { queryUser } from './user-query.js';
-import { type ListingQuery, groupNames, mailboxLogons } from './ldap-listing.js';
+import { type ListingQuery, type UserHit, findUsers, groupNames, mailboxLogons } from './ldap-listing.js';
 import { type Schedule, realSchedule } from './wait-queue.js';
 
 export { escapeFilter } from './ldap-filter.js';
@@ -176,6 +176,26 @@ export class LdapDirectory implements DirectoryProvider {
       }),
     );
     return entries.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Users matching a search box's text (the console); throws when the directory cannot be asked. */
+  searchUsers(text: string, limit: number): Promise<UserHit[]> {
+    return this.dcs.run((c) => findUsers(c, this.listing(), this.cfg.netbiosDomain, text, limit));
+  }
+
+  /**
+   * How the user got each group (member-of resolution only: the others are given flat by the
+   * DC). One base read of the user, never on the serving path.
+   */
+  async groupChains(key: string): Promise<string[][] | undefined> {
+    const resolver = this.groups;
+    const dn = this.cache.dnOf(key);
+    if (!(resolver instanceof MemberOfResolver) || !dn) return undefined;
+    return this.dcs.run(async (c) => {
+      const { searchEntries } = await c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [...resolver.userAttributes], explicitBufferAttributes: [...resolver.userBufferAttributes] });
+      const e = searchEntries[0];
+      return e ? resolver.chains(c, { dn, attributes: e }) : undefined;
+    });
   }
 
   /** Every group name under the group base (for `config check`). */

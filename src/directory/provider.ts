@@ -29,6 +29,13 @@ export interface DirectoryProvider {
   lookup(claim: Claim): Promise<LookupResult>;
   /** Checks a password with the directory (LDAP bind); providers that cannot, do not implement it. */
   verifyPassword?(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'>;
+  /**
+   * Users whose logon name, UPN or mail starts with `text` or whose name contains it (the console's
+   * search; LDAP only, the console searches a file directory itself). Throws when it cannot ask.
+   */
+  searchUsers?(text: string, limit: number): Promise<ReadonlyArray<{ readonly key: string; readonly name: string | undefined; readonly mail: string | undefined }>>;
+  /** For each of the user's groups, the nesting that gave it, where the provider can tell (the console). */
+  groupChains?(key: string): Promise<string[][] | undefined>;
   /** Called after a refresh finds changed memberships (re-evaluates live connections). */
   onChange?(listener: () => void): void;
   /** Counters and pool/breaker state, for the bench and diagnostics. */

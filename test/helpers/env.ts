@@ -95,6 +95,13 @@ export function adminHeaders(env: { readonly runtime: Runtime }): Record<string,
   return { Authorization: `Bearer ${env.runtime.admin!.token}`, 'Content-Type': 'application/json' };
 }
 
+/** The lab on a free loopback port with the demo directory's users, as the gateway tests use it. */
+export async function demoLab(pki: Pki, opts: Partial<LabOptions> = {}): Promise<Lab> {
+  const d = loadDirectoryFile(DEMO_DIRECTORY);
+  if (!d.ok) throw new Error('demo directory invalid');
+  return startLab(labOptions(d.directory, 'https://127.0.0.1:1', opts), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+}
+
 export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   const pki = await testPki();
   const d = loadDirectoryFile(DEMO_DIRECTORY);

@@ -39,3 +39,19 @@ export function serve(config: string): Served {
     },
   };
 }
+
+/** The first listener's port and the admin endpoint's URL, once the gateway has said both. */
+export async function readyAt(gw: Served, ms?: number): Promise<{ port: number; admin: string }> {
+  const ready = await gw.waitFor((l) => l['msg'] === 'gateway ready', ms);
+  const port = (ready['listeners'] as Array<{ port: number }>)[0]!.port;
+  const admin = `http://127.0.0.1:${(await gw.waitFor((l) => l['msg'] === 'admin endpoint listening', ms))['port']}`;
+  return { port, admin };
+}
+
+/** SIGTERM, and the exit awaited (nothing to do once it has exited). */
+export async function stopServed(gw: Served): Promise<void> {
+  if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) return;
+  const exited = new Promise((r) => gw.proc.once('exit', r));
+  gw.proc.kill('SIGTERM');
+  await exited;
+}

@@ -14,10 +14,8 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { labOptions } from '../../src/cli/lab-defaults.js';
-import { loadDirectoryFile } from '../../src/directory/file-directory.js';
-import { type Lab, startLab } from '../../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, testPki } from '../helpers/env.js';
+import { type Lab } from '../../src/lab/lab-server.js';
+import { testPki, demoLab } from '../helpers/env.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -72,9 +70,7 @@ describe('interop: the Debian package', () => {
     console.log(`# npm run package:deb: ${stdout.trim()} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.ok(existsSync(deb));
     const pki = await testPki();
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     copyFileSync(pki.caFile, path.join(work, 'ca.crt'));
     chmodSync(path.join(work, 'ca.crt'), 0o644);
   });

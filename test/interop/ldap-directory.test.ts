@@ -13,6 +13,7 @@ import { directoryConfigSchema, type LdapConfig } from '../../src/directory/dire
 import { LdapDirectory } from '../../src/directory/ldap-provider.js';
 import { stringify } from 'yaml';
 import { DEMO_POLICY, startEnv, testPki } from '../helpers/env.js';
+import { postSignIn } from '../helpers/console-client.js';
 import { RawClient } from '../../src/doctor/http-probe.js';
 
 const SCRIPTS = new URL('../../scripts/', import.meta.url).pathname;
@@ -153,6 +154,42 @@ describe('ldap provider against Samba AD', () => {
       console.log(`# AD membership change -> bob's connection closed: ${cut} ms (cacheTtl 1 s)`);
       assert.ok(cut < 2000, `cut after ${cut} ms: the refresh-ahead of a 1 s TTL should find it within about 1 s`);
       execFileSync('samba-tool', ['group', 'addmembers', 'Outlook-Remote', 'Sales', '-s', path.join(dir, 'etc/smb.conf')], { stdio: 'pipe' });
+    } finally {
+      await env.stop();
+    }
+  });
+  it('the admin console on AD: directory-group sign-in (password by LDAP bind), prefix search, nested group chains', async () => {
+    const env = await startEnv({
+      config: (b) => ({
+        ...b,
+        directory: { provider: 'ldap', url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'] },
+        admin: { ...(b['admin'] as object), console: { directoryGroups: [{ group: 'Outlook-Remote', role: 'operator' }, { group: 'Sales', role: 'viewer' }], signInLimit: { perAccount: 20, perAddress: 50, window: '15m' } } },
+      }),
+    });
+    try {
+      const admin = env.runtime.admin!.url;
+      // bob is in Sales, which is in Outlook-Remote: operator wins over viewer.
+      const bob = await postSignIn(admin, 'LAB\\bob', 'Passw0rd!');
+      assert.equal(bob.status, 303);
+      const cookie = bob.headers.getSetCookie().find((c) => c.startsWith('portcullis_console='))!.split(';')[0]!;
+      const home = await (await fetch(`${admin}/console/`, { headers: { Cookie: cookie } })).text();
+      assert.match(home, /LAB\\bob/);
+      assert.match(home, /operator/);
+      // A wrong password, a user in no console group and an unknown user get the same answer.
+      const refusals = await Promise.all([postSignIn(admin, 'LAB\\bob', 'wrong'), postSignIn(admin, 'LAB\\carol', 'Passw0rd!'), postSignIn(admin, 'LAB\\nobody', 'Passw0rd!')]);
+      const bodies = await Promise.all(refusals.map(async (r) => [r.status, (await r.text()).replace(/value="[^"]*"/g, '')].join(' ')));
+      assert.equal(refusals[0]!.status, 401);
+      assert.equal(new Set(bodies).size, 1, 'no answer tells which it was');
+      const get = async (p: string) => (await fetch(`${admin}${p}`, { headers: { Cookie: cookie } })).text();
+      const found = await get('/console/users?q=al');
+      assert.match(found, /LAB\\alice/, 'a prefix finds alice in AD');
+      assert.doesNotMatch(found.slice(found.indexOf('<tbody>')), /LAB\\bob/, 'and only those it matches');
+      const view = await get(`/console/users/view?user=${encodeURIComponent('LAB\\bob')}`);
+      assert.match(view, /<li>Sales → Outlook-Remote<\/li>/, 'the nesting that gave bob Outlook-Remote');
+      await new Promise((r) => setTimeout(r, 400));
+      const recs = await env.runtime.audit!.writer.store.query({ event: 'console-sign-in' }, { order: 'asc' });
+      const seen = recs.map((r) => `${r.user} ${r.decision} ${r.cause ?? ''}`.trim()).sort();
+      assert.deepEqual(seen, ['LAB\\bob allow signed-in', 'LAB\\bob deny bad-password', 'LAB\\carol deny not-in-group', 'LAB\\nobody deny unknown-account'], JSON.stringify(seen));
     } finally {
       await env.stop();
     }

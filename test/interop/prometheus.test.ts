@@ -10,12 +10,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { labOptions } from '../../src/cli/lab-defaults.js';
 import { RawClient } from '../../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../../src/directory/file-directory.js';
-import { type Lab, startLab } from '../../src/lab/lab-server.js';
+import { type Lab } from '../../src/lab/lab-server.js';
 import { dashboardQueries } from '../../src/metrics/dashboard-queries.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from '../helpers/env.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from '../helpers/env.js';
 import { type Served, serve } from '../helpers/served.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
@@ -58,9 +56,7 @@ describe('interop: Prometheus scrapes the gateway under load', () => {
 
   before(async () => {
     pki = await testPki();
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     const dir = mkdtempSync(path.join(pki.dir, 'prometheus-'));
     copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
     const config = path.join(dir, 'portcullis.yaml');

@@ -8,11 +8,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { labOptions } from '../../src/cli/lab-defaults.js';
 import { RawClient } from '../../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../../src/directory/file-directory.js';
-import { type Lab, startLab } from '../../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from '../helpers/env.js';
+import { type Lab } from '../../src/lab/lab-server.js';
+import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from '../helpers/env.js';
 import { type Served, serve } from '../helpers/served.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 
@@ -59,9 +57,7 @@ describe('two gateway instances sharing state through PostgreSQL', () => {
   before(async () => {
     pki = await testPki();
     pg = await startPostgres('state');
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1'), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
+    lab = await demoLab(pki);
     const root = mkdtempSync(path.join(pki.dir, 'instances-'));
     for (const [name, workers] of [['A', 1], ['B', 2]] as const) {
       const dir = path.join(root, name);

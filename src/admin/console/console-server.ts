@@ -169,7 +169,7 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
     },
     '/console/connections/close': async (req, res, f, s) => {
       if (operatorOnly(res, s)) return;
-      if (!control.closeConnection) return answer(req, res, false, 'Closing one connection is not available with worker processes; revoke the user instead.', 501);
+      if (!control.closeConnection) return answer(req, res, false, 'Closing one connection is not available here; revoke the user instead.', 501);
       const id = Number(f.get('id'));
       const w = f.get('worker');
       const ok = Number.isInteger(id) && (await control.closeConnection(id, w ? Number(w) : undefined, actor(s)));

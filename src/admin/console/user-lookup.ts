@@ -1,5 +1,5 @@
-// The Users page's questions: search (the file directory by substring; any directory by exact
-// logon name), and one user's facts (groups with their nesting, the protocol × zone matrix from
+// The Users page's questions: search (the file directory by substring, LDAP by prefix through
+// the provider, any directory by exact logon name), and one user's facts (groups with their nesting, the protocol × zone matrix from
 // the policy's own evaluate, revocation, lockout, recent audit records).
 import { loadDirectoryFile } from '../../directory/file-directory.js';
 import type { DirectoryFile } from '../../directory/file-schema.js';
@@ -38,11 +38,20 @@ export async function searchUsers(q: string, control: Control, sources: ConsoleS
       .map((u) => ({ key: `${u.domain.toUpperCase()}\\${u.sAMAccountName}`, name: u.displayName, mail: u.mail }));
     return { hits };
   }
+  const dir = sources?.directory?.();
+  // A prefix search of the LDAP directory for a name, else the exact logon the text is.
+  if (dir?.searchUsers && /^[^\\@]{2,}$/.test(needle) && !q.includes('@')) {
+    try {
+      return { hits: [...(await dir.searchUsers(needle, MAX_HITS))] };
+    } catch (e) {
+      return { hits: [], note: `The directory is unavailable: ${(e as Error).message}` };
+    }
+  }
   const claim = claimOfLogon(q);
   const r = claim ? await control.lookup(claim) : undefined;
   if (r?.status === 'found') return { hits: [{ key: r.entry.key, name: undefined, mail: r.entry.mail }] };
   if (r?.status === 'unavailable') return { hits: [], note: `The directory is unavailable: ${r.reason}` };
-  return { hits: [], note: 'An LDAP directory is searched by exact logon name: DOMAIN\\user or user@domain.' };
+  return { hits: [], note: dir?.searchUsers ? 'Type at least two letters of a name, or DOMAIN\\user or user@domain.' : 'Give DOMAIN\\user or user@domain.' };
 }
 
 export async function userFacts(name: string, control: Control, sources: ConsoleSources | undefined): Promise<UserFacts | { error: string }> {
@@ -62,11 +71,17 @@ export async function userFacts(name: string, control: Control, sources: Console
   const audit = store ? await store.query({ user: key }, { order: 'desc', limit: 20 }).catch(() => undefined) : undefined;
   return {
     entry: r.entry,
-    chains: data && fileUser ? groupChains(fileUser.groups, data.groups) : undefined,
+    chains: data && fileUser ? groupChains(fileUser.groups, data.groups) : await ldapChains(sources, key),
     matrix,
     zones: ZONES,
     revocation: control.users.revocations().find((v) => v.key.toLowerCase() === key.toLowerCase()),
     lockout: control.users.lockouts().find((l) => l.key.toLowerCase() === key.toLowerCase()),
     audit,
   };
+}
+
+/** The LDAP provider's chains, when it can tell them; a failure leaves the flat group list. */
+async function ldapChains(sources: ConsoleSources | undefined, key: string): Promise<string[][] | undefined> {
+  const dir = sources?.directory?.();
+  return dir?.groupChains ? dir.groupChains(key).catch(() => undefined) : undefined;
 }
