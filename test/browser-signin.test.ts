@@ -6,17 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../src/doctor/http-probe.js';
 import { ntlmLogin } from '../src/doctor/ntlm-client.js';
 import { DEMO_POLICY, type Env, adminHeaders, startEnv } from './helpers/env.js';
-import { SecondFactorDouble, TestBrowser } from './helpers/signin-browser.js';
+import { TestBrowser, secondFactorSection, totpCode } from './helpers/signin-browser.js';
 
 const SESSION = '__Host-portcullis-session';
 const SIGNIN = { zones: ['external'], failureTime: '150ms' };
 
-function signinEnv(extra: Record<string, unknown> = {}, secondFactor?: SecondFactorDouble): Promise<Env> {
+function signinEnv(extra: Record<string, unknown> = {}, signin: Record<string, unknown> = SIGNIN): Promise<Env> {
   return startEnv({
     lab: { forms: ['owa', 'ecp'] },
-    ...(secondFactor ? { secondFactor } : {}),
     // dave may use OWA here too: the lockout test needs a user no other test signs in as.
-    config: (b) => ({ ...b, signin: SIGNIN, lockout: { threshold: 3 }, policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'dave-owa', effect: 'allow', zones: ['external'], protocols: ['owa'], users: ['LAB\\dave'] }] }, ...extra }),
+    config: (b) => ({ ...b, signin, lockout: { threshold: 3 }, policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'dave-owa', effect: 'allow', zones: ['external'], protocols: ['owa'], users: ['LAB\\dave'] }] }, ...extra }),
   });
 }
 
@@ -265,8 +264,8 @@ describe('browser sign-in at the gateway', () => {
 
 describe('browser sign-in: second factor and health probes', () => {
   let env: Env;
-  const sf = new SecondFactorDouble();
   before(async () => {
+    // The real second factor (src/signin/second-factor-service.ts), its store beside the state store.
     env = await signinEnv(
       {
         policy: {
@@ -275,7 +274,7 @@ describe('browser sign-in: second factor and health probes', () => {
           rules: [...DEMO_POLICY.rules, { name: 'owa-second-factor-outside', effect: 'allow', zones: ['external'], protocols: ['owa'], groups: ['Outlook-Remote'], secondFactor: 'required' }],
         },
       },
-      sf,
+      { ...SIGNIN, secondFactor: secondFactorSection() },
     );
   });
   after(() => env?.stop());
@@ -299,13 +298,15 @@ describe('browser sign-in: second factor and health probes', () => {
     assert.equal(early.header('location'), '/owa/auth/portcullis/second-factor');
     assert.equal(env.lab.state.log.filter((e) => e.path === '/owa/').length, labBefore);
     const enrol = await b.request('GET', '/owa/auth/portcullis/second-factor');
-    assert.match(enrol.body, /JBSWY3DPEHPK3PXP/);
+    assert.match(enrol.body, /id="totp-secret">[A-Z2-7]{16,}</);
     assert.match(enrol.body, /<img class="qr" src="data:image\/svg\+xml;base64,/);
     const token = TestBrowser.csrfOf(enrol);
-    const bad = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code: '000000' } });
+    const bad = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code: (Number(await totpCode(enrol.body)) ^ 1).toString().padStart(6, '0') } });
     assert.equal(bad.status, 200);
     assert.match(bad.body, /not right/);
-    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code: sf.current } });
+    // A wrong code during enrolment starts over with a new key: the code comes from the page now shown.
+    const code = await totpCode(bad.body);
+    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: token, mode: 'enrol', code } });
     assert.equal(ok.status, 302);
     assert.equal(ok.header('location'), '/owa/');
     assert.notEqual(b.jar.get(SESSION), waiting, 'a new session id once the factor is given');
@@ -317,13 +318,13 @@ describe('browser sign-in: second factor and health probes', () => {
     const c = new TestBrowser(env.port, env.pki.ca);
     await c.signIn('LAB\\alice', 'Passw0rd!');
     const form = await c.request('GET', '/owa/auth/portcullis/second-factor');
-    assert.doesNotMatch(form.body, /JBSWY3DPEHPK3PXP/, 'enrolled: no new key');
-    const replay = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code: sf.current } });
+    assert.doesNotMatch(form.body, /totp-secret/, "enrolled: no new key");
+    const replay = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code } });
     assert.equal(replay.status, 200);
     assert.match(replay.body, /already used/);
     assert.equal((await c.request('GET', '/owa/')).status, 302);
-    sf.current = '654321';
-    const fresh = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code: sf.current } });
+    // The next time step's code (the service accepts one step either way): never used, so accepted.
+    const fresh = await c.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(form), mode: 'code', code: await totpCode(bad.body, 30) } });
     assert.equal(fresh.status, 302);
     assert.equal((await c.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');
     assertNoExchangeCookies(c);
@@ -347,7 +348,8 @@ describe('browser sign-in: second factor and health probes', () => {
     const b = new TestBrowser(env.port, env.pki.ca);
     await b.signIn('LAB\\bob', 'Passw0rd!');
     await b.request('GET', '/owa/auth/portcullis/second-factor');
-    const r = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: 'forged', mode: 'enrol', code: sf.current } });
+    const page = await b.request('GET', '/owa/auth/portcullis/second-factor');
+    const r = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: 'forged', mode: 'enrol', code: await totpCode(page.body) } });
     assert.match(r.body, /expired/);
     assert.equal((await b.request('GET', '/owa/')).status, 302);
   });
@@ -355,15 +357,13 @@ describe('browser sign-in: second factor and health probes', () => {
 
 describe('browser sign-in: step-up to a second factor (ECP always)', () => {
   let env: Env;
-  const sf = new SecondFactorDouble();
   before(async () => {
     env = await startEnv({
       lab: { forms: ['owa', 'ecp'] },
-      secondFactor: sf,
       config: (b) => ({
         ...b,
         listeners: [{ ...(b.listeners as object[])[0], zone: 'internal' }],
-        signin: { zones: ['internal'], failureTime: '50ms' },
+        signin: { zones: ['internal'], failureTime: '50ms', secondFactor: secondFactorSection() },
         policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'ecp-second-factor', effect: 'allow', protocols: ['ecp'], groups: ['Outlook-Remote'], secondFactor: 'required' }] },
       }),
     });
@@ -380,7 +380,7 @@ describe('browser sign-in: step-up to a second factor (ECP always)', () => {
     assert.equal(ecp.header('location'), '/owa/auth/portcullis/second-factor');
     assert.equal(env.lab.state.log.filter((e) => e.path === '/ecp/').length, ecpBefore, 'ECP saw nothing yet');
     const page = await b.request('GET', '/owa/auth/portcullis/second-factor');
-    const done = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(page), mode: 'enrol', code: sf.current } });
+    const done = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(page), mode: 'enrol', code: await totpCode(page.body) } });
     assert.equal(done.header('location'), '/ecp/');
     assert.equal((await b.request('GET', '/ecp/')).header('x-lab-identity'), 'LAB\\alice');
     assert.equal((await b.request('GET', '/owa/')).header('x-lab-identity'), 'LAB\\alice');

@@ -14,7 +14,7 @@ import { labOptions } from './lab-defaults.js';
 import { fail, serve } from './commands-run.js';
 import { stopOnSignals } from './stop-signals.js';
 import { listenFailure } from './start-errors.js';
-import { DEMO_CONFIG, DEMO_DIRECTORY, DEMO_PORTS, type DemoSettings, STATE_ENV, demoConfigFile, demoSettings, demoUsers } from './demo-setup.js';
+import { DEMO_CONFIG, DEMO_DIRECTORY, DEMO_PORTS, type DemoSettings, STATE_ENV, demoConfigFile, demoSettings, demoUsers, ensureDemoSecondFactorKey } from './demo-setup.js';
 
 export interface BannerFacts {
   readonly settings: DemoSettings;
@@ -81,6 +81,7 @@ export function registerDemoCommand(program: Command): void {
         return fail([`portcullis demo: ${(e as Error).message}`]);
       }
       const pki = await ensureDemoPki(s.state);
+      ensureDemoSecondFactorKey(s.state);
       const d = loadDirectoryFile(DEMO_DIRECTORY);
       if (!d.ok) return fail(d.problems.map(formatProblem));
       const config = demoConfigFile(s, readFileSync(DEMO_CONFIG, 'utf8'));

@@ -2,9 +2,10 @@
 // (certificates, admin token, log), the configuration it serves, and the banner it prints. The
 // banner's commands are printed with the paths and ports of this run, so they work as printed
 // (test/demo-banner.test.ts runs them).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { generateKeyFile } from '../signin/secret-box.js';
 import type { FileDirectory } from '../directory/file-directory.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -74,9 +75,21 @@ export function demoConfigFile(s: DemoSettings, source: string): string {
   doc.setIn(['autodiscover', 'namespaces', 0, 'external'], `127.0.0.1:${s.port}`);
   doc.setIn(['admin', 'port'], s.adminPort);
   doc.setIn(['admin', 'tokenFile'], f('admin.token'));
+  doc.setIn(['signin', 'secondFactor', 'keyFile'], f('second-factor.key'));
   mkdirSync(s.state, { recursive: true });
   const file = f('portcullis.yaml');
   writeFileSync(file, `# Written by \`portcullis demo\` from examples/demo/portcullis.yaml for this run's ports; rewritten at every start.\n${doc.toString()}`);
+  return file;
+}
+
+/**
+ * The key that seals the demo's TOTP secrets, in the state folder: made at the first run, kept
+ * afterwards (a new key would make every enrolled authenticator app useless).
+ */
+export function ensureDemoSecondFactorKey(state: string): string {
+  const file = path.join(state, 'second-factor.key');
+  mkdirSync(state, { recursive: true });
+  if (!existsSync(file)) generateKeyFile(file);
   return file;
 }
 

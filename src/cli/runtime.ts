@@ -36,7 +36,7 @@ import { directoryCheck, upstreamCheck } from '../health/gateway-checks.js';
 import { type HealthServer, startHealthServer } from '../health/health-server.js';
 import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 import { type Signin, startSignin } from '../signin/start-signin.js';
-import type { SecondFactorService } from '../signin/second-factor.js';
+import { openSecondFactorService } from '../signin/open-second-factor.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
@@ -125,8 +125,6 @@ export interface RuntimeOptions {
   readonly auditSpool?: string;
   /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
   readonly recordReloads?: boolean;
-  /** The second factor browser sign-in asks for where a policy rule says so (signin:). */
-  readonly secondFactor?: SecondFactorService;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -157,9 +155,18 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   if (authority) registerStateReadiness(readiness, authority);
   const users = opts.users?.users ?? authority!.users;
   const access = new AccessControl(() => state, users, opts.users?.attempts ?? authority!, log);
-  const signin: Signin | undefined = config.signin
-    ? await startSignin({ first: config.signin, config: () => state.config, state: config.state, access, attempts: opts.users?.attempts ?? authority!, secondFactor: opts.secondFactor, users, log }).catch((e: unknown) => {
+  // The second factor browser sign-in asks for where a policy rule says so (signin.secondFactor).
+  const sfConfig = config.signin?.secondFactor;
+  const secondFactor = sfConfig
+    ? await openSecondFactorService(config.state, sfConfig, log).catch((e: unknown) => {
         void authority?.close();
+        throw new CliError(`browser sign-in's second factor: ${(e as Error).message}; not starting`);
+      })
+    : undefined;
+  const signin: Signin | undefined = config.signin
+    ? await startSignin({ first: config.signin, config: () => state.config, state: config.state, access, attempts: opts.users?.attempts ?? authority!, secondFactor, users, log }).catch((e: unknown) => {
+        void authority?.close();
+        void secondFactor?.close();
         throw new CliError(`browser sign-in: ${(e as Error).message}; not starting`);
       })
     : undefined;
@@ -167,6 +174,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   const gateway = await startGateway({ config, log, gates }).catch((e: unknown) => {
     // Nothing listens: the subscribers go with the failed start.
     void signin?.stop();
+    void secondFactor?.close();
     metrics?.close();
     unsubscribeLog();
     stopRecorder?.();
@@ -256,6 +264,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await state.directory.close();
       await authority?.close();
       await signin?.stop();
+      await secondFactor?.close();
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();

@@ -77,7 +77,14 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
       ...(c.audit.postgres?.passwordFile ? { postgres: { ...c.audit.postgres, passwordFile: r(c.audit.postgres.passwordFile) } } : {}),
     },
     ...(c.signin
-      ? { signin: { ...c.signin, ...(c.signin.logo ? { logo: r(c.signin.logo) } : {}), keyFile: c.signin.keyFile ? r(c.signin.keyFile) : path.join(r(c.state.dataDir), 'signin.key') } }
+      ? {
+          signin: {
+            ...c.signin,
+            ...(c.signin.logo ? { logo: r(c.signin.logo) } : {}),
+            keyFile: c.signin.keyFile ? r(c.signin.keyFile) : path.join(r(c.state.dataDir), 'signin.key'),
+            ...(c.signin.secondFactor ? { secondFactor: { keyFile: r(c.signin.secondFactor.keyFile), previousKeyFiles: c.signin.secondFactor.previousKeyFiles.map(r) } } : {}),
+          },
+        }
       : {}),
     state: {
       ...c.state,
@@ -96,6 +103,10 @@ function configProblems(c: GatewayConfig, place: (at: ReadonlyArray<PropertyKey>
   }
   if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
   if (c.signin && !d) problems.push(place(['signin'], 'signin needs a directory (directory.provider file or ldap): the sign-in page checks users against it'));
+  const asking = c.policy.rules.findIndex((rule) => rule.secondFactor === 'required');
+  if (c.signin && !c.signin.secondFactor && asking >= 0) {
+    problems.push(place(['policy', 'rules', asking, 'secondFactor'], `rule "${c.policy.rules[asking]!.name}" asks for a second factor, but signin has no secondFactor section: set signin.secondFactor.keyFile (portcullis second-factor keygen FILE writes a key), or browsers it matches could never sign in`));
+  }
   c.policy.rules.forEach((rule, i) => {
     if (rule.effect === 'allow' && !rule.groups && !rule.users && !rule.authentication && !rule.clientCidrs) {
       problems.push(place(['policy', 'rules', i], `allow rule "${rule.name}" matches every user: name groups, users or clientCidrs`));

@@ -1,7 +1,9 @@
 // Seals what a session keeps of Exchange's (its cookies, or a Basic vdir's password) before it
-// goes to the session store: AES-256-GCM with a key from a file, bound to the user it belongs to
-// (the additional data), so a row copied to another user's session does not open.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+// goes to the session store: the second factor's secret box (secret-box.ts: AES-256-GCM, bound to
+// the user it belongs to, so a row copied to another user's session does not open) under a key of
+// its own (signin.keyFile), generated at the first start.
+import { randomBytes } from 'node:crypto';
+import { SecretBox, keyOf } from './secret-box.js';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -12,22 +14,18 @@ export interface SessionSeal {
 }
 
 export function sealWithKey(key: Buffer): SessionSeal {
-  if (key.length !== 32) throw new Error('the session key must be 32 bytes');
+  // The second factor's secret box (AES-256-GCM, key id and user bound into the tag), with this key.
+  const box = new SecretBox(keyOf(key));
   return {
     seal(plain, userKey) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      c.setAAD(Buffer.from(userKey.toLowerCase(), 'utf8'));
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url');
+      const s = box.seal(plain, userKey);
+      return `${s.keyId}.${s.data}`;
     },
     open(sealed, userKey) {
+      const dot = sealed.indexOf('.');
+      if (dot <= 0) return undefined;
       try {
-        const b = Buffer.from(sealed, 'base64url');
-        const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
-        d.setAAD(Buffer.from(userKey.toLowerCase(), 'utf8'));
-        d.setAuthTag(b.subarray(12, 28));
-        return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
+        return box.open({ keyId: sealed.slice(0, dot), data: sealed.slice(dot + 1) }, userKey);
       } catch {
         return undefined;
       }

@@ -2,6 +2,7 @@
 // config/schema.ts imports it; src/signin takes this section's type, never GatewayConfig.
 import { z } from 'zod';
 import { duration } from '../vocabulary/duration.js';
+import { secondFactorSchema } from './second-factor-schema.js';
 
 const ZONE = z.enum(['external', 'internal']);
 export const SIGNIN_PROTOCOLS = ['owa', 'ecp'] as const;
@@ -41,6 +42,12 @@ export const signinSchema = z
     failureTime: duration(
       'A failed sign-in is answered no sooner than this after the form arrived, whatever failed (unknown user, wrong password, not allowed, locked out), so the answer time tells nothing either.',
     ).prefault('1s'),
+    secondFactor: secondFactorSchema
+      .optional()
+      .describe(
+        'The second factor (TOTP, passkeys) that policy rules with secondFactor: required ask for: the key that seals TOTP secrets at rest. ' +
+          'Without it such a rule cannot be met and `config check` says so.',
+      ),
     keyFile: z
       .string()
       .min(1)

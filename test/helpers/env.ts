@@ -12,7 +12,6 @@ import { createCa, issueServerCert } from '../../src/lab/certs.js';
 import type { LabOptions } from '../../src/lab/lab-context.js';
 import { type Lab, startLab } from '../../src/lab/lab-server.js';
 import type { Gateway } from '../../src/listen/gateway.js';
-import type { SecondFactorService } from '../../src/signin/second-factor.js';
 
 /** An RPC target the edge allows by default: a mailbox GUID at an accepted domain, store port. */
 export const RPC_TARGET = '2f1e5a4c-0d4e-4c3b-9a1f-7e6d5c4b3a21@lab.example:6001';
@@ -86,8 +85,6 @@ export interface EnvOptions {
   readonly upstreamUrl?: string;
   /** Watch the files for changes (hot reload), as `portcullis serve` does. */
   readonly watch?: boolean;
-  /** The second factor browser sign-in uses (tests pass a double). */
-  readonly secondFactor?: SecondFactorService;
 }
 
 /** An admin request's headers: the token the runtime generated in the env's folder, and JSON. */
@@ -127,7 +124,7 @@ export async function startEnv(opts: EnvOptions = {}): Promise<Env> {
   writeFileSync(configFile, stringify(opts.config ? opts.config(base) : base));
   const loaded = loadConfig(configFile);
   if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-  const runtime = await startRuntime(configFile, loaded.config, pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' }), { watch: opts.watch ?? false, ...(opts.secondFactor ? { secondFactor: opts.secondFactor } : {}) });
+  const runtime = await startRuntime(configFile, loaded.config, pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' }), { watch: opts.watch ?? false });
   const gateway = runtime.gateway;
   const port = gateway.listeners[0]!.port;
   lab.state.externalUrl = `https://127.0.0.1:${port}`;

@@ -1,7 +1,11 @@
 // A minimal browser for the sign-in tests: a cookie jar, one TLS connection per request (the
 // gateway closes after every page it answers itself), no redirects followed unless asked.
 import { RawClient } from '../../src/doctor/http-probe.js';
-import type { SecondFactorService } from '../../src/signin/second-factor.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'otplib';
+import { generateKeyFile } from '../../src/signin/secret-box.js';
 
 export interface Answer {
   readonly status: number;
@@ -67,54 +71,16 @@ export class TestBrowser {
   }
 }
 
-/**
- * A stand-in for the second factor's service in tests only (the real one: issue15-twofa): one
- * TOTP secret per user, codes are `code(step)`, each accepted once.
- */
-export class SecondFactorDouble implements SecondFactorService {
-  readonly enrolled = new Set<string>();
-  readonly pending = new Set<string>();
-  readonly used = new Set<string>();
-  /** The code the double accepts now. */
-  current = '123456';
+/** The code an authenticator app shows for the key a second-factor page displays (`ahead` seconds later). */
+export async function totpCode(page: string, ahead = 0): Promise<string> {
+  const m = /id="totp-secret">([A-Z2-7]+)</.exec(page);
+  if (!m) throw new Error(`no TOTP key on the page: ${page.slice(0, 300)}`);
+  return generate({ secret: m[1]!, epoch: Math.floor(Date.now() / 1000) + ahead });
+}
 
-  async enrolment(userKey: string) {
-    return { totp: this.enrolled.has(userKey), passkeys: [] };
-  }
-  async startTotp(userKey: string, account: string, issuer: string) {
-    this.pending.add(userKey);
-    return { secret: 'JBSWY3DPEHPK3PXP', otpauthUri: `otpauth://totp/${issuer}:${account}?secret=JBSWY3DPEHPK3PXP`, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg"/>' };
-  }
-  async confirmTotp(userKey: string, code: string) {
-    if (!this.pending.has(userKey)) return 'no-pending' as const;
-    if (code !== this.current) return 'bad-code' as const;
-    this.pending.delete(userKey);
-    this.enrolled.add(userKey);
-    this.used.add(`${userKey}|${code}`);
-    return 'ok' as const;
-  }
-  async verifyTotp(userKey: string, code: string) {
-    if (!this.enrolled.has(userKey)) return 'not-enrolled' as const;
-    if (code !== this.current) return 'bad-code' as const;
-    if (this.used.has(`${userKey}|${code}`)) return 'replayed' as const;
-    this.used.add(`${userKey}|${code}`);
-    return 'ok' as const;
-  }
-  async passkeyRegistrationOptions(): Promise<never> {
-    throw new Error('passkeys are not part of this double');
-  }
-  async verifyPasskeyRegistration() {
-    return 'failed' as const;
-  }
-  async passkeyAuthenticationOptions() {
-    return undefined;
-  }
-  async verifyPasskeyAuthentication() {
-    return 'failed' as const;
-  }
-  async reset(userKey: string) {
-    const totp = this.enrolled.delete(userKey);
-    return { totp, passkeys: 0 };
-  }
-  async close() {}
+/** A signin.secondFactor section with a key of its own, written for this test (mode 0600). */
+export function secondFactorSection(): { keyFile: string } {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'portcullis-2fa-')), 'second-factor.key');
+  generateKeyFile(file);
+  return { keyFile: file };
 }

@@ -4,21 +4,19 @@
 // Chromium's virtual authenticator (CDP WebAuthn), signs out; a replayed code is refused; the
 // passkey signs her in; carol and an unknown user see the same failure page; revoking alice ends
 // her browser session at the next request. No Content-Security-Policy violation on any page.
-// The second factor is the in-memory stand-in of test/helpers/second-factor-stand-in.ts (real TOTP
-// and WebAuthn checks) until the real service is merged.
+// The second factor is the gateway's own (signin.secondFactor: src/signin/second-factor-service.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DEMO_POLICY, type Env, adminHeaders, startEnv } from '../helpers/env.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { SecondFactorStandIn } from '../helpers/second-factor-stand-in.js';
+import { secondFactorSection } from '../helpers/signin-browser.js';
 
 describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
   let env: Env;
   let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let origin: string;
-  const sf = new SecondFactorStandIn();
   const violations: string[] = [];
   /** alice's browser: one context and page for the whole story (its virtual authenticator keeps her passkey). */
   let alice: { ctx: BrowserContext; page: Page };
@@ -50,10 +48,9 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
   before(async () => {
     env = await startEnv({
       lab: { forms: ['owa', 'ecp'] },
-      secondFactor: sf,
       config: (b) => ({
         ...b,
-        signin: { zones: ['external'], organisation: 'Lab Example Ltd', failureTime: '200ms' },
+        signin: { zones: ['external'], organisation: 'Lab Example Ltd', failureTime: '200ms', secondFactor: secondFactorSection() },
         policy: { ...DEMO_POLICY, rules: [...DEMO_POLICY.rules, { name: 'owa-second-factor', effect: 'allow', zones: ['external'], protocols: ['owa'], groups: ['Outlook-Remote'], secondFactor: 'required' }] },
       }),
     });
@@ -91,7 +88,8 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
     await page.getByLabel('Name of the new passkey').fill('Test laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.getByRole('status').filter({ hasText: 'Passkey added.' }).waitFor({ timeout: 10_000 });
-    assert.equal((await sf.enrolment('LAB\\alice')).passkeys[0]?.name, 'Test laptop');
+    await page.reload();
+    assert.deepEqual(await page.getByRole('listitem').allTextContents(), ['Test laptop']);
     await page.goto(`${origin}/owa/logoff.owa`);
     assert.match((await page.locator('main').textContent()) ?? '', /You have signed out/);
     assert.deepEqual(await ctx.cookies(), []);
