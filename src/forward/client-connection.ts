@@ -218,7 +218,8 @@ export class ClientConnection implements ConnectionContext {
     if (a.info) {
       this.current = a.info;
       const detail = requestDetail(a.info.protocol, head.target, head.headers);
-      this.device = detail?.device ?? this.device;
+      // The device judged is the one admission parsed; the views show the same one.
+      this.device = a.info.device ?? this.device;
       this.command = detail?.command;
       this.requests++;
       recordRequestStarted(this, a.info);
@@ -228,7 +229,7 @@ export class ClientConnection implements ConnectionContext {
       return false;
     }
     const { info, framing } = a;
-    const verdicts = runGates(this.deps.gates, this, { head, protocol: info.protocol, path: info.path });
+    const verdicts = runGates(this.deps.gates, this, { head, protocol: info.protocol, path: info.path, device: info.device });
     if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
     this.deciding = true;
     this.clientPauses.add('deciding');

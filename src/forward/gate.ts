@@ -3,6 +3,7 @@ import type { Decision } from '../vocabulary/decision.js';
 import type { Protocol } from '../vocabulary/protocols.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { Zone } from '../vocabulary/zones.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
@@ -14,6 +15,8 @@ export interface GateRequest {
   readonly protocol: Protocol;
   /** Canonical path (lower-case, decoded). */
   readonly path: string;
+  /** The ActiveSync device the query named (request-admission.ts parsed it; absent elsewhere). */
+  readonly device?: DeviceRef | undefined;
 }
 
 /** What the gate wants done with the final response of an allowed request. */
