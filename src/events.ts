@@ -169,8 +169,8 @@ export interface RequestEndedEvent extends ConnectionRef {
 
 // ---- decisions and identity --------------------------------------------------------------------
 
-/** Which gate decided: zone blocks, the edge rules, identity + policy, Autodiscover's protocol list. */
-export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover';
+/** Which gate decided: zone blocks, the edge rules, identity + policy, Autodiscover's protocol list, the ActiveSync device policy. */
+export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover' | 'device';
 
 export interface GateDecisionEvent extends ConnectionRef {
   readonly request: number;
@@ -308,6 +308,25 @@ export interface AdminActionEvent {
   readonly detail: string;
 }
 
+// ---- ActiveSync devices -----------------------------------------------------------------------
+
+/**
+ * A device's state changed: an operator approved, blocked or removed it (`admin:<login>`,
+ * `console:<login>`), the policy recorded a new device in quarantine (`quarantine`) or approved it
+ * on its first proven request (`auto-approve`).
+ */
+export interface DeviceChangedEvent {
+  readonly at: number;
+  readonly user: string;
+  readonly deviceId: string;
+  readonly deviceType: string | undefined;
+  /** The new state, or `removed`. */
+  readonly state: 'approved' | 'quarantined' | 'blocked' | 'removed';
+  readonly actor: string;
+  /** Live connections of the device closed because of it. */
+  readonly connectionsClosed: number;
+}
+
 // ---- process lifecycle -------------------------------------------------------------------------
 
 export interface DrainEvent {
@@ -355,6 +374,7 @@ export const events = {
   auditStoreState: typed<AuditStoreStateEvent>('portcullis:audit:store-state'),
   consoleSignIn: typed<ConsoleSignInEvent>('portcullis:console:sign-in'),
   adminAction: typed<AdminActionEvent>('portcullis:admin:action'),
+  deviceChanged: typed<DeviceChangedEvent>('portcullis:device:changed'),
 } as const;
 
 export type EventName = keyof typeof events;

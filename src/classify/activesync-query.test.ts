@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deviceKey, parseActiveSyncQuery } from './activesync-query.js';
-
-/** The base64 form's bytes: version, command, locale, DeviceId, policy key, DeviceType, parameters. */
-export function easBase64(o: { version?: number; command?: number; id: Buffer | string; key?: Buffer; type: string; params?: Array<[number, Buffer | string]> }): string {
-  const id = typeof o.id === 'string' ? Buffer.from(o.id, 'latin1') : o.id;
-  const key = o.key ?? Buffer.alloc(0);
-  const parts = [Buffer.from([o.version ?? 141, o.command ?? 0, 0x09, 0x04, id.length]), id, Buffer.from([key.length]), key, Buffer.from([o.type.length]), Buffer.from(o.type, 'latin1')];
-  for (const [tag, v] of o.params ?? []) {
-    const b = typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
-    parts.push(Buffer.from([tag, b.length]), b);
-  }
-  return Buffer.concat(parts).toString('base64');
-}
+import { easBase64 } from '../../test/helpers/eas-query.js';
 
 /** The same bytes with the unused low bits of the last character set: Buffer.from would accept it. */
 function nonCanonical(b64: string): string {

@@ -49,6 +49,16 @@ const PARAMETER_TAGS: ReadonlyMap<number, string> = new Map([
   [0, 'AttachmentName'], [1, 'CollectionId'], [2, 'CollectionName'], [3, 'ItemId'], [4, 'LongId'], [5, 'ParentId'], [6, 'Occurrence'], [7, 'Options'], [8, 'User'],
 ]);
 
+/** Whether `s` is a DeviceId as the plain query form carries one (an operator's input is held to it). */
+export function isDeviceId(s: string): boolean {
+  return DEVICE_ID.test(s);
+}
+
+/** Whether `s` is a DeviceType as the query forms carry one. */
+export function isDeviceType(s: string): boolean {
+  return DEVICE_TYPE.test(s);
+}
+
 /** The one spelling a device id is compared by: ids differing only in case are one device. */
 export function deviceKey(id: string): string {
   return id.toLowerCase();
