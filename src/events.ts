@@ -12,6 +12,7 @@ import type { Decision } from './vocabulary/decision.js';
 import type { Protocol } from './vocabulary/protocols.js';
 import type { ReasonCode, UpstreamReason } from './vocabulary/reasons.js';
 import type { Zone } from './vocabulary/zones.js';
+import type { DeviceRef } from './vocabulary/device.js';
 
 /** A diagnostics channel whose messages have one type. It is the node:diagnostics_channel object itself. */
 export interface TypedChannel<T> {
@@ -94,6 +95,8 @@ export interface ConnectionClosedEvent extends ConnectionOpenedEvent {
   readonly durationMs: number;
   /** The pinned upstream connection existed: with the protocol of the request that opened it. */
   readonly pinned: { readonly protocol: Protocol } | undefined;
+  /** The ActiveSync device the last request named. */
+  readonly device?: DeviceRef | undefined;
 }
 
 /**
@@ -141,6 +144,8 @@ export interface RequestStartedEvent extends ConnectionRef {
   readonly protocol: Protocol;
   /** The connection's proven user, if any, when the request arrived. */
   readonly user: string | undefined;
+  /** The ActiveSync device the query named (DeviceId, DeviceType), either query form. */
+  readonly device?: DeviceRef | undefined;
 }
 
 export interface RequestEndedEvent extends ConnectionRef {
@@ -165,6 +170,8 @@ export interface RequestEndedEvent extends ConnectionRef {
   readonly requestBytes: number;
   readonly responseBytes: number;
   readonly durationMs: number;
+  /** The ActiveSync device the query named (DeviceId, DeviceType), either query form. */
+  readonly device?: DeviceRef | undefined;
 }
 
 // ---- decisions and identity --------------------------------------------------------------------
@@ -187,6 +194,8 @@ export interface GateDecisionEvent extends ConnectionRef {
   /** The user the decision was about: proven, or claimed by this request. */
   readonly user: string | undefined;
   readonly scheme: AuthScheme | undefined;
+  /** The ActiveSync device the query named: the device policy's decision is about it. */
+  readonly device?: DeviceRef | undefined;
 }
 
 /** How an identity step ended. `bound`: proven by Exchange's answer. */

@@ -42,7 +42,7 @@ const labSaw = (env: Env, from: number) => env.lab.state.log.slice(from).filter(
 describe('ActiveSync devices: quarantine', () => {
   let env: Env;
   before(async () => {
-    env = await startEnv({ lab: { eas: { maxPingMs: 60_000 } }, config: (b) => ({ ...b, devices: { mode: 'quarantine' } }) });
+    env = await startEnv({ lab: { eas: { maxPingMs: 60_000 } }, config: (b) => ({ ...b, devices: { mode: 'quarantine' }, audit: { level: 'requests' } }) });
   });
   after(() => env.stop());
 
@@ -95,6 +95,23 @@ describe('ActiveSync devices: quarantine', () => {
     assert.equal((await none.request('POST', EAS, headers(), '')).header('x-portcullis-reason'), 'activesync-query-malformed', 'a command without a query');
     none.close();
     assert.equal(labSaw(env, before).length, 0);
+  });
+
+  it('the audit trail names the device of every request, in both query forms, and the operator who approved it', async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    await env.runtime.audit!.writer.flush();
+    const rows = await env.runtime.audit!.writer.store.query({ user: 'dave' });
+    const pick = (event: string, id: string, decision?: string) => rows.find((r) => r.event === event && r.deviceId === id && (decision === undefined || r.decision === decision));
+    const refused = pick('denied', 'ApplQ1');
+    assert.deepEqual([refused?.reasons, refused?.deviceType, refused?.status, refused?.protocol], [['device-quarantined'], 'iPhone', 403, 'eas']);
+    assert.deepEqual([pick('request', 'ApplQ1', 'allow')?.status, pick('request', 'B64dev', 'allow')?.deviceType], [200, 'SmartPhone'], 'plain and base64 form');
+    assert.equal(pick('denied', 'B64dev')?.reasons?.[0], 'device-quarantined');
+    const approval = pick('device-changed', 'ApplQ1', 'allow');
+    assert.deepEqual([approval?.actor, approval?.cause], ['admin:ops', 'approved']);
+    assert.equal(pick('device-changed', 'ApplQ1', 'deny')?.actor, 'quarantine', 'the quarantine itself is on the record');
+    const malformed = await env.runtime.audit!.writer.store.query({ reason: 'activesync-query-malformed' });
+    assert.ok(malformed.length >= 9);
+    assert.ok(malformed.every((r) => r.deviceId === undefined && r.status === 400), 'a malformed query names no device');
   });
 
   it('OPTIONS (discovery) names no device and passes', async () => {

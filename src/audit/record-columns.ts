@@ -30,6 +30,8 @@ export const COLUMNS = [
   ['actor', 'actor'],
   ['text', 'text'],
   ['instance', 'instance'],
+  ['deviceId', 'device_id'],
+  ['deviceType', 'device_type'],
 ] as const satisfies ReadonlyArray<readonly [keyof AuditRecord, string]>;
 
 export const COLUMN_LIST = COLUMNS.map(([, c]) => c).join(', ');
