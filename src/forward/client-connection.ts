@@ -61,6 +61,7 @@ export class ClientConnection implements ConnectionContext {
   bytesToClient = 0;
   current: RequestInfo | undefined;
   claim: ClaimNote | undefined = undefined;
+  closeCause: CloseCause | undefined = undefined;
   /** The ActiveSync device the connection's requests named (admin views). */
   device: RequestDetail['device'] = undefined;
   /** The command of the request in flight (EAS Cmd, MAPI X-RequestType; admin views). */
@@ -403,6 +404,7 @@ export class ClientConnection implements ConnectionContext {
 
   /** Closed once: the gates hear the exchange is over, the upstream goes, the record is written. */
   private finish(cause: CloseCause, detail: string | undefined): void {
+    this.closeCause = cause;
     if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();

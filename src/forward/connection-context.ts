@@ -68,6 +68,8 @@ export interface ConnectionContext {
   current: RequestInfo | undefined;
   /** Set by the access gate for the request in flight; cleared when the next request starts. */
   claim?: ClaimNote | undefined;
+  /** Why the connection closed, once it did (the gates settle after it is set). */
+  closeCause?: CloseCause | undefined;
   /** Closes the connection and its upstream at once (revocation, shutdown). */
   close(cause: CloseCause, detail?: string): void;
   /**
