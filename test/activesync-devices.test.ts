@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../src/doctor/http-probe.js';
 import { adminHeaders, type Env, startEnv } from './helpers/env.js';
 import { easBase64 } from './helpers/eas-query.js';
+import { consoleSection, signIn } from './helpers/console-client.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const EAS = '/Microsoft-Server-ActiveSync';
@@ -188,5 +189,39 @@ describe('ActiveSync devices: blocking one device', () => {
     // Another user's device of that id is another device.
     await admin(env, '/api/devices/remove', { user: 'LAB\\dave', device: 'Blocked9' });
     assert.equal((await eas(env, plain('Blocked9'))).head.status, 200, 'removed: in mode any it syncs again');
+  });
+});
+
+describe('ActiveSync devices in the admin console', () => {
+  let env: Env;
+  before(async () => {
+    const section = await consoleSection(3);
+    env = await startEnv({ lab: { eas: { maxPingMs: 60_000 } }, config: (b) => ({ ...b, devices: { mode: 'quarantine' }, admin: { ...(b['admin'] as object), console: section } }) });
+  });
+  after(() => env.stop());
+
+  it("the user page lists dave's devices; an operator approves and blocks with CSRF (the Ping is cut), a viewer cannot", async () => {
+    const admin = env.runtime.admin!.url;
+    assert.equal((await eas(env, plain('<b>x'))).head.status, 400, 'not a DeviceId: never recorded, never shown');
+    assert.equal((await eas(env, plain('ConsolePhone'))).head.status, 403);
+    const op = await signIn(admin, 'operator');
+    const page = await (await op.get('/console/users/view?user=LAB%5Cdave')).text();
+    assert.match(page, /<h2>ActiveSync devices<\/h2><table>.*<tr data-device="ConsolePhone"><td class="mono">ConsolePhone<\/td><td>iPhone<\/td><td><span class="badge warn">quarantined<\/span>/s);
+    assert.match(page, /data-action="device-approve"/);
+    const viewer = await signIn(admin, 'viewer');
+    assert.doesNotMatch(await (await viewer.get('/console/users/view?user=LAB%5Cdave')).text(), /data-action="device-/);
+    assert.equal((await viewer.post('/console/devices/approve', { user: 'LAB\\dave', device: 'ConsolePhone' })).status, 403, 'a viewer cannot act');
+    assert.equal((await op.post('/console/devices/approve', { user: 'LAB\\dave', device: 'ConsolePhone' }, { csrf: 'wrong' })).status, 403, 'CSRF');
+    assert.equal((await eas(env, plain('ConsolePhone'))).head.status, 403, 'nothing changed');
+    const ok = await op.post('/console/devices/approve', { user: 'LAB\\dave', device: 'ConsolePhone' });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /Device ConsolePhone of LAB\\dave approved/);
+    const ping = await heldPing(env, plain('ConsolePhone', 'Ping'));
+    const blocked = await op.post('/console/devices/block', { user: 'LAB\\dave', device: 'ConsolePhone' });
+    assert.match(await blocked.text(), /blocked: 1 connection\(s\) closed/);
+    await ping.waitClosed(1_000);
+    await env.runtime.audit!.writer.flush();
+    const recs = await env.runtime.audit!.writer.store.query({ event: 'device-changed' });
+    assert.deepEqual(recs.filter((r) => r.actor === 'console:operator').map((r) => [r.deviceId, r.cause, r.text]), [['ConsolePhone', 'approved', undefined], ['ConsolePhone', 'blocked', '1 connection(s) closed']]);
   });
 });
