@@ -218,7 +218,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     users.setLockoutConfig(next.config.lockout);
     watcher?.refresh();
     log.info('configuration reloaded');
-    const closed = await reevaluate('reload');
+    // The device mode may have changed (any -> quarantine): live devices are judged under the new one.
+    const devicesClosed = withdrawDevices(gateway.connections, next.config.devices.mode, devices.registry, 'all');
+    const closed = (await reevaluate('reload')) + devicesClosed;
     if (records) recordReloaded(trigger, t0, closed);
     return true;
   };
