@@ -9,6 +9,7 @@ import { RawClient } from '../src/doctor/http-probe.js';
 import { adminHeaders, type Env, startEnv } from './helpers/env.js';
 import { easBase64 } from './helpers/eas-query.js';
 import { consoleSection, signIn } from './helpers/console-client.js';
+import { NEGOTIATE, authenticateFor } from '../src/doctor/ntlm-client.js';
 
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const EAS = '/Microsoft-Server-ActiveSync';
@@ -113,6 +114,24 @@ describe('ActiveSync devices: quarantine', () => {
     const malformed = await env.runtime.audit!.writer.store.query({ reason: 'activesync-query-malformed' });
     assert.ok(malformed.length >= 9);
     assert.ok(malformed.every((r) => r.deviceId === undefined && r.status === 400), 'a malformed query names no device');
+  });
+
+  it('NTLM: the NEGOTIATE leg names nobody and gets its challenge; the AUTHENTICATE leg is judged with its device', async () => {
+    const ntlm = async (id: string) => {
+      const c = await RawClient.connect(env.port, env.pki.ca);
+      const path = `${EAS}?${plain(id)}`;
+      const r1 = await c.request('POST', path, { Authorization: `NTLM ${NEGOTIATE.toString('base64')}`, 'MS-ASProtocolVersion': '14.1' }, '');
+      assert.equal(r1.head.status, 401);
+      const challenge = /^NTLM (\S+)/.exec(r1.header('www-authenticate') ?? '')![1]!;
+      const r = await c.request('POST', path, { Authorization: `NTLM ${await authenticateFor(challenge, 'dave', 'LAB', 'Passw0rd!')}`, 'MS-ASProtocolVersion': '14.1' }, '');
+      c.close();
+      return r;
+    };
+    await admin(env, '/api/devices/approve', { user: 'LAB\\dave', device: 'NtlmPhone' });
+    const ok = await ntlm('NtlmPhone');
+    assert.deepEqual([ok.head.status, ok.header('x-lab-identity'), ok.header('x-lab-device')], [200, 'LAB\\dave', 'NtlmPhone/iPhone']);
+    const refused = await ntlm('NtlmNew');
+    assert.deepEqual([refused.head.status, refused.header('x-portcullis-reason')], [403, 'device-quarantined']);
   });
 
   it('OPTIONS (discovery) names no device and passes', async () => {

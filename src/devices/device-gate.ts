@@ -8,6 +8,7 @@ import type { ConnectionContext } from '../forward/connection-context.js';
 import type { GateRequest, GateVerdict, RequestGate } from '../forward/gate.js';
 import { refusalFor } from '../forward/refusals.js';
 import { headerValue } from '../http/headers.js';
+import { parseAuthorization } from '../identity/credentials.js';
 import type { DeviceRef } from '../vocabulary/device.js';
 import { deviceText } from '../vocabulary/device.js';
 import type { DeviceReason } from '../vocabulary/reasons.js';
@@ -51,7 +52,10 @@ export class DeviceGate implements RequestGate {
     const id = ctx.identity ?? ctx.pending;
     const user = id?.entry?.key;
     if (!user) {
-      if (cfg.mode === 'any' || (!id && headerValue(req.head.headers, 'authorization') === undefined)) return ALLOW;
+      // No credentials, or a handshake leg that names nobody (NTLM NEGOTIATE): Exchange answers
+      // 401 or a challenge, and the leg that names the user is judged with its device.
+      const kind = cfg.mode === 'any' || id ? undefined : parseAuthorization(headerValue(req.head.headers, 'authorization')).kind;
+      if (cfg.mode === 'any' || kind === 'none' || kind === 'ntlm-start' || kind === 'negotiate-empty') return ALLOW;
       // Credentials that name no directory user (a Kerberos ticket): no device of theirs can be approved.
       return this.refuse(req, 'device-not-allowed', `${deviceText(device)}: the credentials name no directory user`);
     }

@@ -76,6 +76,9 @@ describe('DeviceGate', () => {
 
   it('an anonymous request passes (Exchange answers 401); credentials that name no directory user are refused outside mode any', async () => {
     assert.equal(reason(await gate('quarantine').check(ctx({}), req(), [])), 'allow');
+    const ntlmNegotiate = `NTLM ${Buffer.from('4e544c4d5353500001000000978208e2000000000000000000000000000000000a00614a0000000f', 'hex').toString('base64')}`;
+    assert.equal(reason(await gate('quarantine').check(ctx({}), req(ntlmNegotiate), [])), 'allow', 'an NTLM NEGOTIATE leg names nobody');
+    assert.equal(reason(await gate('quarantine').check(ctx({}), req('Digest username="x"'), [])), 'device-not-allowed', 'credentials of a scheme the gateway cannot tie to a user');
     const kerberos = ctx({ pending: { kind: 'kerberos', via: 'Kerberos', at: 0 } });
     assert.equal(reason(await gate('quarantine').check(kerberos, req('Negotiate YII='), [])), 'device-not-allowed');
     assert.equal(reason(await gate('any').check(kerberos, req('Negotiate YII='), [])), 'allow');
