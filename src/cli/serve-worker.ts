@@ -47,7 +47,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.t === 'attempt') return attempts.answered(m.id, m.answer);
-    if (m.t === 'device-admitted') return devices.answered(m.id, m.record);
+    if (m.t === 'device-admitted') return devices.answered(m.id, m.record, m.failed === true);
     if (m.t === 'device') {
       devices.registry.apply(m.change);
       // A blocked or removed device's live connections in this worker close now (its held Ping).

@@ -29,7 +29,7 @@ export type ToWorker =
   /** A device change every replica applies (a resync before the worker serves); with `id`, the worker replies how many connections it closed. */
   | { readonly t: 'device'; readonly change: DeviceChange; readonly id?: number }
   /** The answer to the worker's device admission `id`. */
-  | { readonly t: 'device-admitted'; readonly id: number; readonly record: DeviceRecord | null };
+  | { readonly t: 'device-admitted'; readonly id: number; readonly record: DeviceRecord | null; readonly failed?: boolean };
 
 export type ToPrimary =
   /** The worker's message handler is installed: send the state snapshot. */

@@ -111,7 +111,7 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
             (record) => post(w, { t: 'device-admitted', id: m.id, record: record ?? null }),
             (e: Error) => {
               log.error({ err: e.message, user: m.user, device: m.device.id }, 'device store could not record a new device');
-              post(w, { t: 'device-admitted', id: m.id, record: null });
+              post(w, { t: 'device-admitted', id: m.id, record: null, failed: true });
             },
           );
           return;

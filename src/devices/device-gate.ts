@@ -116,7 +116,9 @@ export class DeviceGate implements RequestGate {
         // The access gate's onResponse ran first: a 2xx answer bound the identity it proved.
         if (h.status >= 200 && h.status < 300 && ctx.identity?.entry?.key === user) {
           admitting = true;
-          void this.devices.admitNew(user, device, rule).then(release, release);
+          // Not recorded (the store is unreachable): the device keeps its place among the free
+          // approvals, so an outage cannot let more than autoApprove unapproved devices sync.
+          void this.devices.admitNew(user, device, rule).then(release, () => {});
         } else release();
         return { pass: true };
       },

@@ -106,3 +106,39 @@ describe('DeviceGate', () => {
     assert.deepEqual(admitted.map((r) => [r.user, r.id]), [['LAB\\dave', 'Dev1']]);
   });
 });
+
+describe('DeviceGate auto-approval', () => {
+  it('forwards an unknown device while a free approval exists, approves it only on a proven 2xx, and a store outage keeps the place taken', async () => {
+    const calls: string[] = [];
+    let fail = true;
+    const registry = new DeviceRegistry();
+    const g = new DeviceGate(() => ({ mode: 'quarantine', autoApprove: 1, maxPending: 10 }), {
+      registry,
+      admitNew: async (user, d, rule) => {
+        calls.push(`${d.id}:${rule.autoApprove}`);
+        if (fail && rule.autoApprove > 0) throw new Error('store down');
+        return rec(user, d.id, rule.autoApprove > 0 ? 'approved' : 'quarantined');
+      },
+    });
+    const dave = { kind: 'user' as const, entry: entry('LAB\\dave'), via: 'Basic' as const, at: 0 };
+    const c = { identity: undefined, pending: dave, claim: undefined } as unknown as ConnectionContext;
+    const r = (id: string) => ({ protocol: 'eas', path: '/x', device: { id, type: 'iPhone' }, head: { method: 'POST', target: '/x', version: '1.1', headers: [{ name: 'Authorization', value: 'Basic eDp5' }] } }) as unknown as GateRequest;
+    const first = g.check(c, r('A1'), []) as GateVerdict;
+    assert.ok(first.allow && first.onResponse, 'forwarded for approval');
+    // A 401 (wrong password) approves nothing and frees the place.
+    first.onResponse({ status: 401 } as never);
+    assert.deepEqual(calls, []);
+    const again = g.check(c, r('A1'), []) as GateVerdict;
+    assert.ok(again.allow);
+    // Proven (the access gate bound dave), but the store is down: not approved, the place stays taken.
+    (c as { identity: unknown }).identity = dave;
+    again.onResponse!({ status: 200 } as never);
+    again.onSettled!(true);
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(calls, ['A1:1']);
+    (c as { identity: unknown }).identity = undefined;
+    const other = await g.check(c, r('B2'), []);
+    assert.equal(other.allow ? 'allow' : other.reason, 'device-quarantined', 'no second device rides on the unrecorded approval');
+    assert.deepEqual(calls, ['A1:1', 'B2:0']);
+  });
+});

@@ -1,6 +1,7 @@
 // A worker's side of the device policy: a replica of the primary's mirror, read synchronously by
 // the device gate, and admissions of unknown devices asked of the primary (the instance's
-// DeviceAuthority) over IPC. An unanswered admission fails closed: the device is refused.
+// DeviceAuthority) over IPC. An admission the primary could not record, or did not answer, is a
+// rejection (as the store's own failure is in one process): the device is refused.
 import type { AdmitRule, DeviceRecord } from '../state/device-store.js';
 import type { DeviceRef } from '../vocabulary/device.js';
 import type { DeviceAdmissions } from './device-gate.js';
@@ -16,7 +17,7 @@ export interface DeviceAdmitRequest {
 export class RemoteDevices implements DeviceAdmissions {
   readonly registry = new DeviceRegistry();
   private nextId = 1;
-  private readonly waiting = new Map<number, (r: DeviceRecord | undefined) => void>();
+  private readonly waiting = new Map<number, (r: DeviceRecord | undefined | Error) => void>();
 
   constructor(
     private readonly send: (m: DeviceAdmitRequest) => void,
@@ -27,11 +28,13 @@ export class RemoteDevices implements DeviceAdmissions {
     const known = this.registry.get(user, device.id);
     if (known) return Promise.resolve(known);
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), this.timeoutMs);
-      const done = (r: DeviceRecord | undefined) => {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error('the primary did not answer a device admission')), this.timeoutMs);
+      const done = (r: DeviceRecord | undefined | Error) => {
         clearTimeout(timer);
-        if (this.waiting.delete(id)) resolve(r);
+        if (!this.waiting.delete(id)) return;
+        if (r instanceof Error) reject(r);
+        else resolve(r);
       };
       this.waiting.set(id, done);
       this.send({ id, user, device, rule });
@@ -39,8 +42,8 @@ export class RemoteDevices implements DeviceAdmissions {
   }
 
   /** The primary's answer to admission `id` (its change reaches the replica as a broadcast too). */
-  answered(id: number, record: DeviceRecord | null): void {
+  answered(id: number, record: DeviceRecord | null, failed = false): void {
     if (record) this.registry.apply({ kind: 'put', record });
-    this.waiting.get(id)?.(record ?? undefined);
+    this.waiting.get(id)?.(failed ? new Error('the device store could not record the device') : (record ?? undefined));
   }
 }
