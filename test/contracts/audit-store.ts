@@ -109,6 +109,7 @@ export function runAuditStoreContract(name: string, open: () => Promise<Contract
         ['one reason among several', { reason: 'default-deny' }, [0]],
         ['a reason is a whole code, not a substring', { reason: 'in-group' }, []],
         ['event', { event: 'revoked' }, [3]],
+        ['ActiveSync device, any case', { device: 'applc39gq1' }, [4]],
         ['time range: since inclusive, until exclusive', { since: T0 + 1000, until: T0 + 3000 }, [1, 2]],
         ['filters combine', { user: 'alice', event: 'connection-closed' }, [2]],
       ];
