@@ -4,6 +4,8 @@
 // unapproved device past the gateway: two DeviceIds, an escaped parameter name, the other query
 // form, another spelling, extra headers. The lab answers with the device it served (X-Lab-Device).
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../src/doctor/http-probe.js';
 import { adminHeaders, type Env, startEnv } from './helpers/env.js';
@@ -208,6 +210,28 @@ describe('ActiveSync devices: blocking one device', () => {
     // Another user's device of that id is another device.
     await admin(env, '/api/devices/remove', { user: 'LAB\\dave', device: 'Blocked9' });
     assert.equal((await eas(env, plain('Blocked9'))).head.status, 200, 'removed: in mode any it syncs again');
+  });
+});
+
+describe('ActiveSync devices: a reload that changes the mode', () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv({ lab: { eas: { maxPingMs: 60_000 } } });
+  });
+  after(() => env.stop());
+
+  it('from any to allow-list: the live Ping of a device not on the list is cut, an approved one keeps syncing', async () => {
+    await admin(env, '/api/devices/approve', { user: 'LAB\\dave', device: 'Listed1' });
+    const listed = await heldPing(env, plain('Listed1', 'Ping'));
+    const stranger = await heldPing(env, plain('Stranger1', 'Ping'));
+    const written = parse(readFileSync(env.configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(env.configFile, stringify({ ...written, devices: { mode: 'allow-list' } }));
+    assert.equal(await env.runtime.reload(), true);
+    await stranger.waitClosed(1_000);
+    assert.equal(listed.closed, false);
+    listed.close();
+    assert.equal((await eas(env, plain('Stranger1'))).header('x-portcullis-reason'), 'device-not-allowed');
+    assert.equal((await eas(env, plain('Listed1'))).head.status, 200);
   });
 });
 
