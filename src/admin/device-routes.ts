@@ -4,9 +4,22 @@
 import type http from 'node:http';
 import { isDeviceId, isDeviceType } from '../classify/activesync-query.js';
 import type { DeviceControl } from './control.js';
+import { DeviceStoreError } from '../state/device-store.js';
 
 type Resolve = (user: unknown, anyName?: boolean) => Promise<{ key: string; directory?: string } | { status: number; error: string }>;
 type Route = (req: http.IncomingMessage, url: URL) => Promise<[number, unknown]>;
+
+/** A store that cannot be written is the server's trouble (503), not the caller's request (400). */
+const storeAware =
+  (route: Route): Route =>
+  async (req, url) => {
+    try {
+      return await route(req, url);
+    } catch (e) {
+      if (e instanceof DeviceStoreError) return [503, { error: `${e.message}: nothing was changed; try again when the store answers` }];
+      throw e;
+    }
+  };
 
 export function deviceRoutes(devices: DeviceControl, resolve: Resolve, actorOf: (body: Record<string, unknown>) => string, readJson: (req: http.IncomingMessage) => Promise<Record<string, unknown>>): Record<string, Route> {
   /** The body's user and device, checked; an error answer otherwise. */
@@ -37,14 +50,14 @@ export function deviceRoutes(devices: DeviceControl, resolve: Resolve, actorOf: 
       }
       return [200, all];
     },
-    'POST /api/devices/approve': change('approved'),
-    'POST /api/devices/block': change('blocked'),
-    'POST /api/devices/remove': async (req) => {
+    'POST /api/devices/approve': storeAware(change('approved')),
+    'POST /api/devices/block': storeAware(change('blocked')),
+    'POST /api/devices/remove': storeAware(async (req) => {
       const body = await readJson(req);
       const t = await target(body, true);
       if (Array.isArray(t)) return t;
       const { removed, closed } = await devices.remove(t.user, t.id, actorOf(body));
       return removed ? [200, { removed, closedConnections: closed }] : [404, { error: `${t.user} has no device ${t.id}` }];
-    },
+    }),
   };
 }
