@@ -52,13 +52,14 @@ export class DeviceAuthority implements DeviceAdmissions {
   async admitNew(user: string, device: DeviceRef, rule: AdmitRule): Promise<DeviceRecord | undefined> {
     const known = this.registry.get(user, device.id);
     if (known) return known;
-    const r = await this.store.admitNew(user, device.id, device.type, Date.now(), rule);
+    const now = Date.now();
+    const r = await this.store.admitNew(user, device.id, device.type, now, rule);
     if (!r) return undefined;
     if (this.registry.get(r.user, r.id)?.state !== r.state) {
       this.registry.apply({ kind: 'put', record: r });
       await this.hooks.onChange?.({ kind: 'put', record: r });
-      // Made now (not an existing row another instance made): on the record once, by this instance.
-      if (r.firstSeen === r.changedAt && (r.actor === 'auto-approve' || r.actor === 'quarantine')) recordDeviceChange(r, 0);
+      // Made by this call (a row another instance made has its own time): on the record once, by this instance.
+      if (r.firstSeen === now && r.changedAt === now) recordDeviceChange(r, 0);
     }
     return r;
   }
