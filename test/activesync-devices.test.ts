@@ -266,5 +266,9 @@ describe('ActiveSync devices in the admin console', () => {
     await env.runtime.audit!.writer.flush();
     const recs = await env.runtime.audit!.writer.store.query({ event: 'device-changed' });
     assert.deepEqual(recs.filter((r) => r.actor === 'console:operator').map((r) => [r.deviceId, r.cause, r.text]), [['ConsolePhone', 'approved', undefined], ['ConsolePhone', 'blocked', '1 connection(s) closed']]);
+    const page2 = await (await op.get('/console/audit?device=consolephone')).text();
+    assert.match(page2, /device-changed.*by console:operator.*device ConsolePhone \(iPhone\)/s, 'the audit page filters by device, any case');
+    const rows = page2.split('<tbody>')[1]?.split('<tr').slice(1) ?? [];
+    assert.ok(rows.length >= 3 && rows.every((r) => r.includes('device ConsolePhone')), 'only records of that device');
   });
 });
