@@ -12,6 +12,7 @@ import { adminSchema } from '../admin/admin-schema.js';
 import { healthSchema } from '../health/health-schema.js';
 import { auditSchema } from '../audit/audit-schema.js';
 import { stateSchema } from '../state/state-schema.js';
+import { devicesSchema } from '../devices/devices-schema.js';
 
 export const configSchema = z
   .object({
@@ -34,6 +35,7 @@ export const configSchema = z
     health: healthSchema,
     audit: auditSchema.prefault({}),
     state: stateSchema.prefault({}),
+    devices: devicesSchema.prefault({}),
     workers: z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
@@ -56,4 +58,5 @@ export type { AdminConfig } from '../admin/admin-schema.js';
 export type { HealthConfig } from '../health/health-schema.js';
 export type { AuditConfig } from '../audit/audit-schema.js';
 export type { StateConfig } from '../state/state-schema.js';
+export type { DevicesConfig } from '../devices/devices-schema.js';
 export type { ZonesConfig } from '../policy/policy-schema.js';
