@@ -5,6 +5,7 @@
 // two instances cannot both auto-approve the user's last free device.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { migratePostgres } from './postgres-migrate.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import { type AdmitRule, type DeviceChange, type DeviceRecord, type DeviceState, type DeviceStore, DeviceStoreError } from './device-store.js';
 import { recordOf } from './sqlite-device-store.js';
@@ -68,16 +69,7 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async open(): Promise<DeviceRecord[]> {
-    await this.#tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS portcullis_device_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const at = Number(((await c.query('SELECT max(version) AS v FROM portcullis_device_schema')).rows[0] as Row | undefined)?.v ?? 0);
-      if (at > MIGRATIONS.length) throw new Error(`device schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        await c.query(MIGRATIONS[v - 1]!);
-        await c.query('INSERT INTO portcullis_device_schema (version) VALUES ($1)', [v]);
-      }
-    });
+    await migratePostgres(this.#pool, { lock: MIGRATION_LOCK, table: 'portcullis_device_schema', migrations: MIGRATIONS }, (e) => this.#fail(e));
     await this.#connectListener();
     return this.list();
   }

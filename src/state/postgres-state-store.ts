@@ -5,6 +5,7 @@
 // advisory lock on the user's key, so two instances cannot both take the last slot.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { migratePostgres } from './postgres-migrate.js';
 import type { Revocation } from '../policy/user-states.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import type { Lock, LockoutRule, SlotAnswer, StateChange, StateSnapshot, StateStore } from './state-store.js';
@@ -60,29 +61,7 @@ export class PostgresStateStore implements StateStore {
 
   async open(now: number, rule: LockoutRule): Promise<StateSnapshot> {
     this.#rule = rule;
-    const c = await this.#pool.connect().catch((e: unknown) => this.#fail(e));
-    const ignore = () => {};
-    c.on('error', ignore);
-    let broken = false;
-    try {
-      await c.query('SELECT pg_advisory_lock($1)', [STATE_MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS portcullis_state_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const at = Number(((await c.query('SELECT max(version) AS v FROM portcullis_state_schema')).rows[0] as Row | undefined)?.v ?? 0);
-      if (at > POSTGRES_STATE_MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${POSTGRES_STATE_MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= POSTGRES_STATE_MIGRATIONS.length; v++) {
-        await c.query('BEGIN');
-        await c.query(POSTGRES_STATE_MIGRATIONS[v - 1]!);
-        await c.query('INSERT INTO portcullis_state_schema (version) VALUES ($1)', [v]);
-        await c.query('COMMIT');
-      }
-      await c.query('SELECT pg_advisory_unlock($1)', [STATE_MIGRATION_LOCK]);
-    } catch (e) {
-      broken = true;
-      this.#fail(e);
-    } finally {
-      c.off('error', ignore);
-      c.release(broken);
-    }
+    await migratePostgres(this.#pool, { lock: STATE_MIGRATION_LOCK, table: 'portcullis_state_schema', migrations: POSTGRES_STATE_MIGRATIONS }, (e) => this.#fail(e));
     await this.#connectListener();
     return this.snapshot(now, rule);
   }

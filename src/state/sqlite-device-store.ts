@@ -3,9 +3,8 @@
 // node:sqlite is synchronous; it is called only when an operator changes a device or a device is
 // seen for the first time, never for a device the mirror knows. BEGIN IMMEDIATE makes admitNew's
 // count-then-insert atomic even if a second process opened the same file.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { immediate, migrateSqlite, openStateDatabase } from './sqlite-database.js';
 import { type AdmitRule, type DeviceChange, type DeviceRecord, type DeviceState, type DeviceStore, DeviceStoreError } from './device-store.js';
 
 /** Numbered migrations; each runs once, in order, in one transaction with its version row. */
@@ -30,20 +29,8 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async open(): Promise<DeviceRecord[]> {
     try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      const db = new DatabaseSync(this.#file);
-      db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('CREATE TABLE IF NOT EXISTS device_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      const at = Number((db.prepare('SELECT max(version) AS v FROM device_schema').get() as Row | undefined)?.v ?? 0);
-      if (at > MIGRATIONS.length) throw new Error(`device schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        this.#tx(db, () => {
-          db.exec(MIGRATIONS[v - 1]!);
-          db.prepare('INSERT INTO device_schema (version, applied_at) VALUES (?, ?)').run(v, Date.now());
-        });
-      }
+      const db = openStateDatabase(this.#file);
+      migrateSqlite(db, 'device_schema', MIGRATIONS);
       this.#db = db;
     } catch (e) {
       throw new DeviceStoreError(this.describe, (e as Error).message);
@@ -57,7 +44,7 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async put(r: DeviceRecord): Promise<DeviceRecord> {
     const db = this.#open();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       db.prepare(
         `INSERT INTO devices (user_lower, id_lower, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (user_lower, id_lower) DO UPDATE SET device_type = coalesce(excluded.device_type, devices.device_type), state = excluded.state, changed_at = excluded.changed_at, actor = excluded.actor`,
@@ -68,7 +55,7 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async remove(user: string, id: string): Promise<DeviceRecord | undefined> {
     const db = this.#open();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       const old = this.#get(db, user, id);
       db.prepare('DELETE FROM devices WHERE user_lower = ? AND id_lower = ?').run(user.toLowerCase(), id.toLowerCase());
       return old;
@@ -77,7 +64,7 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async admitNew(user: string, id: string, type: string, now: number, rule: AdmitRule): Promise<DeviceRecord | undefined> {
     const db = this.#open();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       const old = this.#get(db, user, id);
       if (old) return old;
       const count = (s: DeviceState) => Number((db.prepare('SELECT count(*) AS n FROM devices WHERE user_lower = ? AND state = ?').get(user.toLowerCase(), s) as Row).n);
@@ -109,17 +96,6 @@ export class SqliteDeviceStore implements DeviceStore {
     return this.#db;
   }
 
-  #tx<T>(db: DatabaseSync, fn: () => T): T {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const v = fn();
-      db.exec('COMMIT');
-      return v;
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
-  }
 }
 
 export function recordOf(r: Record<string, unknown>): DeviceRecord {
