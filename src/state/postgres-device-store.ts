@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migratePostgres } from './postgres-migrate.js';
+import { PostgresListener } from './postgres-listener.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import { type AdmitRule, type DeviceChange, type DeviceRecord, type DeviceState, type DeviceStore, DeviceStoreError } from './device-store.js';
 import { recordOf } from './sqlite-device-store.js';
@@ -48,9 +49,7 @@ export class PostgresDeviceStore implements DeviceStore {
   readonly #opts: PostgresDeviceOptions;
   readonly #pool: pg.Pool;
   readonly #listeners: Array<(c: DeviceChange) => void> = [];
-  #listen: pg.Client | undefined;
-  #closed = false;
-  #retry: NodeJS.Timeout | undefined;
+  readonly #listener: PostgresListener;
 
   constructor(opts: PostgresDeviceOptions) {
     this.#opts = opts;
@@ -66,11 +65,25 @@ export class PostgresDeviceStore implements DeviceStore {
     });
     // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
     this.#pool.on('error', () => {});
+    this.#listener = new PostgresListener({
+      url: opts.url,
+      password: opts.password,
+      timeoutMs: opts.timeoutMs,
+      reconnectMs: opts.reconnectMs,
+      channel: DEVICE_CHANNEL,
+      heard: (payload) => void this.#heard(payload),
+      resync: async () => {
+        // Whatever changed while this instance was not listening: read it all again.
+        const records = await this.list().catch(() => undefined);
+        if (records) this.#emit({ kind: 'resync', records });
+        return records !== undefined;
+      },
+    });
   }
 
   async open(): Promise<DeviceRecord[]> {
     await migratePostgres(this.#pool, { lock: MIGRATION_LOCK, table: 'portcullis_device_schema', migrations: MIGRATIONS }, (e) => this.#fail(e));
-    await this.#connectListener();
+    await this.#listener.start().catch((e: unknown) => this.#fail(e));
     return this.list();
   }
 
@@ -130,11 +143,7 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    const l = this.#listen;
-    this.#listen = undefined;
-    await l?.end().catch(() => {});
+    await this.#listener.close();
     await this.#pool.end().catch(() => {});
   }
 
@@ -165,42 +174,6 @@ export class PostgresDeviceStore implements DeviceStore {
   #fail(e: unknown): never {
     const err = e as NodeJS.ErrnoException;
     throw new DeviceStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
-  }
-
-  /** The LISTEN connection; after a loss it comes back on its own and announces a resync. */
-  async #connectListener(lost = false, wait = this.#opts.reconnectMs ?? 500): Promise<void> {
-    if (this.#closed) return;
-    const c = new pg.Client({ connectionString: this.#opts.url, ...(this.#opts.password !== undefined ? { password: this.#opts.password } : {}), connectionTimeoutMillis: this.#opts.timeoutMs ?? 2000 });
-    let gone = false;
-    const retry = () => {
-      if (gone || this.#closed) return;
-      gone = true;
-      if (this.#listen === c) this.#listen = undefined;
-      void c.end().catch(() => {});
-      this.#retry = setTimeout(() => void this.#connectListener(true, Math.min(wait * 2, 5000)), wait);
-      this.#retry.unref();
-    };
-    c.on('error', retry);
-    c.on('end', retry);
-    c.on('notification', (n) => void this.#heard(n.payload));
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${DEVICE_CHANNEL}`);
-    } catch (e) {
-      if (!lost) {
-        gone = true;
-        void c.end().catch(() => {});
-        this.#fail(e);
-      }
-      return retry();
-    }
-    this.#listen = c;
-    if (lost) {
-      // Whatever changed while this instance was not listening: read it all again.
-      const records = await this.list().catch(() => undefined);
-      if (records) this.#emit({ kind: 'resync', records });
-      else retry();
-    }
   }
 
   async #heard(payload: string | undefined): Promise<void> {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migratePostgres } from './postgres-migrate.js';
+import { PostgresListener } from './postgres-listener.js';
 import type { Revocation } from '../policy/user-states.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import type { Lock, LockoutRule, SlotAnswer, StateChange, StateSnapshot, StateStore } from './state-store.js';
@@ -38,10 +39,8 @@ export class PostgresStateStore implements StateStore {
   readonly #opts: PostgresStateOptions;
   readonly #pool: pg.Pool;
   readonly #listeners: Array<(c: StateChange) => void> = [];
-  #listen: pg.Client | undefined;
+  readonly #listener: PostgresListener;
   #rule: LockoutRule | undefined;
-  #closed = false;
-  #retry: NodeJS.Timeout | undefined;
 
   constructor(opts: PostgresStateOptions) {
     this.#opts = opts;
@@ -57,12 +56,27 @@ export class PostgresStateStore implements StateStore {
     });
     // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
     this.#pool.on('error', () => {});
+    this.#listener = new PostgresListener({
+      url: opts.url,
+      password: opts.password,
+      timeoutMs: opts.timeoutMs,
+      reconnectMs: opts.reconnectMs,
+      channel: STATE_CHANNEL,
+      heard: (payload) => void this.#heard(payload),
+      resync: async () => {
+        // Whatever changed while this instance was not listening: read it all again.
+        if (!this.#rule) return true;
+        const snapshot = await this.snapshot(Date.now(), this.#rule).catch(() => undefined);
+        if (snapshot) this.#emit({ kind: 'resync', snapshot });
+        return snapshot !== undefined;
+      },
+    });
   }
 
   async open(now: number, rule: LockoutRule): Promise<StateSnapshot> {
     this.#rule = rule;
     await migratePostgres(this.#pool, { lock: STATE_MIGRATION_LOCK, table: 'portcullis_state_schema', migrations: POSTGRES_STATE_MIGRATIONS }, (e) => this.#fail(e));
-    await this.#connectListener();
+    await this.#listener.start().catch((e: unknown) => this.#fail(e));
     return this.snapshot(now, rule);
   }
 
@@ -111,11 +125,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    const l = this.#listen;
-    this.#listen = undefined;
-    await l?.end().catch(() => {});
+    await this.#listener.close();
     await this.#pool.end().catch(() => {});
   }
 
@@ -130,42 +140,6 @@ export class PostgresStateStore implements StateStore {
   #fail(e: unknown): never {
     const err = e as NodeJS.ErrnoException;
     throw new StateStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
-  }
-
-  /** The LISTEN connection; after a loss it comes back on its own and announces a resync. */
-  async #connectListener(lost = false, wait = this.#opts.reconnectMs ?? 500): Promise<void> {
-    if (this.#closed) return;
-    const c = new pg.Client({ connectionString: this.#opts.url, ...(this.#opts.password !== undefined ? { password: this.#opts.password } : {}), connectionTimeoutMillis: this.#opts.timeoutMs ?? 2000 });
-    let gone = false;
-    const retry = () => {
-      if (gone || this.#closed) return;
-      gone = true;
-      if (this.#listen === c) this.#listen = undefined;
-      void c.end().catch(() => {});
-      this.#retry = setTimeout(() => void this.#connectListener(true, Math.min(wait * 2, 5000)), wait);
-      this.#retry.unref();
-    };
-    c.on('error', retry);
-    c.on('end', retry);
-    c.on('notification', (n) => void this.#heard(n.payload));
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${STATE_CHANNEL}`);
-    } catch (e) {
-      if (!lost) {
-        gone = true;
-        void c.end().catch(() => {});
-        this.#fail(e);
-      }
-      return retry();
-    }
-    this.#listen = c;
-    if (lost && this.#rule) {
-      // Whatever changed while this instance was not listening: read it all again.
-      const snapshot = await this.snapshot(Date.now(), this.#rule).catch(() => undefined);
-      if (snapshot) this.#emit({ kind: 'resync', snapshot });
-      else retry();
-    }
   }
 
   async #heard(payload: string | undefined): Promise<void> {
