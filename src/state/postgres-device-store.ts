@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migratePostgres } from './postgres-migrate.js';
+import { pgErrorText, storePool } from './postgres-pool.js';
 import { PostgresListener } from './postgres-listener.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import { type AdmitRule, type DeviceChange, type DeviceRecord, type DeviceState, type DeviceStore, DeviceStoreError } from './device-store.js';
@@ -54,17 +55,7 @@ export class PostgresDeviceStore implements DeviceStore {
   constructor(opts: PostgresDeviceOptions) {
     this.#opts = opts;
     this.describe = describePostgres(opts.url);
-    const timeout = opts.timeoutMs ?? 2000;
-    this.#pool = new pg.Pool({
-      connectionString: opts.url,
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      max: 2,
-      connectionTimeoutMillis: timeout,
-      idleTimeoutMillis: 30_000,
-      query_timeout: timeout,
-    });
-    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
-    this.#pool.on('error', () => {});
+    this.#pool = storePool(opts, 2);
     this.#listener = new PostgresListener({
       url: opts.url,
       password: opts.password,
@@ -172,8 +163,7 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   #fail(e: unknown): never {
-    const err = e as NodeJS.ErrnoException;
-    throw new DeviceStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
+    throw new DeviceStoreError(this.describe, pgErrorText(e));
   }
 
   async #heard(payload: string | undefined): Promise<void> {

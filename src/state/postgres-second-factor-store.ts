@@ -5,6 +5,7 @@
 // time step, a challenge or a pending secret get one winner without holding locks across round trips.
 import pg from 'pg';
 import { migratePostgres } from './postgres-migrate.js';
+import { pgErrorText, storePool } from './postgres-pool.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import type { ChallengePurpose, Sealed, SecondFactorStore, StoredPasskey } from './second-factor-store.js';
 import { SecondFactorStoreError } from './second-factor-store.js';
@@ -38,17 +39,7 @@ export class PostgresSecondFactorStore implements SecondFactorStore {
 
   constructor(opts: PostgresSecondFactorOptions) {
     this.describe = describePostgres(opts.url);
-    const timeout = opts.timeoutMs ?? 2000;
-    this.#pool = new pg.Pool({
-      connectionString: opts.url,
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      max: 4,
-      connectionTimeoutMillis: timeout,
-      idleTimeoutMillis: 30_000,
-      query_timeout: timeout,
-    });
-    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
-    this.#pool.on('error', () => {});
+    this.#pool = storePool(opts, 4);
   }
 
   async open(): Promise<void> {
@@ -164,8 +155,7 @@ export class PostgresSecondFactorStore implements SecondFactorStore {
   }
 
   #fail(e: unknown): never {
-    const err = e as NodeJS.ErrnoException;
-    throw new SecondFactorStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
+    throw new SecondFactorStoreError(this.describe, pgErrorText(e));
   }
 }
 

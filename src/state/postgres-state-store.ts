@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migratePostgres } from './postgres-migrate.js';
+import { pgErrorText, storePool } from './postgres-pool.js';
 import { PostgresListener } from './postgres-listener.js';
 import type { Revocation } from '../policy/user-states.js';
 import { describePostgres } from '../audit/postgres-store.js';
@@ -45,17 +46,7 @@ export class PostgresStateStore implements StateStore {
   constructor(opts: PostgresStateOptions) {
     this.#opts = opts;
     this.describe = describePostgres(opts.url);
-    const timeout = opts.timeoutMs ?? 2000;
-    this.#pool = new pg.Pool({
-      connectionString: opts.url,
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      max: 4,
-      connectionTimeoutMillis: timeout,
-      idleTimeoutMillis: 30_000,
-      query_timeout: timeout,
-    });
-    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
-    this.#pool.on('error', () => {});
+    this.#pool = storePool(opts, 4);
     this.#listener = new PostgresListener({
       url: opts.url,
       password: opts.password,
@@ -138,8 +129,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   #fail(e: unknown): never {
-    const err = e as NodeJS.ErrnoException;
-    throw new StateStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
+    throw new StateStoreError(this.describe, pgErrorText(e));
   }
 
   async #heard(payload: string | undefined): Promise<void> {
