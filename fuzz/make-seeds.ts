@@ -140,7 +140,17 @@ const proxyHeader: Record<string, Buffer> = {
   'v2-local': v2(0x20, 0x11, Buffer.alloc(12)),
 };
 
-const sets = { 'request-head': requestHeads, 'response-head': responseHeads, chunked, ntlm, spnego, credentials, 'proxy-header': proxyHeader };
+// ActiveSync queries (src/classify/activesync-query.test.ts): the plain form, the specification's
+// base64 example as text, and base64-form bytes (odd first byte) with a policy key and parameters.
+const easBytes = Buffer.concat([Buffer.from([161, 18, 9, 4, 4]), Buffer.from('00ff10ab', 'hex'), Buffer.from([4, 1, 2, 3, 4, 3]), l1('WP8'), Buffer.from([8, 8]), l1('LAB\\dave'), Buffer.from([7, 1, 1])]);
+const activesyncQuery: Record<string, Buffer> = {
+  plain: mode(0, 'Cmd=Sync&User=jdoe&DeviceId=ABCDEF0123&DeviceType=iPhone'),
+  'plain-extra': mode(0, 'Cmd=SendMail&DeviceId=a_b-c&DeviceType=SAMSUNG.SM-G950F&SaveInSent=T&ItemId=5%3A1&User=LAB%5Cdave'),
+  'base64-text': mode(0, 'jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l'),
+  'base64-bytes': mode(1, easBytes),
+};
+
+const sets = { 'request-head': requestHeads, 'response-head': responseHeads, chunked, ntlm, spnego, credentials, 'proxy-header': proxyHeader, 'activesync-query': activesyncQuery };
 for (const [target, seeds] of Object.entries(sets)) {
   const dir = path.join(root, target);
   rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import type { Decision } from './vocabulary/decision.js';
 import type { Protocol } from './vocabulary/protocols.js';
 import type { ReasonCode, UpstreamReason } from './vocabulary/reasons.js';
 import type { Zone } from './vocabulary/zones.js';
+import type { DeviceRef } from './vocabulary/device.js';
 
 /** A diagnostics channel whose messages have one type. It is the node:diagnostics_channel object itself. */
 export interface TypedChannel<T> {
@@ -94,6 +95,8 @@ export interface ConnectionClosedEvent extends ConnectionOpenedEvent {
   readonly durationMs: number;
   /** The pinned upstream connection existed: with the protocol of the request that opened it. */
   readonly pinned: { readonly protocol: Protocol } | undefined;
+  /** The ActiveSync device the last request named. */
+  readonly device?: DeviceRef | undefined;
 }
 
 /**
@@ -141,6 +144,8 @@ export interface RequestStartedEvent extends ConnectionRef {
   readonly protocol: Protocol;
   /** The connection's proven user, if any, when the request arrived. */
   readonly user: string | undefined;
+  /** The ActiveSync device the query named (DeviceId, DeviceType), either query form. */
+  readonly device?: DeviceRef | undefined;
 }
 
 export interface RequestEndedEvent extends ConnectionRef {
@@ -165,12 +170,14 @@ export interface RequestEndedEvent extends ConnectionRef {
   readonly requestBytes: number;
   readonly responseBytes: number;
   readonly durationMs: number;
+  /** The ActiveSync device the query named (DeviceId, DeviceType), either query form. */
+  readonly device?: DeviceRef | undefined;
 }
 
 // ---- decisions and identity --------------------------------------------------------------------
 
-/** Which gate decided: zone blocks, the edge rules, identity + policy, Autodiscover's protocol list. */
-export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover' | 'signin';
+/** Which gate decided: zone blocks, the edge rules, identity + policy, Autodiscover's protocol list, the ActiveSync device policy, browser sign-in. */
+export type GateName = 'forwarded-for' | 'zone' | 'edge' | 'access' | 'autodiscover' | 'device' | 'signin';
 
 export interface GateDecisionEvent extends ConnectionRef {
   readonly request: number;
@@ -187,6 +194,8 @@ export interface GateDecisionEvent extends ConnectionRef {
   /** The user the decision was about: proven, or claimed by this request. */
   readonly user: string | undefined;
   readonly scheme: AuthScheme | undefined;
+  /** The ActiveSync device the query named: the device policy's decision is about it. */
+  readonly device?: DeviceRef | undefined;
 }
 
 /** How an identity step ended. `bound`: proven by Exchange's answer. */
@@ -316,6 +325,25 @@ export interface AdminActionEvent {
   readonly detail: string;
 }
 
+// ---- ActiveSync devices -----------------------------------------------------------------------
+
+/**
+ * A device's state changed: an operator approved, blocked or removed it (`admin:<login>`,
+ * `console:<login>`), the policy recorded a new device in quarantine (`quarantine`) or approved it
+ * on its first proven request (`auto-approve`).
+ */
+export interface DeviceChangedEvent {
+  readonly at: number;
+  readonly user: string;
+  readonly deviceId: string;
+  readonly deviceType: string | undefined;
+  /** The new state, or `removed`. */
+  readonly state: 'approved' | 'quarantined' | 'blocked' | 'removed';
+  readonly actor: string;
+  /** Live connections of the device closed because of it. */
+  readonly connectionsClosed: number;
+}
+
 // ---- process lifecycle -------------------------------------------------------------------------
 
 export interface DrainEvent {
@@ -364,6 +392,7 @@ export const events = {
   auditStoreState: typed<AuditStoreStateEvent>('portcullis:audit:store-state'),
   consoleSignIn: typed<ConsoleSignInEvent>('portcullis:console:sign-in'),
   adminAction: typed<AdminActionEvent>('portcullis:admin:action'),
+  deviceChanged: typed<DeviceChangedEvent>('portcullis:device:changed'),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -8,4 +8,5 @@ export const TARGETS: Record<string, string> = {
   spnego: new URL('./spnego.ts', import.meta.url).href,
   credentials: new URL('./credentials.ts', import.meta.url).href,
   'proxy-header': new URL('./proxy-header.ts', import.meta.url).href,
+  'activesync-query': new URL('./activesync-query.ts', import.meta.url).href,
 };

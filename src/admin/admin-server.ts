@@ -16,6 +16,7 @@ import { protocolNamed } from '../policy/protocol-names.js';
 import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
+import { deviceRoutes } from './device-routes.js';
 import { answerProbe } from '../health/health-server.js';
 import { type ConsoleHandler, createConsole } from './console/console-server.js';
 import type { ConsoleSources } from './console/console-sources.js';
@@ -142,6 +143,7 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       const ok = await control.reload();
       return [ok ? 200 : 422, { reloaded: ok }];
     },
+    ...(control.devices ? deviceRoutes(control.devices, resolve, actorOf, readJson) : {}),
     'POST /api/explain': async (req) => {
       const body = await readJson(req);
       const protocol = (typeof body['protocol'] === 'string' ? protocolNamed(body['protocol']) : undefined) as Protocol;

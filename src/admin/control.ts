@@ -11,6 +11,7 @@ import type { Decision } from '../policy/decision.js';
 import type { Revocation, UserStateStore } from '../policy/user-states.js';
 import { events } from '../events.js';
 import type { Readiness } from '../health/readiness.js';
+import type { DeviceRecord } from '../state/device-store.js';
 
 /** Puts an admin's change of a user's state on the record; the control calls it once it is done. */
 export const recordUserState = {
@@ -78,6 +79,19 @@ export interface Control {
    */
   closeConnection?(id: number, worker: number | undefined, actor: string): Promise<boolean>;
   evaluate(user: LookupResult & { status: 'found' }, protocol: Protocol, ctx: { zone: Zone; remoteAddress: string }): Decision;
+  /** ActiveSync devices (absent where no device authority runs in this process). */
+  readonly devices?: DeviceControl;
+}
+
+/**
+ * An operator's device actions: each is written to the device store, reaches every worker and
+ * instance, closes the device's live connections it no longer allows, and goes on the record with
+ * its actor (portcullis:device:changed).
+ */
+export interface DeviceControl {
+  list(): Promise<DeviceRecord[]>;
+  set(user: string, id: string, type: string | undefined, state: 'approved' | 'blocked', actor: string): Promise<{ record: DeviceRecord; closed: number }>;
+  remove(user: string, id: string, actor: string): Promise<{ removed: DeviceRecord | undefined; closed: number }>;
 }
 
 function userOf(id: ClientConnection['identity']): string | undefined {
@@ -134,8 +148,9 @@ export function closeConnectionIn(connections: Iterable<ClientConnection>, id: n
 }
 
 /** The single-process control: this process' gateway, access gate and user states. */
-export function localControl(gateway: Gateway, access: AccessControl, changer: UserStateChanger, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics']): Control {
+export function localControl(gateway: Gateway, access: AccessControl, changer: UserStateChanger, reload: () => Promise<boolean>, readiness: Readiness, metrics: Control['metrics'], devices?: Omit<DeviceControl, 'list'> & { list(): DeviceRecord[] }): Control {
   return {
+    ...(devices ? { devices: { list: async () => devices.list(), set: (u, i, t, st, a) => devices.set(u, i, t, st, a), remove: (u, i, a) => devices.remove(u, i, a) } } : {}),
     readiness,
     metrics,
     connections: async () => [...gateway.connections].map((c) => viewOf(c)),

@@ -37,6 +37,13 @@ describe('audit output', () => {
     assert.equal(cells.length, cols.length);
     assert.equal(cells[cols.indexOf('reasons')], 'not-in-group default-deny');
     assert.equal(cells[cols.indexOf('time')], '2026-12-01T08:00:00.123Z');
+    const eas = csvRow({ ...denied, deviceId: 'ApplC39GQ1', deviceType: 'iPhone' }).split(',');
+    assert.deepEqual([eas[cols.indexOf('device_id')], eas[cols.indexOf('device_type')]], ['ApplC39GQ1', 'iPhone']);
+  });
+
+  it('the WHY column names an ActiveSync device, and who changed one', () => {
+    assert.match(detail({ ...denied, reasons: ['device-blocked'], deviceId: 'ApplC39GQ1', deviceType: 'iPhone' }), /^device-blocked; .*device ApplC39GQ1 \(iPhone\)/);
+    assert.equal(detail({ id: 9, uid: 'u', ts: 0, event: 'device-changed', user: 'LAB\\dave', actor: 'admin:ops', cause: 'blocked', text: '1 connection(s) closed', deviceId: 'P1' }), 'by admin:ops; "1 connection(s) closed"; blocked; device P1');
   });
 
   it('JSON lines: one record per line, as stored', () => {

@@ -30,6 +30,7 @@ export function detail(r: StoredRecord): string {
     case 'reload':
     case 'reload-refused':
     case 'admin-action':
+    case 'device-changed':
       if (r.actor) parts.push(`by ${r.actor}`);
       if (r.text) parts.push(`"${r.text}"`);
       break;
@@ -37,6 +38,7 @@ export function detail(r: StoredRecord): string {
       if (r.text) parts.push(r.text);
   }
   if (r.cause) parts.push(r.cause);
+  if (r.deviceId) parts.push(`device ${r.deviceId}${r.deviceType ? ` (${r.deviceType})` : ''}`);
   if (r.ref) parts.push(`ref ${r.ref}`);
   return parts.join('; ');
 }
@@ -89,6 +91,9 @@ const CSV_FIELDS: ReadonlyArray<[string, (r: StoredRecord) => unknown]> = [
   ['text', (r) => r.text],
   ['instance', (r) => r.instance],
   ['uid', (r) => r.uid],
+  // Added last (issue 15): a spreadsheet reading columns by position keeps working.
+  ['device_id', (r) => r.deviceId],
+  ['device_type', (r) => r.deviceType],
 ];
 
 /** RFC 4180 quoting; a text cell starting like a formula gets a leading apostrophe. */

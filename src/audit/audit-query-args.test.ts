@@ -13,6 +13,7 @@ describe('portcullis audit arguments', () => {
       limit: 50,
     });
     assert.deepEqual(parseAuditArgs({}, NOW).format, 'table');
+    assert.equal(parseAuditArgs({ device: 'ApplC39GQ1' }, NOW).filter.device, 'ApplC39GQ1');
   });
 
   it('relative and absolute times', () => {
@@ -23,6 +24,7 @@ describe('portcullis audit arguments', () => {
 
   const bad: Array<[string, Parameters<typeof parseAuditArgs>[0], RegExp]> = [
     ['a decision other than allow or deny', { decision: 'maybe' }, /^--decision must be one of allow, deny, not "maybe"$/],
+    ['a device that is no DeviceId', { device: "x' OR 1=1" }, /^--device must be a DeviceId \(1-64 letters, digits, - or _\), not "x' OR 1=1"$/],
     ['an unknown protocol', { protocol: 'smtp' }, /^--protocol must be one of autodiscover, .* not "smtp"$/],
     ['an unknown event', { event: 'login' }, /^--event must be one of denied, /],
     ['an unknown format', { format: 'xml' }, /^--format must be one of table, jsonl, csv, not "xml"$/],

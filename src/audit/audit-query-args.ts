@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { PROTOCOLS } from '../vocabulary/protocols.js';
 import { AUDIT_EVENTS, DECISIONS } from './audit-record.js';
 import type { AuditFilter } from './record-columns.js';
+import { isDeviceId } from '../classify/activesync-query.js';
 
 export const FORMATS = ['table', 'jsonl', 'csv'] as const;
 export type AuditFormat = (typeof FORMATS)[number];
@@ -15,6 +16,7 @@ export interface AuditArgs {
   readonly decision?: string;
   readonly reason?: string;
   readonly event?: string;
+  readonly device?: string;
   readonly since?: string;
   readonly until?: string;
   readonly format?: string;
@@ -52,6 +54,7 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 export function parseAuditArgs(a: AuditArgs, now = Date.now()): AuditQuery {
   if (a.ip !== undefined && isIP(a.ip) === 0) throw new Error(`--ip must be an IPv4 or IPv6 address, not "${a.ip}"`);
   if (a.user !== undefined && a.user.trim() === '') throw new Error('--user must not be empty');
+  if (a.device !== undefined && !isDeviceId(a.device)) throw new Error(`--device must be a DeviceId (1-64 letters, digits, - or _), not "${a.device}"`);
   if (a.reason !== undefined && !/^[a-z0-9:.-]+$/i.test(a.reason)) throw new Error(`--reason must be a reason code such as not-in-group or revoked, not "${a.reason}"`);
   const since = a.since !== undefined ? parseTime('--since', a.since, now) : undefined;
   const until = a.until !== undefined ? parseTime('--until', a.until, now) : undefined;
@@ -69,6 +72,7 @@ export function parseAuditArgs(a: AuditArgs, now = Date.now()): AuditQuery {
       decision: oneOf('--decision', a.decision, DECISIONS),
       reason: a.reason,
       event: oneOf('--event', a.event, AUDIT_EVENTS),
+      ...(a.device !== undefined ? { device: a.device } : {}),
       since,
       until,
     },

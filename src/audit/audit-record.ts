@@ -24,6 +24,7 @@ export const AUDIT_EVENTS = [
   'drain',
   'console-sign-in',
   'admin-action',
+  'device-changed',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
@@ -68,6 +69,9 @@ export interface AuditRecord {
   readonly text?: string | undefined;
   /** The gateway instance that wrote it: the host name, `/w<slot>` for a worker process. */
   readonly instance?: string | undefined;
+  /** The ActiveSync device (DeviceId, DeviceType) the request named or the change was about. */
+  readonly deviceId?: string | undefined;
+  readonly deviceType?: string | undefined;
 }
 
 /** A record as read back: the store's sequence number first. */

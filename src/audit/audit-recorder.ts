@@ -7,6 +7,7 @@
 import { type ConnectionRef, type GateDecisionEvent, type IdentityEvent, type LoginOutcome, type RequestEndedEvent, type SecondFactorResetEvent, events, on } from '../events.js';
 import type { RecordInput } from './audit-record.js';
 import type { AuditLevel } from './audit-schema.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 
 export interface RecordSink {
   record(r: RecordInput): void;
@@ -90,6 +91,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
           // "claimed <user>" says again what the user column says.
           text: e.detail === `claimed ${e.user ?? gate?.user}` ? undefined : e.detail,
           cause: e.concealed ? 'concealed' : undefined,
+          ...deviceOf(e.device),
         });
         return;
       }
@@ -112,6 +114,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
         durationMs: e.durationMs,
         bytesIn: e.requestBytes,
         bytesOut: e.responseBytes,
+        ...deviceOf(e.device),
       });
     }),
     on(events.identityBound, (e) => {
@@ -126,6 +129,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
         reasons: allow ? [...allow.decision.reasons] : undefined,
         rule: allow?.decision.rule,
         text: e.claimedUser && e.user && e.claimedUser !== e.user ? `claimed ${e.claimedUser}` : undefined,
+        ...deviceOf(allow?.device),
       });
     }),
     on(events.loginFailed, (e) => {
@@ -155,6 +159,7 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
         requests: e.requests,
         cause: e.cause,
         text: e.detail,
+        ...deviceOf(e.device),
       });
     }),
     on(events.userRevoked, (e) => {
@@ -193,6 +198,19 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     on(events.adminAction, (e) => {
       sink.record({ ts: e.at, event: 'admin-action', user: e.user, actor: e.actor, cause: e.action, text: e.detail });
     }),
+    on(events.deviceChanged, (e) => {
+      sink.record({
+        ts: e.at,
+        event: 'device-changed',
+        decision: e.state === 'approved' ? 'allow' : e.state === 'removed' ? undefined : 'deny',
+        user: e.user,
+        actor: e.actor,
+        cause: e.state,
+        text: e.connectionsClosed > 0 ? `${e.connectionsClosed} connection(s) closed` : undefined,
+        deviceId: e.deviceId,
+        deviceType: e.deviceType,
+      });
+    }),
     on(events.drain, (e) => {
       sink.record({ ts: e.at, event: 'drain', cause: `${e.phase}: ${e.connections} connection(s) open, deadline ${e.deadlineMs} ms` });
     }),
@@ -208,4 +226,9 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
 /** The record of a second-factor reset: from the event here, and from `second-factor reset` when it acts on the store itself. */
 export function secondFactorResetRecord(e: SecondFactorResetEvent): RecordInput {
   return { ts: e.at, event: '2fa-reset', user: e.user, actor: e.actor, cause: `${e.totp ? 'TOTP' : 'no TOTP'}, ${e.passkeys} passkey(s) forgotten` };
+}
+
+/** The device columns of a record. */
+function deviceOf(d: DeviceRef | undefined): Pick<RecordInput, 'deviceId' | 'deviceType'> {
+  return d ? { deviceId: d.id, deviceType: d.type } : {};
 }

@@ -33,6 +33,7 @@ export function subscribeLog(log: Logger): () => void {
       ...(e.concealed ? { concealed: true } : {}),
       ...(e.detail !== undefined ? { detail: e.detail } : {}),
       ...(e.ref ? { ref: e.ref } : {}),
+      ...(e.device ? { device: e.device.id, deviceType: e.device.type } : {}),
       reqBytes: e.requestBytes,
       resBytes: e.responseBytes,
       ms: Math.round(e.durationMs),
@@ -65,6 +66,11 @@ export function subscribeLog(log: Logger): () => void {
     e.outcome === 'signed-in' ? log.info({ login: e.login, client: e.clientIp, role: e.role }, 'console sign-in') : log.warn({ login: e.login, client: e.clientIp, outcome: e.outcome }, 'console sign-in refused'),
   );
   on(events.adminAction, (e) => log.info({ actor: e.actor, action: e.action, user: e.user, detail: e.detail }, 'console action'));
+  on(events.deviceChanged, (e) => {
+    const fields = { user: e.user, device: e.deviceId, deviceType: e.deviceType, state: e.state, actor: e.actor, closed: e.connectionsClosed };
+    if (e.state === 'blocked') log.warn({ ...fields, reasons: ['device-blocked'] }, 'device blocked');
+    else log.info(fields, e.state === 'quarantined' ? 'new device quarantined' : e.state === 'removed' ? 'device removed' : 'device approved');
+  });
 
   return () => {
     for (const off of offs.splice(0)) off();

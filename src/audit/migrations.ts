@@ -67,6 +67,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    // ActiveSync devices (issue 15): the device a request named, or an operator's change was about.
+    version: 3,
+    name: 'activesync device',
+    sql: {
+      sqlite: ['ALTER TABLE audit_records ADD COLUMN device_id TEXT', 'ALTER TABLE audit_records ADD COLUMN device_type TEXT'],
+      postgres: ['ALTER TABLE audit_records ADD COLUMN device_id TEXT', 'ALTER TABLE audit_records ADD COLUMN device_type TEXT'],
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -30,6 +30,8 @@ export const COLUMNS = [
   ['actor', 'actor'],
   ['text', 'text'],
   ['instance', 'instance'],
+  ['deviceId', 'device_id'],
+  ['deviceType', 'device_type'],
 ] as const satisfies ReadonlyArray<readonly [keyof AuditRecord, string]>;
 
 export const COLUMN_LIST = COLUMNS.map(([, c]) => c).join(', ');
@@ -69,6 +71,8 @@ export interface AuditFilter {
   /** One reason code; matches records that carry it among their reasons. */
   readonly reason?: string | undefined;
   readonly event?: string | undefined;
+  /** An ActiveSync DeviceId, any case. */
+  readonly device?: string | undefined;
   /** ms since the epoch, inclusive. */
   readonly since?: number | undefined;
   /** ms since the epoch, exclusive. */
@@ -101,6 +105,7 @@ export function whereClause(f: AuditFilter, param: (n: number) => string): { sql
   if (f.protocol !== undefined) parts.push(`protocol = ${p(f.protocol)}`);
   if (f.decision !== undefined) parts.push(`decision = ${p(f.decision)}`);
   if (f.event !== undefined) parts.push(`event = ${p(f.event)}`);
+  if (f.device !== undefined) parts.push(`lower(device_id) = ${p(f.device.toLowerCase())}`);
   if (f.reason !== undefined) parts.push(`(',' || reasons || ',') LIKE ${p(`%,${likeEscape(f.reason)},%`)} ESCAPE '!'`);
   if (f.since !== undefined) parts.push(`ts >= ${p(f.since)}`);
   if (f.until !== undefined) parts.push(`ts < ${p(f.until)}`);

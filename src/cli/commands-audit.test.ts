@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStore } from './commands-audit.js';
+import { LATEST_VERSION } from '../audit/migrations.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-audit-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +37,7 @@ describe('portcullis audit: which trail', () => {
     await s.migrate();
     await s.close();
     const store = await openStore({ config: f });
-    assert.equal(await store.schemaVersion(), 2);
+    assert.equal(await store.schemaVersion(), LATEST_VERSION);
     await store.close();
   });
 });

@@ -37,12 +37,19 @@ import { type HealthServer, startHealthServer } from '../health/health-server.js
 import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metrics/gateway-metrics.js';
 import { type Signin, startSignin } from '../signin/start-signin.js';
 import { openSecondFactorService } from '../signin/open-second-factor.js';
+import { type DeviceAdmissions, DeviceGate } from '../devices/device-gate.js';
+import type { DeviceAuthority } from '../devices/device-authority.js';
+import { openDeviceAuthority } from '../devices/open-devices.js';
+import { withdrawDevices } from '../devices/withdraw-devices.js';
+import { DeviceStoreError } from '../state/device-store.js';
 
 export interface Runtime {
   readonly gateway: Gateway;
   readonly access: AccessControl;
   /** The instance's authority over revocations and lockouts (undefined in a worker: its primary's). */
   readonly authority: UserStateAuthority | undefined;
+  /** What the device gate reads: the instance's DeviceAuthority, or a worker's replica of its primary's. */
+  readonly devices: DeviceAdmissions;
   readonly admin: AdminServer | undefined;
   /** The audit trail this process writes (undefined: audit.store off). */
   readonly audit: AuditTrail | undefined;
@@ -125,6 +132,8 @@ export interface RuntimeOptions {
   readonly auditSpool?: string;
   /** Put reloads on the record (false in workers: the primary records the pool's reload once). */
   readonly recordReloads?: boolean;
+  /** ActiveSync devices: a worker passes its replica of the primary's; otherwise this process opens the device store. */
+  readonly devices?: DeviceAdmissions;
 }
 
 export async function startRuntime(file: string, config: GatewayConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -140,6 +149,15 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
         if (e instanceof StateStoreError) throw new CliError(stateStoreProblem(e));
         throw e;
       });
+  let withdraw: ((c: Parameters<typeof withdrawDevices>[3]) => number) | undefined;
+  const deviceAuthority: DeviceAuthority | undefined = opts.devices
+    ? undefined
+    : await openDeviceAuthority(config.state, log, { onChange: (c) => withdraw?.(c) ?? 0 }).catch(async (e: unknown) => {
+        await authority?.close();
+        if (e instanceof DeviceStoreError) throw new CliError(`${e.message}; not starting: without the device store blocked devices would be let in again (start the database, or set state.store)`);
+        throw e;
+      });
+  const devices: DeviceAdmissions = opts.devices ?? deviceAuthority!;
   // The trail subscribes before anything listens, so the first connection is on the record.
   const audit = await startAuditTrail(config.audit, log, opts.auditSpool);
   const stopRecorder = audit ? subscribeAuditRecorder(audit.writer, () => state.config.audit.level) : undefined;
@@ -170,7 +188,10 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
         throw new CliError(`browser sign-in: ${(e as Error).message}; not starting`);
       })
     : undefined;
-  const gates = signin ? signin.gates(edgeGate(() => state), autodiscoverGate(() => state, access)) : [edgeGate(() => state), access, autodiscoverGate(() => state, access)];
+  const deviceGate = new DeviceGate(() => state.config.devices, devices);
+  const gates = signin
+    ? signin.gates(edgeGate(() => state), [deviceGate, autodiscoverGate(() => state, access)])
+    : [edgeGate(() => state), access, deviceGate, autodiscoverGate(() => state, access)];
   const gateway = await startGateway({ config, log, gates }).catch((e: unknown) => {
     // Nothing listens: the subscribers go with the failed start.
     void signin?.stop();
@@ -180,8 +201,10 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     stopRecorder?.();
     void audit?.stop();
     void authority?.close();
+    void deviceAuthority?.close();
     throw e;
   });
+  withdraw = (c) => withdrawDevices(gateway.connections, state.config.devices.mode, devices.registry, c);
   const reevaluate = async (why: string) => {
     const closed = await access.reevaluate(gateway.connections);
     log.info({ why, closed }, 're-evaluated live connections');
@@ -218,7 +241,9 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     users.setLockoutConfig(next.config.lockout);
     watcher?.refresh();
     log.info('configuration reloaded');
-    const closed = await reevaluate('reload');
+    // The device mode may have changed (any -> quarantine): live devices are judged under the new one.
+    const devicesClosed = withdrawDevices(gateway.connections, next.config.devices.mode, devices.registry, 'all');
+    const closed = (await reevaluate('reload')) + devicesClosed;
     if (records) recordReloaded(trigger, t0, closed);
     return true;
   };
@@ -226,7 +251,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
   let admin: AdminServer | undefined;
   let health: HealthServer | undefined;
   try {
-    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, authority ?? memoryChanger(users), () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined), log, token: adminToken, console: consoleSources(file, () => state, audit) }) : undefined;
+    admin = config.admin && opts.admin !== false ? await startAdmin(config.admin, { control: localControl(gateway, access, authority ?? memoryChanger(users), () => serialReload('admin'), readiness, metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, text: await metrics.registry.metrics() }) : undefined, deviceAuthority), log, token: adminToken, console: consoleSources(file, () => state, audit) }) : undefined;
     health = config.health && opts.admin !== false ? await startHealthServer(config.health, readiness, log) : undefined;
   } catch (e) {
     // (an admin or probe port in use): nothing may stay open behind the error, or the process would not end.
@@ -234,6 +259,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     await gateway.stop(0);
     await state.directory.close();
     await authority?.close();
+    await deviceAuthority?.close();
     metrics?.close();
     unsubscribeLog();
     throw e;
@@ -243,6 +269,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
     gateway,
     access,
     authority,
+    devices,
     admin,
     audit,
     readiness,
@@ -265,6 +292,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
       await authority?.close();
       await signin?.stop();
       await secondFactor?.close();
+      await deviceAuthority?.close();
       // Last: the closes of the drained connections are on the record.
       stopRecorder?.();
       await audit?.stop();

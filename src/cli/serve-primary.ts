@@ -30,6 +30,8 @@ import { restartNeeded } from './restart-needed.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
 import { CliError } from './cli-error.js';
 import { adoptWorkerSpools, auditReadiness, startAuditTrail } from '../audit/audit-trail.js';
+import { openDeviceAuthority } from '../devices/open-devices.js';
+import { DeviceStoreError } from '../state/device-store.js';
 import { subscribeAuditRecorder } from '../audit/audit-recorder.js';
 
 export function workerCount(config: GatewayConfig): number {
@@ -77,6 +79,12 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     throw e;
   });
   const users = authority.users;
+  // And over ActiveSync devices: workers keep a replica, record unknown devices here, hear every change.
+  const devices = await openDeviceAuthority(config.state, log, { onChange: (c) => pool?.deviceChange(c) ?? 0 }).catch(async (e: unknown) => {
+    await authority.close();
+    if (e instanceof DeviceStoreError) throw new CliError(`${e.message}; not starting: without the device store blocked devices would be let in again (start the database, or set state.store)`);
+    throw e;
+  });
   // Revocations, unlocks and reloads happen here: their log lines are this subscriber's, and their
   // audit records this process' own trail's (the workers record their connections).
   const unsubscribeLog = subscribeLog(log);
@@ -90,7 +98,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
   // Used for `policy explain` and user lookups; never as a gate (the workers hold the sockets).
   const access = new AccessControl(() => state, users, authority, log);
   const count = workerCount(config);
-  const workers = startWorkerPool({ count, log, attempts: authority, snapshot: () => snapshotOf(users) });
+  const workers = startWorkerPool({ count, log, attempts: authority, snapshot: () => snapshotOf(users), devices: { snapshot: () => devices.list(), admitNew: (u, d, r) => devices.admitNew(u, d, r) } });
   pool = workers;
   const { live, askAll } = workers;
   const broadcast = workers.broadcast;
@@ -167,6 +175,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
     reload: () => reload('admin'),
     // The connections view names each connection's worker; only that one acts on the id.
     closeConnection: async (id, worker, actor) => worker !== undefined && (await askAll('close', ASK_TIMEOUT_MS, { id, worker, actor })).some((closed) => closed === true),
+    devices: { list: async () => devices.list(), set: (u, i, t, s, a) => devices.set(u, i, t, s, a), remove: (u, i, a) => devices.remove(u, i, a) },
     users,
     lookup: (claim) => state.directory.lookup(claim),
     evaluate: (r, protocol, ctx) => access.evaluate({ kind: 'user', entry: r.entry }, protocol, ctx),
@@ -189,6 +198,7 @@ export async function servePrimary(file: string, config: GatewayConfig, log: Log
       await admin?.stop();
       await state.directory.close();
       await authority.close();
+      await devices.close();
       metrics?.close();
       unsubscribeLog();
       stopRecorder?.();

@@ -11,6 +11,8 @@ import { workerSpoolName } from '../audit/audit-trail.js';
 import { setAuditInstance } from '../audit/audit-record.js';
 import os from 'node:os';
 import { WORKER_SLOT_ENV } from './worker-messages.js';
+import { RemoteDevices } from '../devices/remote-devices.js';
+import { withdrawDevices } from '../devices/withdraw-devices.js';
 import { type CloseQuestion, type ToPrimary, type WorkerQuestions, isToWorker } from './worker-messages.js';
 
 function send(m: ToPrimary): void {
@@ -23,6 +25,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   const users = new ReplicaUserStates(config.lockout);
   // The primary may keep a reservation waiting for a free slot (attemptWait): allow for that.
   const attempts = new RemoteAttempts((req) => send({ t: 'attempt', req }), () => users.lockoutConfig().attemptWait + 2_000);
+  const devices = new RemoteDevices((r) => send({ t: 'device-admit', ...r }));
   let snapshot!: () => void;
   const gotSnapshot = new Promise<void>((r) => (snapshot = r));
   let runtime: Runtime | undefined;
@@ -47,6 +50,14 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.t === 'attempt') return attempts.answered(m.id, m.answer);
+    if (m.t === 'device-admitted') return devices.answered(m.id, m.record, m.failed === true);
+    if (m.t === 'device') {
+      devices.registry.apply(m.change);
+      // A blocked or removed device's live connections in this worker close now (its held Ping).
+      const closed = runtime ? withdrawDevices(runtime.gateway.connections, runtime.state().config.devices.mode, devices.registry, m.change) : 0;
+      if (m.id !== undefined) send({ t: 'reply', id: m.id, value: closed });
+      return;
+    }
     if (m.t === 'update') {
       users.apply(m.update);
       if (m.update.kind === 'snapshot') snapshot();
@@ -69,7 +80,7 @@ export async function serveWorker(file: string, config: GatewayConfig, baseLog: 
   // its spool belongs to its slot, so the worker that replaces it replays what it left.
   const slot = Number(process.env[WORKER_SLOT_ENV] ?? id);
   setAuditInstance(`${os.hostname()}/w${slot}`);
-  runtime = await startRuntime(file, config, log, { watch: false, users: { users, attempts }, admin: false, recordReloads: false, auditSpool: workerSpoolName(slot) });
+  runtime = await startRuntime(file, config, log, { watch: false, users: { users, attempts }, admin: false, recordReloads: false, auditSpool: workerSpoolName(slot), devices });
   send({ t: 'listening', listeners: runtime.gateway.listeners });
   // Without its primary a worker would hold connections nobody can revoke: stop.
   // (through the signal handler, so a stop already under way is not started twice)

@@ -2,6 +2,8 @@
 import type { ConnectionView, ProcessStats } from '../admin/control.js';
 import type { RunningListener } from '../listen/gateway.js';
 import type { AttemptAnswer, AttemptRequest, UserStateUpdate } from '../policy/replica-user-states.js';
+import type { AdmitRule, DeviceChange, DeviceRecord } from '../state/device-store.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 
 /** The environment variable that tells a forked worker its slot (0 … workers-1), kept by its replacement. */
 export const WORKER_SLOT_ENV = 'PORTCULLIS_WORKER_SLOT';
@@ -33,7 +35,11 @@ export type ToWorker =
   | { readonly t: 'update'; readonly update: UserStateUpdate }
   | { readonly t: 'ask'; readonly id: number; readonly q: keyof WorkerQuestions; readonly close?: CloseQuestion }
   /** The answer to the worker's attempt reservation `id`. */
-  | { readonly t: 'attempt'; readonly id: number; readonly answer: AttemptAnswer };
+  | { readonly t: 'attempt'; readonly id: number; readonly answer: AttemptAnswer }
+  /** A device change every replica applies (a resync before the worker serves); with `id`, the worker replies how many connections it closed. */
+  | { readonly t: 'device'; readonly change: DeviceChange; readonly id?: number }
+  /** The answer to the worker's device admission `id`. */
+  | { readonly t: 'device-admitted'; readonly id: number; readonly record: DeviceRecord | null; readonly failed?: boolean };
 
 export type ToPrimary =
   /** The worker's message handler is installed: send the state snapshot. */
@@ -41,6 +47,8 @@ export type ToPrimary =
   | { readonly t: 'listening'; readonly listeners: readonly RunningListener[] }
   /** Reserve or settle a login attempt slot (src/policy/login-attempts.ts). */
   | { readonly t: 'attempt'; readonly req: AttemptRequest }
+  /** A device the worker's replica does not know: record it in the store (DeviceStore.admitNew). */
+  | { readonly t: 'device-admit'; readonly id: number; readonly user: string; readonly device: DeviceRef; readonly rule: AdmitRule }
   | { readonly t: 'reply'; readonly id: number; readonly value: unknown }
   /** The worker could not start (a port in use…): the line to print, and the exit code. */
   | { readonly t: 'failed'; readonly message: string; readonly exitCode: number };
@@ -50,5 +58,5 @@ export function isToPrimary(m: unknown): m is ToPrimary {
 }
 
 export function isToWorker(m: unknown): m is ToWorker {
-  return typeof m === 'object' && m !== null && ['update', 'ask', 'attempt'].includes((m as { t?: unknown }).t as string);
+  return typeof m === 'object' && m !== null && ['update', 'ask', 'attempt', 'device', 'device-admitted'].includes((m as { t?: unknown }).t as string);
 }

@@ -8,6 +8,8 @@ import { AttemptBroker, type UserStateUpdate } from '../policy/replica-user-stat
 import type { LoginAttempts } from '../policy/login-attempts.js';
 import { withGatewayFlags } from '../../bin/runtime.js';
 import { type CloseQuestion, type ToWorker, WORKER_SLOT_ENV, type WorkerQuestions, isToPrimary } from './worker-messages.js';
+import type { AdmitRule, DeviceChange, DeviceRecord } from '../state/device-store.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 
 const ASK_TIMEOUT_MS = 10_000;
 
@@ -18,6 +20,11 @@ export interface WorkerPoolOptions {
   readonly attempts: LoginAttempts;
   /** What a new worker must know before it serves: every revocation and lock. */
   readonly snapshot: () => UserStateUpdate;
+  /** The instance's device authority: every device a new worker must know, and where unknown devices are recorded. */
+  readonly devices: {
+    snapshot(): DeviceRecord[];
+    admitNew(user: string, device: DeviceRef, rule: AdmitRule): Promise<DeviceRecord | undefined>;
+  };
 }
 
 export interface WorkerPool {
@@ -25,6 +32,8 @@ export interface WorkerPool {
   live(): Worker[];
   /** Tells every worker of a change in the user states. */
   broadcast(update: UserStateUpdate): void;
+  /** Tells every worker of a device change; resolves with the connections they closed for it. */
+  deviceChange(change: DeviceChange): Promise<number>;
   /** Asks every worker; a worker that dies or hangs counts as no answer (null). */
   askAll<Q extends keyof WorkerQuestions>(q: Q, timeoutMs?: number, close?: CloseQuestion): Promise<Array<WorkerQuestions[Q] | null>>;
   /** SIGTERM to every worker (they drain), SIGKILL after `killAfterMs`; resolves when all exited. */
@@ -63,6 +72,28 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
           }),
       ),
     );
+  const deviceChange = async (change: DeviceChange): Promise<number> => {
+    const closed = await Promise.all(
+      live().map(
+        (w) =>
+          new Promise<number>((resolve) => {
+            const id = nextAsk++;
+            const done = (v: unknown) => {
+              clearTimeout(timer);
+              w.off('exit', gone);
+              waiting.delete(id);
+              resolve(typeof v === 'number' ? v : 0);
+            };
+            const gone = () => done(0);
+            const timer = setTimeout(gone, ASK_TIMEOUT_MS);
+            w.once('exit', gone);
+            waiting.set(id, done);
+            post(w, { t: 'device', change, id });
+          }),
+      ),
+    );
+    return closed.reduce((a, b) => a + b, 0);
+  };
 
   const fork = (slot: number) => {
     const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
@@ -71,7 +102,18 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
       if (!isToPrimary(m)) return;
       switch (m.t) {
         case 'hello':
+          // Devices first: the worker serves once the user states arrive, and IPC keeps the order.
+          post(w, { t: 'device', change: { kind: 'resync', records: o.devices.snapshot() } });
           post(w, { t: 'update', update: o.snapshot() });
+          return;
+        case 'device-admit':
+          o.devices.admitNew(m.user, m.device, m.rule).then(
+            (record) => post(w, { t: 'device-admitted', id: m.id, record: record ?? null }),
+            (e: Error) => {
+              log.error({ err: e.message, user: m.user, device: m.device.id }, 'device store could not record a new device');
+              post(w, { t: 'device-admitted', id: m.id, record: null, failed: true });
+            },
+          );
           return;
         case 'listening':
           if (++listening === count) log.info({ workers: count, listeners: m.listeners }, 'gateway ready');
@@ -113,6 +155,7 @@ export function startWorkerPool(o: WorkerPoolOptions): WorkerPool {
   return {
     live,
     broadcast: (update) => live().forEach((w) => post(w, { t: 'update', update })),
+    deviceChange,
     askAll,
     async stop(killAfterMs) {
       stopping = true;

@@ -34,6 +34,10 @@ export function configWarnings(c: GatewayConfig, raw: unknown, place: Place): Pr
       warnings.push(place(['listeners', i], `no address: listening on ${l.address} (loopback) only, so no other host can connect; set address: 0.0.0.0 (or ::) to accept clients from the network`));
     }
   });
+  // Auto-approval and the quarantine cap only act where new devices are judged at all.
+  if (c.devices.mode === 'any' && c.devices.autoApprove > 0) {
+    warnings.push(place(['devices', 'autoApprove'], 'has no effect with devices.mode: any (every device syncs already); set mode: quarantine or allow-list, or remove autoApprove'));
+  }
   const policy = compilePolicy(c.policy);
   const kerberosDenied = INTEGRATED_AUTH.filter(
     (p) => negotiateOffered(c, p) && !evaluate(policy, { subject: { kind: 'kerberos' }, protocol: p, zone: 'internal', clientAddress: '0.0.0.0' }, NO_STATES).allow,

@@ -13,6 +13,7 @@ import { healthSchema } from '../health/health-schema.js';
 import { auditSchema } from '../audit/audit-schema.js';
 import { stateSchema } from '../state/state-schema.js';
 import { signinSchema } from '../signin/signin-schema.js';
+import { devicesSchema } from '../devices/devices-schema.js';
 
 export const configSchema = z
   .object({
@@ -36,6 +37,7 @@ export const configSchema = z
     audit: auditSchema.prefault({}),
     state: stateSchema.prefault({}),
     signin: signinSchema.optional(),
+    devices: devicesSchema.prefault({}),
     workers: z
       .union([z.number().int().min(1).max(64), z.literal('auto')])
       .default(1)
@@ -58,5 +60,6 @@ export type { AdminConfig } from '../admin/admin-schema.js';
 export type { HealthConfig } from '../health/health-schema.js';
 export type { AuditConfig } from '../audit/audit-schema.js';
 export type { StateConfig } from '../state/state-schema.js';
+export type { DevicesConfig } from '../devices/devices-schema.js';
 export type { ZonesConfig } from '../policy/policy-schema.js';
 export type { SigninConfig } from '../signin/signin-schema.js';

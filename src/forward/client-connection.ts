@@ -62,6 +62,7 @@ export class ClientConnection implements ConnectionContext {
   bytesToClient = 0;
   current: RequestInfo | undefined;
   claim: ClaimNote | undefined = undefined;
+  closeCause: CloseCause | undefined = undefined;
   /** The ActiveSync device the connection's requests named (admin views). */
   device: RequestDetail['device'] = undefined;
   /** The command of the request in flight (EAS Cmd, MAPI X-RequestType; admin views). */
@@ -219,7 +220,8 @@ export class ClientConnection implements ConnectionContext {
     if (a.info) {
       this.current = a.info;
       const detail = requestDetail(a.info.protocol, head.target, head.headers);
-      this.device = detail?.device ?? this.device;
+      // The device judged is the one admission parsed; the views show the same one.
+      this.device = a.info.device ?? this.device;
       this.command = detail?.command;
       this.requests++;
       recordRequestStarted(this, a.info);
@@ -229,7 +231,7 @@ export class ClientConnection implements ConnectionContext {
       return false;
     }
     const { info, framing } = a;
-    const verdicts = runGates(this.deps.gates, this, { head, protocol: info.protocol, path: info.path });
+    const verdicts = runGates(this.deps.gates, this, { head, protocol: info.protocol, path: info.path, device: info.device });
     if (!(verdicts instanceof Promise)) return this.admit(head, framing, verdicts);
     this.deciding = true;
     this.clientPauses.add('deciding');
@@ -447,6 +449,7 @@ export class ClientConnection implements ConnectionContext {
 
   /** Closed once: the gates hear the exchange is over, the upstream goes, the record is written. */
   private finish(cause: CloseCause, detail: string | undefined): void {
+    this.closeCause = cause;
     if (this.exchange) this.settle(this.exchange);
     this.closed = true;
     this.clearHeadTimer();

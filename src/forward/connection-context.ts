@@ -3,6 +3,7 @@ import type { AuthScheme } from '../vocabulary/claim.js';
 import type { Protocol } from '../vocabulary/protocols.js';
 import type { Zone } from '../vocabulary/zones.js';
 import type { DirectoryEntry } from '../directory/provider.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 
 /** What is known about the request currently on a connection. */
 export interface RequestInfo {
@@ -11,6 +12,8 @@ export interface RequestInfo {
   readonly path: string;
   readonly protocol: Protocol;
   readonly startedAt: number;
+  /** The ActiveSync device the request's query named (every EAS command names one). */
+  readonly device?: DeviceRef | undefined;
 }
 
 /** Who the credentials of the request in flight named: kept for the record even when refused. */
@@ -65,6 +68,8 @@ export interface ConnectionContext {
   current: RequestInfo | undefined;
   /** Set by the access gate for the request in flight; cleared when the next request starts. */
   claim?: ClaimNote | undefined;
+  /** Why the connection closed, once it did (the gates settle after it is set). */
+  closeCause?: CloseCause | undefined;
   /** Closes the connection and its upstream at once (revocation, shutdown). */
   close(cause: CloseCause, detail?: string): void;
   /**

@@ -48,13 +48,14 @@ export function recordClosed(c: ConnectionContext, tls: TlsFacts, cause: CloseCa
     bytesOut: c.bytesToClient,
     durationMs: Date.now() - c.openedAt,
     pinned: pinned ? { protocol: pinned } : undefined,
+    device: c.current?.device,
   });
 }
 
 export function recordRequestStarted(c: ConnectionContext, info: RequestInfo): void {
   if (!events.requestStarted.hasSubscribers) return;
   const id = c.identity;
-  events.requestStarted.publish({ ...connectionRef(c), request: c.requests, method: info.method, path: info.path, protocol: info.protocol, user: id ? (id.entry?.key ?? 'kerberos') : undefined });
+  events.requestStarted.publish({ ...connectionRef(c), request: c.requests, method: info.method, path: info.path, protocol: info.protocol, user: id ? (id.entry?.key ?? 'kerberos') : undefined, device: info.device });
 }
 
 /** What a request's end adds to its start: the event's own fields (one definition, in events.ts). */
@@ -71,6 +72,7 @@ export function recordRequestEnded(c: ConnectionContext, info: RequestInfo | und
     user: userOf(c),
     ...o,
     durationMs: info ? Date.now() - info.startedAt : 0,
+    device: info?.device,
   });
 }
 
@@ -134,6 +136,7 @@ export function recordGateDecision(c: ConnectionContext, info: RequestInfo, gate
     concealed,
     user: userOf(c),
     scheme: (c.identity ?? c.pending)?.via ?? c.claim?.scheme,
+    device: info.device,
   });
 }
 

@@ -3,6 +3,7 @@ import type { Decision } from '../vocabulary/decision.js';
 import type { Protocol } from '../vocabulary/protocols.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { Zone } from '../vocabulary/zones.js';
+import type { DeviceRef } from '../vocabulary/device.js';
 import type { HeaderField } from '../http/headers.js';
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
@@ -14,6 +15,8 @@ export interface GateRequest {
   readonly protocol: Protocol;
   /** Canonical path (lower-case, decoded). */
   readonly path: string;
+  /** The ActiveSync device the query named (request-admission.ts parsed it; absent elsewhere). */
+  readonly device?: DeviceRef | undefined;
 }
 
 /** What the gate wants done with the final response of an allowed request. */
@@ -99,7 +102,8 @@ export type GateVerdict =
 export interface RequestGate {
   /** Named in the gate decision event. */
   readonly name: GateName;
-  check(ctx: ConnectionContext, req: GateRequest): GateVerdict | Promise<GateVerdict>;
+  /** `earlier`: the verdicts of the gates before this one (all allowing), e.g. one that strips Authorization. */
+  check(ctx: ConnectionContext, req: GateRequest, earlier: readonly GateVerdict[]): GateVerdict | Promise<GateVerdict>;
 }
 
 /** Refuses protocols a zone may not reach at all (external: unknown paths, ECP, PowerShell). */
@@ -123,7 +127,7 @@ export function zoneGate(zones: () => Readonly<Record<Zone, { readonly blockedPr
 /** Runs gates in order; stays synchronous until a gate answers with a promise. */
 export function runGates(gates: readonly RequestGate[], ctx: ConnectionContext, req: GateRequest, from = 0, acc: GateVerdict[] = []): GateVerdict[] | Promise<GateVerdict[]> {
   for (let i = from; i < gates.length; i++) {
-    const v = gates[i]!.check(ctx, req);
+    const v = gates[i]!.check(ctx, req, acc);
     if (v instanceof Promise) {
       return v.then((resolved) => {
         acc.push(resolved);

@@ -1,5 +1,9 @@
 // Exchange ActiveSync, as far as the gateway cares: OPTIONS discovery and a Ping long poll that is
-// held for its heartbeat ([MS-ASCMD] §2.2.1.13), so idle time-outs can be tested for real.
+// held for its heartbeat ([MS-ASCMD] §2.2.1.13), so idle time-outs can be tested for real. Commands
+// are read from either query form (plain or base64, MS-ASHTTP 2.2.1.1.1), as Exchange reads them;
+// a query naming no device is a 400, and every answer says which device and user it served
+// (X-Lab-Device, X-Lab-Identity), so tests see what reached Exchange.
+import { parseActiveSyncQuery } from '../classify/activesync-query.js';
 import type { LabRequest, LabResponse } from './lab-http.js';
 import type { LabState } from './lab-context.js';
 
@@ -15,7 +19,7 @@ export function heartbeatSeconds(body: Buffer): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-export async function handleEas(state: LabState, req: LabRequest, res: LabResponse): Promise<void> {
+export async function handleEas(state: LabState, identity: string, req: LabRequest, res: LabResponse): Promise<void> {
   const common = [
     { name: 'MS-Server-ActiveSync', value: '15.20' },
     { name: 'MS-ASProtocolVersions', value: '2.0,2.1,2.5,12.0,12.1,14.0,14.1,16.0,16.1' },
@@ -29,8 +33,11 @@ export async function handleEas(state: LabState, req: LabRequest, res: LabRespon
     ]);
     return;
   }
-  const cmd = new URLSearchParams(req.query).get('Cmd') ?? '';
+  const q = parseActiveSyncQuery(req.query || undefined);
   const body = await req.body(1024 * 1024);
+  if (!q.ok) return res.send(400, 'Bad Request', '', 'text/plain');
+  const cmd = q.query.command;
+  common.push({ name: 'X-Lab-Device', value: `${q.query.deviceId}/${q.query.deviceType}` }, { name: 'X-Lab-Identity', value: identity });
   if (req.method === 'POST' && cmd === 'Ping') {
     const ms = Math.min((heartbeatSeconds(body) ?? 480) * 1000, state.options.eas.maxPingMs);
     const timer = setTimeout(() => res.send(200, 'OK', PING_EXPIRED, 'application/vnd.ms-sync.wbxml', common), ms);

@@ -91,7 +91,7 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
     case 'ews':
       return handleEws(state, identity, req, res);
     case 'eas':
-      return handleEas(state, req, res);
+      return handleEas(state, identity, req, res);
     case 'oab':
       await req.body();
       return res.send(200, 'OK', '<?xml version="1.0" encoding="utf-8"?><OAB></OAB>\n', 'text/xml');

@@ -303,7 +303,8 @@ export class AccessControl implements RequestGate {
         // the exchange ended before Exchange answered. Cut before Exchange would have refused a
         // wrong password, it may be a guess running from its 401; cut later (an RPC channel that
         // Exchange accepted, then closed), it is no failure.
-        const early = Date.now() - started < this.timing.refusalWindow(req.protocol);
+        // The gateway itself cut it (a device blocked, access withdrawn): no guess ran from it.
+        const early = Date.now() - started < this.timing.refusalWindow(req.protocol) && ctx.closeCause !== 'access-withdrawn';
         this.settle(ticket, forwarded && early ? 'abandoned' : 'none', key);
       },
     };

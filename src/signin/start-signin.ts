@@ -56,8 +56,8 @@ export interface SigninOptions {
 
 export interface Signin {
   readonly deps: SigninDeps;
-  /** The gates in order, around the edge and autodiscover gates. */
-  gates(edge: RequestGate, autodiscover: RequestGate): RequestGate[];
+  /** The gates in order: the pages before the edge gate, the session gate in the access gate's place, then `after`. */
+  gates(edge: RequestGate, after: readonly RequestGate[]): RequestGate[];
   stop(): Promise<void>;
 }
 
@@ -127,7 +127,7 @@ export async function startSignin(o: SigninOptions): Promise<Signin> {
   o.log.info({ store: sessions.describe, secondFactor: o.secondFactor !== undefined }, 'browser sign-in ready');
   return {
     deps,
-    gates: (edge, autodiscover) => [signinPagesGate(deps), edge, signinGate(deps, o.access), autodiscover],
+    gates: (edge, after) => [signinPagesGate(deps), edge, signinGate(deps, o.access), ...after],
     async stop() {
       clearInterval(prune);
       clearInterval(sweep);

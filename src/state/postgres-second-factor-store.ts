@@ -4,6 +4,8 @@
 // DELETE … RETURNING, or data-modifying CTEs that commit together), so two instances racing on a
 // time step, a challenge or a pending secret get one winner without holding locks across round trips.
 import pg from 'pg';
+import { migratePostgres } from './postgres-migrate.js';
+import { pgErrorText, storePool } from './postgres-pool.js';
 import { describePostgres } from '../audit/postgres-store.js';
 import type { ChallengePurpose, Sealed, SecondFactorStore, StoredPasskey } from './second-factor-store.js';
 import { SecondFactorStoreError } from './second-factor-store.js';
@@ -37,44 +39,11 @@ export class PostgresSecondFactorStore implements SecondFactorStore {
 
   constructor(opts: PostgresSecondFactorOptions) {
     this.describe = describePostgres(opts.url);
-    const timeout = opts.timeoutMs ?? 2000;
-    this.#pool = new pg.Pool({
-      connectionString: opts.url,
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      max: 4,
-      connectionTimeoutMillis: timeout,
-      idleTimeoutMillis: 30_000,
-      query_timeout: timeout,
-    });
-    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
-    this.#pool.on('error', () => {});
+    this.#pool = storePool(opts, 4);
   }
 
   async open(): Promise<void> {
-    const c = await this.#pool.connect().catch((e: unknown) => this.#fail(e));
-    const ignore = () => {};
-    c.on('error', ignore);
-    let broken = false;
-    try {
-      await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS portcullis_second_factor_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const at = Number(((await c.query('SELECT max(version) AS v FROM portcullis_second_factor_schema')).rows[0] as Row | undefined)?.v ?? 0);
-      if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        await c.query('BEGIN');
-        await c.query(MIGRATIONS[v - 1]!);
-        await c.query('INSERT INTO portcullis_second_factor_schema (version) VALUES ($1)', [v]);
-        await c.query('COMMIT');
-      }
-      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-    } catch (e) {
-      // The session (and with it the advisory lock and any open transaction) is discarded.
-      broken = true;
-      this.#fail(e);
-    } finally {
-      c.off('error', ignore);
-      c.release(broken);
-    }
+    await migratePostgres(this.#pool, { lock: MIGRATION_LOCK, table: 'portcullis_second_factor_schema', migrations: MIGRATIONS }, (e) => this.#fail(e));
   }
 
   async putPendingTotp(userKey: string, secret: Sealed, expires: number): Promise<void> {
@@ -186,8 +155,7 @@ export class PostgresSecondFactorStore implements SecondFactorStore {
   }
 
   #fail(e: unknown): never {
-    const err = e as NodeJS.ErrnoException;
-    throw new SecondFactorStoreError(this.describe, err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message || String(e));
+    throw new SecondFactorStoreError(this.describe, pgErrorText(e));
   }
 }
 

@@ -86,7 +86,7 @@ describe('SQLite second-factor store beside the state store', () => {
     const db = new DatabaseSync(file);
     db.prepare('INSERT INTO second_factor_schema (version, applied_at) VALUES (99, 0)').run();
     db.close();
-    await assert.rejects(new SqliteSecondFactorStore(file).open(), (e: Error) => e.message.startsWith(`second-factor store ${file}: schema version 99 is newer`));
+    await assert.rejects(new SqliteSecondFactorStore(file).open(), (e: Error) => e.message.startsWith(`second-factor store ${file}: second_factor_schema version 99 is newer`));
   });
 
   it('a call before open fails with one line naming the store', async () => {

@@ -4,9 +4,8 @@
 // operation the interface calls atomic is one statement or one BEGIN IMMEDIATE transaction, which
 // holds across processes opening the same file (a worker pool's primary and the `second-factor
 // reset` CLI).
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { immediate, migrateSqlite, openStateDatabase } from './sqlite-database.js';
 import type { ChallengePurpose, Sealed, SecondFactorStore, StoredPasskey } from './second-factor-store.js';
 import { SecondFactorStoreError } from './second-factor-store.js';
 
@@ -35,25 +34,8 @@ export class SqliteSecondFactorStore implements SecondFactorStore {
 
   async open(): Promise<void> {
     try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      const created = !existsSync(this.#file);
-      const db = new DatabaseSync(this.#file);
-      // Sealed secrets are ciphertext, but the file also says who enrolled what: not for others.
-      // An existing file keeps the mode its owner gave it (the CLI may run as another user).
-      if (created) chmodSync(this.#file, 0o600);
-      db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('CREATE TABLE IF NOT EXISTS second_factor_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      this.#tx(db, () => {
-        // Inside the transaction: two processes opening a fresh file migrate once.
-        const at = Number((db.prepare('SELECT max(version) AS v FROM second_factor_schema').get() as Row | undefined)?.v ?? 0);
-        if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-        for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-          db.exec(MIGRATIONS[v - 1]!);
-          db.prepare('INSERT INTO second_factor_schema (version, applied_at) VALUES (?, ?)').run(v, Date.now());
-        }
-      });
+      const db = openStateDatabase(this.#file);
+      migrateSqlite(db, 'second_factor_schema', MIGRATIONS);
       this.#db = db;
     } catch (e) {
       throw new SecondFactorStoreError(this.describe, (e as Error).message);
@@ -76,7 +58,7 @@ export class SqliteSecondFactorStore implements SecondFactorStore {
   async activateTotp(userKey: string, secret: Sealed, step: number, now: number): Promise<boolean> {
     const k = userKey.toLowerCase();
     return this.#run((db) =>
-      this.#tx(db, () => {
+      immediate(db, () => {
         const gone = db.prepare('DELETE FROM second_factor_pending WHERE user_key = ? AND key_id = ? AND data = ? AND expires > ?').run(k, secret.keyId, secret.data, now);
         if (Number(gone.changes) !== 1) return false;
         db.prepare('INSERT INTO second_factor_totp (user_key, key_id, data, created) VALUES (?, ?, ?, ?) ON CONFLICT (user_key) DO UPDATE SET key_id = excluded.key_id, data = excluded.data, created = excluded.created').run(k, secret.keyId, secret.data, now);
@@ -127,7 +109,7 @@ export class SqliteSecondFactorStore implements SecondFactorStore {
 
   async putChallenge(userKey: string, purpose: ChallengePurpose, challenge: string, now: number, expires: number): Promise<void> {
     this.#run((db) =>
-      this.#tx(db, () => {
+      immediate(db, () => {
         db.prepare('DELETE FROM second_factor_challenges WHERE expires <= ?').run(now);
         db.prepare('INSERT INTO second_factor_challenges (challenge, user_key, purpose, expires) VALUES (?, ?, ?, ?)').run(challenge, userKey.toLowerCase(), purpose, expires);
       }),
@@ -142,7 +124,7 @@ export class SqliteSecondFactorStore implements SecondFactorStore {
   async reset(userKey: string): Promise<{ readonly totp: boolean; readonly passkeys: number }> {
     const k = userKey.toLowerCase();
     return this.#run((db) =>
-      this.#tx(db, () => {
+      immediate(db, () => {
         const totp = Number(db.prepare('DELETE FROM second_factor_totp WHERE user_key = ?').run(k).changes) > 0;
         db.prepare('DELETE FROM second_factor_pending WHERE user_key = ?').run(k);
         db.prepare('DELETE FROM second_factor_steps WHERE user_key = ?').run(k);
@@ -168,17 +150,6 @@ export class SqliteSecondFactorStore implements SecondFactorStore {
     }
   }
 
-  #tx<T>(db: DatabaseSync, fn: () => T): T {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const v = fn();
-      db.exec('COMMIT');
-      return v;
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
-  }
 }
 
 function passkeyOf(r: Row): StoredPasskey {

@@ -4,9 +4,8 @@
 // synchronous=NORMAL), made only when something changes or a login reserves a slot, never on a
 // request that carries no new credential. BEGIN IMMEDIATE makes each reservation atomic even if a
 // second process opened the same file.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { immediate, migrateSqlite, openStateDatabase } from './sqlite-database.js';
 import type { Revocation } from '../policy/user-states.js';
 import type { Lock, LockoutRule, SlotAnswer, StateChange, StateSnapshot, StateStore } from './state-store.js';
 import { StateStoreError } from './state-store.js';
@@ -36,20 +35,8 @@ export class SqliteStateStore implements StateStore {
 
   async open(now: number, rule: LockoutRule): Promise<StateSnapshot> {
     try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      const db = new DatabaseSync(this.#file);
-      db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('CREATE TABLE IF NOT EXISTS state_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      const at = Number((db.prepare('SELECT max(version) AS v FROM state_schema').get() as Row | undefined)?.v ?? 0);
-      if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        this.#tx(db, () => {
-          db.exec(MIGRATIONS[v - 1]!);
-          db.prepare('INSERT INTO state_schema (version, applied_at) VALUES (?, ?)').run(v, Date.now());
-        });
-      }
+      const db = openStateDatabase(this.#file);
+      migrateSqlite(db, 'state_schema', MIGRATIONS);
       this.#db = db;
     } catch (e) {
       throw new StateStoreError(this.describe, (e as Error).message);
@@ -59,7 +46,7 @@ export class SqliteStateStore implements StateStore {
 
   async snapshot(now: number, rule: LockoutRule): Promise<StateSnapshot> {
     const db = this.#open();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       // What has run out goes now, so the file does not grow with users who never come back.
       db.prepare('DELETE FROM revocations WHERE until IS NOT NULL AND until <= ?').run(now);
       db.prepare('DELETE FROM failures WHERE at <= ?').run(now - rule.window);
@@ -81,7 +68,7 @@ export class SqliteStateStore implements StateStore {
 
   async deleteRevocation(key: string, now: number): Promise<boolean> {
     const db = this.#open();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       const r = db.prepare('SELECT until FROM revocations WHERE key_lower = ?').get(key.toLowerCase()) as Row | undefined;
       db.prepare('DELETE FROM revocations WHERE key_lower = ?').run(key.toLowerCase());
       return r !== undefined && (r.until === null || Number(r.until) > now);
@@ -95,7 +82,7 @@ export class SqliteStateStore implements StateStore {
 
   async unlock(key: string): Promise<void> {
     const db = this.#open();
-    this.#tx(db, () => {
+    immediate(db, () => {
       db.prepare('DELETE FROM locks WHERE key_lower = ?').run(key.toLowerCase());
       db.prepare('DELETE FROM failures WHERE key_lower = ?').run(key.toLowerCase());
     });
@@ -104,7 +91,7 @@ export class SqliteStateStore implements StateStore {
   async reserve(key: string, slot: string, now: number, rule: LockoutRule): Promise<SlotAnswer> {
     const db = this.#open();
     const k = key.toLowerCase();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       const lock = db.prepare('SELECT until FROM locks WHERE key_lower = ?').get(k) as Row | undefined;
       if (lock && Number(lock.until) > now) return 'locked-out';
       if (lock) {
@@ -123,7 +110,7 @@ export class SqliteStateStore implements StateStore {
   async settle(key: string, slot: string, outcome: 'success' | 'failure' | 'none', now: number, rule: LockoutRule): Promise<number | undefined> {
     const db = this.#open();
     const k = key.toLowerCase();
-    return this.#tx(db, () => {
+    return immediate(db, () => {
       db.prepare('DELETE FROM slots WHERE slot = ?').run(slot);
       if (outcome === 'success') db.prepare('DELETE FROM failures WHERE key_lower = ?').run(k);
       if (outcome !== 'failure') return undefined;
@@ -158,17 +145,6 @@ export class SqliteStateStore implements StateStore {
     return this.#db;
   }
 
-  #tx<T>(db: DatabaseSync, fn: () => T): T {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const v = fn();
-      db.exec('COMMIT');
-      return v;
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
-  }
 }
 
 function revocationOf(r: Row): Revocation {

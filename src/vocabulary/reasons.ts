@@ -136,6 +136,14 @@ export type UpstreamReason = (typeof UPSTREAM_REASONS)[number];
 /** Why the admin endpoint refused a request before any route ran (src/admin/admin-guard.ts). */
 export const ADMIN_REASONS = ['request-target', 'foreign-host', 'foreign-origin', 'admin-token', 'content-type', 'not-ready'] as const;
 
+/**
+ * ActiveSync devices (src/devices): a query that does not name one device unambiguously, and the
+ * device policy's refusals (a device an operator blocked, one waiting in quarantine for approval,
+ * one not on the user's allow-list).
+ */
+export const DEVICE_REASONS = ['activesync-query-malformed', 'device-blocked', 'device-quarantined', 'device-not-allowed'] as const;
+export type DeviceReason = (typeof DEVICE_REASONS)[number];
+
 /** A refusal whose decision named no reason (never expected; kept so the type is total). */
 export const FALLBACK_REASON = 'denied' as const;
 
@@ -148,6 +156,7 @@ export const REASON_CODES = [
   ...AUTODISCOVER_REASONS,
   ...UPSTREAM_REASONS,
   ...ADMIN_REASONS,
+  ...DEVICE_REASONS,
   FALLBACK_REASON,
 ] as const;
 

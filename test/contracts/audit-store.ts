@@ -68,7 +68,7 @@ export function runAuditStoreContract(name: string, open: () => Promise<Contract
         rec({ ts: T0 + 1000, event: 'identity-bound', decision: 'allow', user: 'LAB\\alice', scheme: 'ntlm', clientIp: '192.0.2.8', zone: 'external', listener: 'external', protocol: 'mapi', reasons: ['group-ok'], rule: 'outlook-remote', connection: 8 }),
         rec({ ts: T0 + 2000, event: 'connection-closed', user: 'LAB\\alice', clientIp: '192.0.2.8', protocol: 'mapi', bytesIn: 1234, bytesOut: 98765, durationMs: 4321, requests: 12, cause: 'client-closed', connection: 8 }),
         rec({ ts: T0 + 3000, event: 'revoked', user: 'LAB\\bob', actor: 'admin', text: 'left the company; 1 connection(s) closed' }),
-        rec({ ts: T0 + 4000, event: 'denied', decision: 'deny', user: 'bob@lab.example', scheme: 'basic', clientIp: '2001:db8::9', protocol: 'eas', reasons: ['revoked'] }),
+        rec({ ts: T0 + 4000, event: 'denied', decision: 'deny', user: 'bob@lab.example', scheme: 'basic', clientIp: '2001:db8::9', protocol: 'eas', reasons: ['revoked'], deviceId: 'ApplC39GQ1', deviceType: 'iPhone' }),
         rec({ ts: T0 + 5000, event: 'denied', decision: 'deny', user: 'LAB\\x%_y', clientIp: '192.0.2.9', protocol: 'owa', reasons: ['in-group-x'] }),
       ];
 
@@ -109,6 +109,7 @@ export function runAuditStoreContract(name: string, open: () => Promise<Contract
         ['one reason among several', { reason: 'default-deny' }, [0]],
         ['a reason is a whole code, not a substring', { reason: 'in-group' }, []],
         ['event', { event: 'revoked' }, [3]],
+        ['ActiveSync device, any case', { device: 'applc39gq1' }, [4]],
         ['time range: since inclusive, until exclusive', { since: T0 + 1000, until: T0 + 3000 }, [1, 2]],
         ['filters combine', { user: 'alice', event: 'connection-closed' }, [2]],
       ];

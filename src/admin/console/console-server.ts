@@ -26,6 +26,8 @@ import { SignInLimiter } from './sign-in-limiter.js';
 import { serveAsset } from './static-assets.js';
 import { searchUsers, userFacts } from './user-lookup.js';
 import { searchPage, userConnections, userPage } from './page-users.js';
+import { userDevices } from './page-devices.js';
+import { isDeviceId } from '../../classify/activesync-query.js';
 
 export interface ConsoleDeps {
   readonly control: Control;
@@ -127,7 +129,8 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
     '/console/users/view': async (_req, res, u, s) => {
       const f = await userFacts(u.searchParams.get('user') ?? '', control, sources);
       if ('error' in f) return show(res, 'Users', 'users', s, html`${searchPage('', undefined, undefined)}<p class="flash bad">${f.error}</p>`);
-      show(res, f.entry.key, 'users', s, userPage(f, userConnections(f.entry.key, await control.connections()), s));
+      const devices = control.devices ? await control.devices.list() : undefined;
+      show(res, f.entry.key, 'users', s, userPage(f, userConnections(f.entry.key, await control.connections()), s, userDevices(f.entry.key, devices, s.role === 'operator')));
     },
     '/console/users/live': async (_req, res, u) => sendHtml(res, 200, userConnections(u.searchParams.get('user') ?? '', await control.connections())),
     '/console/audit': async (_req, res, u, s) => {
@@ -160,6 +163,25 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       const c = sources?.config?.();
       show(res, 'Doctor', 'doctor', s, doctorPage({ url: c?.publishedName, ca: c?.ca }, s), DOCTOR_PAGE_CSP);
     },
+  };
+
+  /** Approve, block, remove an ActiveSync device (operators; through the Control, so workers and instances hear it). */
+  const devicePosts = (): Record<string, (req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams, s: Session) => Promise<void>> => {
+    const act = (name: 'approve' | 'block' | 'remove') => async (req: http.IncomingMessage, res: http.ServerResponse, f: URLSearchParams, s: Session) => {
+      if (operatorOnly(res, s)) return;
+      const devices = control.devices;
+      if (!devices) return answer(req, res, false, 'Device approvals are not available here.', 501);
+      const key = await userKey(f.get('user'));
+      const id = f.get('device') ?? '';
+      if (!key || !isDeviceId(id)) return answer(req, res, false, 'Give the user as DOMAIN\\user and the DeviceId as the device list shows it.');
+      if (name === 'remove') {
+        const r = await devices.remove(key, id, actor(s));
+        return answer(req, res, r.removed !== undefined, r.removed ? `Device ${id} of ${key} removed: ${r.closed} connection(s) closed.` : `${key} has no device ${id}.`);
+      }
+      const r = await devices.set(key, id, undefined, name === 'approve' ? 'approved' : 'blocked', actor(s));
+      answer(req, res, true, name === 'approve' ? `Device ${r.record.id} of ${key} approved.` : `Device ${r.record.id} of ${key} blocked: ${r.closed} connection(s) closed.`);
+    };
+    return { '/console/devices/approve': act('approve'), '/console/devices/block': act('block'), '/console/devices/remove': act('remove') };
   };
 
   const posts: Record<string, (req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams, s: Session) => Promise<void>> = {
@@ -201,6 +223,7 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       await control.unlock(key, actor(s));
       answer(req, res, true, `${key} unlocked.`);
     },
+    ...devicePosts(),
     '/console/policy/reload': async (req, res, _f, s) => {
       if (operatorOnly(res, s)) return;
       const ok = await control.reload();

@@ -49,7 +49,7 @@ export function userConnections(key: string, all: readonly ConnectionView[], now
   }</div>`;
 }
 
-export function userPage(f: UserFacts, live: Html, s: Session): Html {
+export function userPage(f: UserFacts, live: Html, s: Session, devices: Html = html``): Html {
   const e = f.entry;
   const op = s.role === 'operator';
   const groups = f.chains
@@ -67,5 +67,5 @@ export function userPage(f: UserFacts, live: Html, s: Session): Html {
       ? html`<table><thead><tr><th>Time</th><th>Event</th><th>Decision</th><th>Client</th><th>Protocol</th><th>Why</th></tr></thead><tbody>${f.audit.map((r) => html`<tr><td>${new Date(r.ts).toISOString()}</td><td>${r.event}</td><td class="${r.decision ?? ''}">${r.decision ?? ''}</td><td class="mono">${r.clientIp ?? ''}</td><td>${r.protocol ?? ''}</td><td>${detail(r)}</td></tr>`)}</tbody></table><p><a href="${`/console/audit?user=${encodeURIComponent(e.key)}`}">All records of ${e.key}</a></p>`
       : html`<p class="muted">No audit records.</p>`
     : html`<p class="muted">The audit trail is off or not readable here.</p>`;
-  return html`<h1>${e.key}</h1><p class="muted">${e.upn} · ${e.mail}${e.enabled ? '' : html` · <span class="badge bad">disabled</span>`}</p><div class="grid"><div class="card"><h2>Groups</h2>${groups}</div><div class="card"><h2>Revocation</h2>${rev}<h2>Smart lockout</h2>${lock}</div></div><div class="card"><h2>Effective access</h2><p class="muted">What the policy decides for this user now (the same evaluation as <code>portcullis policy explain</code>; external from 203.0.113.1, internal from 10.0.0.1).</p>${matrix}</div><div class="card"><h2>Live connections</h2>${live}</div><div class="card"><h2>Recent audit records</h2>${audit}</div>`;
+  return html`<h1>${e.key}</h1><p class="muted">${e.upn} · ${e.mail}${e.enabled ? '' : html` · <span class="badge bad">disabled</span>`}</p><div class="grid"><div class="card"><h2>Groups</h2>${groups}</div><div class="card"><h2>Revocation</h2>${rev}<h2>Smart lockout</h2>${lock}</div></div><div class="card"><h2>Effective access</h2><p class="muted">What the policy decides for this user now (the same evaluation as <code>portcullis policy explain</code>; external from 203.0.113.1, internal from 10.0.0.1).</p>${matrix}</div><div class="card"><h2>Live connections</h2>${live}</div><div class="card"><h2>ActiveSync devices</h2>${devices}</div><div class="card"><h2>Recent audit records</h2>${audit}</div>`;
 }
