@@ -1,9 +1,12 @@
 // Sessions in PostgreSQL: one table shared by every gateway instance (a browser's next connection
 // may reach another instance behind the load balancer), with its own numbered migrations
-// (portcullis_signin_schema) taken under an advisory lock so two instances starting at once
-// migrate once. Every operation is one statement.
-import pg from 'pg';
+// (portcullis_signin_schema, postgres-migrate.ts: under its own advisory lock, so instances
+// starting together migrate once) and the stores' pool (postgres-pool.ts). Every operation is one
+// statement.
+import type pg from 'pg';
 import { describePostgres } from '../audit/postgres-store.js';
+import { migratePostgres } from '../state/postgres-migrate.js';
+import { type PoolOptions, pgErrorText, storePool } from '../state/postgres-pool.js';
 import { type SessionStage, type SessionStore, SessionStoreError, type SigninSession } from './session-store.js';
 
 /** Only one instance migrates at a time (sign-in's own advisory lock: "PCSI"). */
@@ -39,43 +42,22 @@ export class PostgresSessionStore implements SessionStore {
   readonly describe: string;
   readonly #pool: pg.Pool;
 
-  constructor(opts: { readonly url: string; readonly password?: string | undefined; readonly timeoutMs?: number }) {
+  constructor(opts: PoolOptions) {
     this.describe = describePostgres(opts.url);
-    const timeout = opts.timeoutMs ?? 2000;
-    this.#pool = new pg.Pool({ connectionString: opts.url, ...(opts.password !== undefined ? { password: opts.password } : {}), max: 4, connectionTimeoutMillis: timeout, idleTimeoutMillis: 30_000, query_timeout: timeout });
-    // A server restart kills idle clients; the pool replaces them. Without a listener it would throw.
-    this.#pool.on('error', () => {});
+    this.#pool = storePool(opts, 4);
   }
 
   async open(): Promise<void> {
-    const c = await this.#pool.connect().catch((e: unknown) => {
-      throw new SessionStoreError(this.describe, (e as Error).message);
+    await migratePostgres(this.#pool, { lock: MIGRATION_LOCK, table: 'portcullis_signin_schema', migrations: MIGRATIONS }, (e) => {
+      throw new SessionStoreError(this.describe, pgErrorText(e));
     });
-    try {
-      await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS portcullis_signin_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const at = Number(((await c.query('SELECT max(version) AS v FROM portcullis_signin_schema')).rows[0] as Row | undefined)?.v ?? 0);
-      if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        await c.query('BEGIN');
-        await c.query(MIGRATIONS[v - 1]!);
-        await c.query('INSERT INTO portcullis_signin_schema (version) VALUES ($1)', [v]);
-        await c.query('COMMIT');
-      }
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw new SessionStoreError(this.describe, (e as Error).message);
-    } finally {
-      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-      c.release();
-    }
   }
 
   async #q(sql: string, args: unknown[]): Promise<pg.QueryResult<Row>> {
     try {
       return await this.#pool.query<Row>(sql, args);
     } catch (e) {
-      throw new SessionStoreError(this.describe, (e as Error).message);
+      throw new SessionStoreError(this.describe, pgErrorText(e));
     }
   }
 

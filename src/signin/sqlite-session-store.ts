@@ -1,10 +1,9 @@
-// Sessions in SQLite: their own tables in the state store's file (state.sqlite in state.dataDir),
-// on their own connection, with their own numbered migrations (signin_schema), so no other
-// store's schema version constrains them. Every worker process of the host opens the same file
-// (WAL): a browser's next connection may reach any of them.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+// Sessions in SQLite: their own tables in the state store's file (state.sqlite in state.dataDir,
+// opened and migrated as every store's, sqlite-database.ts: 0600, WAL), on their own connection,
+// with their own numbered migrations (signin_schema), so no other store's schema constrains them.
+// Every worker process of the host opens the same file: a browser's next connection may reach any.
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { migrateSqlite, openStateDatabase } from '../state/sqlite-database.js';
 import { type SessionStage, type SessionStore, SessionStoreError, type SigninSession } from './session-store.js';
 
 const MIGRATIONS: readonly string[] = [
@@ -45,29 +44,8 @@ export class SqliteSessionStore implements SessionStore {
 
   async open(): Promise<void> {
     try {
-      mkdirSync(path.dirname(this.#file), { recursive: true });
-      const created = !existsSync(this.#file);
-      const db = new DatabaseSync(this.#file);
-      // Sessions name who is signed in and hold sealed Exchange cookies: not for others to read.
-      if (created) chmodSync(this.#file, 0o600);
-      db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('CREATE TABLE IF NOT EXISTS signin_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        // Inside the transaction: two processes opening a fresh file migrate once.
-        const at = Number((db.prepare('SELECT max(version) AS v FROM signin_schema').get() as Row | undefined)?.v ?? 0);
-        if (at > MIGRATIONS.length) throw new Error(`schema version ${at} is newer than this gateway knows (${MIGRATIONS.length}); upgrade the gateway`);
-        for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-          db.exec(MIGRATIONS[v - 1]!);
-          db.prepare('INSERT INTO signin_schema (version, applied_at) VALUES (?, ?)').run(v, Date.now());
-        }
-        db.exec('COMMIT');
-      } catch (e) {
-        db.exec('ROLLBACK');
-        throw e;
-      }
+      const db = openStateDatabase(this.#file);
+      migrateSqlite(db, 'signin_schema', MIGRATIONS);
       this.#db = db;
     } catch (e) {
       throw new SessionStoreError(this.describe, (e as Error).message);
