@@ -1,4 +1,5 @@
 import type { HeaderField } from '../http/headers.js';
+import { withoutExchangeSessionCookies } from './exchange-session-cookies.js';
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { BodyRelay } from './body-relay.js';
@@ -61,7 +62,9 @@ export function settleVerdicts(verdicts: readonly GateVerdict[], forwarded: bool
 
 /** The request head as it goes to Exchange: every allowing gate's header rewrite, in order. */
 export function forwardedHead(verdicts: readonly GateVerdict[], head: RequestHead): RequestHead {
-  let headers = head.headers;
+  // Exchange's forms-sign-in cookies never come from a client (exchange-session-cookies.ts); a
+  // browser session's are put in by its gate below.
+  let headers = withoutExchangeSessionCookies(head.headers);
   for (const v of verdicts) if (v.allow && v.requestHeaders) headers = v.requestHeaders(headers);
   return headers === head.headers ? head : { ...head, headers };
 }

@@ -9,6 +9,7 @@ import type { HeaderField } from '../http/headers.js';
 import type { ResponseHead } from '../http/response-head.js';
 import type { AccessState } from './access-gate.js';
 import { refusalFor } from '../forward/refusals.js';
+import { isFormsSignInPath } from '../forward/exchange-session-cookies.js';
 import { type HeaderFilter, compileHeaderFilter } from './response-headers.js';
 
 const PASS: ResponseAction = { pass: true };
@@ -64,6 +65,9 @@ export function edgeGate(state: () => AccessState): RequestGate {
       const shape = exploitShape({ method: req.head.method, target: req.head.target, path: req.path, query: req.head.target.split('?').slice(1).join('?'), protocol: req.protocol, headers: req.head.headers });
       // Exploit shapes are refused in every zone: no legitimate client sends them.
       if (shape) return { allow: false, ...refusalFor(req.protocol, 403, { reasons: [`exploit-shape:${shape.id}`] }, `${shape.description} (${shape.cves.join(', ')})`) };
+      // In every zone: a password there reaches Exchange past lockout and policy (browser sign-in
+      // zones never get here: the sign-in pages gate sends these to the gateway's own page).
+      if (isFormsSignInPath(req.path)) return { allow: false, ...refusalFor(req.protocol, 403, { reasons: ['forms-signin-refused'] }, `${req.path}: Exchange's forms sign-in is not reachable through the gateway`) };
       if (!edge.zones.includes(ctx.zone)) return verdicts[ctx.zone][req.protocol];
       const extra = edge.additionalPaths[req.protocol];
       const allowed = edge.allowedPaths?.[req.protocol] ?? DEFAULT_ALLOWED_PATHS[req.protocol];

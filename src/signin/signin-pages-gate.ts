@@ -12,6 +12,8 @@ import { PAGES, htmlResponse, jsonResponse, parseForm, redirectResponse, respons
 import { signInPageAnswer, submitSignIn } from './signin-form.js';
 import { messagePage, passkeysPage } from './signin-pages.js';
 import { headerValue } from '../http/headers.js';
+import { isFormsSignInPath } from '../forward/exchange-session-cookies.js';
+import { toSignIn } from './session-gate.js';
 
 /** Largest body a sign-in page accepts (a passkey assertion is the largest, a few KiB). */
 const MAX_BODY = 64 * 1024;
@@ -76,7 +78,10 @@ export function signinPagesGate(d: SigninDeps): RequestGate {
     name: 'signin',
     check(ctx, req) {
       const cfg = d.config();
-      if (!cfg || !cfg.zones.includes(ctx.zone) || !req.path.startsWith(PAGES)) return { allow: true };
+      if (!cfg || !cfg.zones.includes(ctx.zone)) return { allow: true };
+      // Exchange's own forms sign-in (an old bookmark, a script): the gateway's page instead.
+      if (isFormsSignInPath(req.path)) return toSignIn(`/${cfg.protocols[0]}/`, ['signin-required'], false, `${req.path} is the gateway's sign-in here`);
+      if (!req.path.startsWith(PAGES)) return { allow: true };
       const page = req.path.slice(PAGES.length);
       return local(req.head.method === 'HEAD', (body) => route(d, ctx, req, page, body));
     },

@@ -64,6 +64,8 @@ export const EDGE_REASONS = [
   'rpc-target-missing',
   'rpc-target-malformed',
   'rpc-target-not-allowed',
+  /** A password posted to Exchange's forms sign-in (auth.owa): only the gateway's sign-in may. */
+  'forms-signin-refused',
 ] as const;
 export type EdgeReason = (typeof EDGE_REASONS)[number];
 /** A published exploit shape (src/classify/edge-rules.ts names the ids). */
