@@ -6,7 +6,7 @@ const cookie = (value: string) => [{ name: 'Host', value: 'x' }, { name: 'Cookie
 
 describe("Exchange's forms sign-in: paths and cookies a client may not bring", () => {
   it('the forms sign-in paths, canonical form', () => {
-    for (const p of ['/owa/auth.owa', '/owa/auth/owaauth.dll', '/exchweb/bin/auth/owaauth.dll', '/ecp/auth.owa']) assert.equal(isFormsSignInPath(p), true, p);
+    for (const p of ['/owa/auth.owa', '/owa/auth/owaauth.dll', '/exchweb/bin/auth/owaauth.dll', '/ecp/auth.owa', '/owa/auth/expiredpassword.aspx']) assert.equal(isFormsSignInPath(p), true, p);
     for (const p of ['/owa/', '/owa/auth/logon.aspx', '/owa/auth.owa/x', '/owa/logoff.owa', '/ews/exchange.asmx']) assert.equal(isFormsSignInPath(p), false, p);
   });
 

@@ -7,8 +7,11 @@
 // with cookies the gateway itself got from Exchange and keeps.
 import type { HeaderField } from '../http/headers.js';
 
-/** Canonical paths (src/classify/normalize-path.ts) of Exchange's forms sign-in, current and legacy. */
-const FORMS_SIGNIN_PATHS: ReadonlySet<string> = new Set(['/owa/auth.owa', '/owa/auth/owaauth.dll', '/exchweb/bin/auth/owaauth.dll', '/ecp/auth.owa']);
+/**
+ * Canonical paths (src/classify/normalize-path.ts) where Exchange takes a password in a form body:
+ * the forms sign-in, current and legacy, and the expired-password change (old password checked).
+ */
+const FORMS_SIGNIN_PATHS: ReadonlySet<string> = new Set(['/owa/auth.owa', '/owa/auth/owaauth.dll', '/exchweb/bin/auth/owaauth.dll', '/ecp/auth.owa', '/owa/auth/expiredpassword.aspx']);
 
 export function isFormsSignInPath(path: string): boolean {
   return FORMS_SIGNIN_PATHS.has(path);
