@@ -38,6 +38,10 @@ describe('the configuration the demo serves', () => {
       assert.equal(c.admin.port, 10090);
       assert.equal(c.admin.tokenFile, path.join(state, 'admin.token'));
       assert.equal(c.directory.file, DEMO_DIRECTORY);
+      assert.equal(c.audit.dataDir, path.join(state, 'audit'));
+      assert.equal(c.state.dataDir, path.join(state, 'state'));
+      assert.equal(c.signin.secondFactor.keyFile, path.join(state, 'second-factor.key'));
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /\.\.\/\.demo/, 'nothing left in the default state folder');
       // Everything else, comments included, is the example's.
       assert.deepEqual(c.policy, parse(readFileSync(DEMO_CONFIG, 'utf8')).policy);
       assert.match(readFileSync(file, 'utf8'), /# Smart lockout/);

@@ -4,7 +4,7 @@
 // (test/demo-banner.test.ts runs them).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 import { generateKeyFile } from '../signin/secret-box.js';
 import type { FileDirectory } from '../directory/file-directory.js';
 
@@ -55,6 +55,9 @@ export function demoSettings(o: Partial<Record<'port' | 'labPort' | 'adminPort' 
   return s;
 }
 
+/** How examples/demo/portcullis.yaml names the default state folder (.demo/ in the checkout). */
+const DEMO_STATE_PREFIX = '../../.demo/';
+
 const isDefault = (s: DemoSettings) => DEMO_PORTS.every((p) => s[p.key] === DEMO_DEFAULTS[p.key]) && s.state === DEMO_DEFAULTS.state;
 
 /**
@@ -67,15 +70,17 @@ export function demoConfigFile(s: DemoSettings, source: string): string {
   const doc = parseDocument(source);
   const f = (n: string) => path.join(s.state, n);
   doc.setIn(['listeners', 0, 'port'], s.port);
-  doc.setIn(['listeners', 0, 'tls', 'certificates', 0, 'cert'], f('gateway.crt'));
-  doc.setIn(['listeners', 0, 'tls', 'certificates', 0, 'key'], f('gateway.key'));
+  // Every file and folder the example keeps in .demo/ (certificates, keys, token, the audit and
+  // state data) goes to this run's state folder: relative to the copy they would point elsewhere.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.startsWith(DEMO_STATE_PREFIX)) node.value = f(node.value.slice(DEMO_STATE_PREFIX.length));
+    },
+  });
   doc.setIn(['upstream', 'url'], `https://127.0.0.1:${s.labPort}`);
-  doc.setIn(['upstream', 'tls', 'ca'], f('ca.crt'));
   doc.setIn(['directory', 'file'], DEMO_DIRECTORY);
   doc.setIn(['autodiscover', 'namespaces', 0, 'external'], `127.0.0.1:${s.port}`);
   doc.setIn(['admin', 'port'], s.adminPort);
-  doc.setIn(['admin', 'tokenFile'], f('admin.token'));
-  doc.setIn(['signin', 'secondFactor', 'keyFile'], f('second-factor.key'));
   mkdirSync(s.state, { recursive: true });
   const file = f('portcullis.yaml');
   writeFileSync(file, `# Written by \`portcullis demo\` from examples/demo/portcullis.yaml for this run's ports; rewritten at every start.\n${doc.toString()}`);
