@@ -274,10 +274,27 @@ describe('browser sign-in: second factor and health probes', () => {
           rules: [...DEMO_POLICY.rules, { name: 'owa-second-factor-outside', effect: 'allow', zones: ['external'], protocols: ['owa'], groups: ['Outlook-Remote'], secondFactor: 'required' }],
         },
       },
-      { ...SIGNIN, secondFactor: secondFactorSection() },
+      { ...SIGNIN, secondFactor: secondFactorSection(), addPasskeyWithin: '1500ms' },
     );
   });
   after(() => env?.stop());
+
+  it('a passkey is added only soon after signing in: a session cookie stolen later cannot add one', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    const enrol = await b.request('GET', '/owa/auth/portcullis/second-factor');
+    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(enrol), mode: 'enrol', code: await totpCode(enrol.body) } });
+    assert.equal(ok.status, 302);
+    const page = await b.request('GET', '/owa/auth/portcullis/passkeys');
+    const csrf = /<meta name="portcullis-csrf" content="([^"]+)"/.exec(page.body)?.[1];
+    assert.ok(csrf, page.body);
+    const ask = () => b.request('POST', '/owa/auth/portcullis/passkey/register-options', { headers: { 'X-Portcullis-CSRF': csrf! }, json: {} });
+    assert.equal((await ask()).status, 200, 'right after the second factor');
+    await new Promise((r) => setTimeout(r, 1700));
+    const late = await ask();
+    assert.equal(late.status, 403);
+    assert.match(late.body, /Sign in again/);
+  });
 
   it('anonymous health probes pass where policy.healthProbes says', async () => {
     for (const p of ['/owa/healthcheck.htm', '/ews/healthcheck.htm', '/mapi/healthcheck.htm']) {

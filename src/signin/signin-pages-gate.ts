@@ -63,6 +63,10 @@ async function route(d: SigninDeps, ctx: ConnectionContext, req: GateRequest, pa
     const e = await d.secondFactor.enrolment(s.userKey);
     return done(htmlResponse(200, passkeysPage(brandOf(d), { csrf: s.csrf, passkeys: e.passkeys, destination: s.destination })), 200, ['session-ok']);
   }
+  // Adding a sign-in method is a step-up: only soon after the password and second factor were given.
+  if (json && page.startsWith('passkey/register') && Date.now() - s.createdAt > d.config()!.addPasskeyWithin) {
+    return done(jsonResponse(403, { error: 'Sign in again to add a passkey.' }), 403, ['second-factor-required'], true);
+  }
   if (json && page === 'passkey/register-options') return passkeyRegister(d, req, s, 'options', body);
   if (json && page === 'passkey/register') return passkeyRegister(d, req, s, 'verify', body);
   return notFound(d);

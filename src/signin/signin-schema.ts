@@ -39,6 +39,9 @@ export const signinSchema = z
       .describe('Per virtual directory: forms (Exchange default) or basic.'),
     idleTimeout: duration('A session unused this long ends (the user signs in again).').prefault('30m'),
     absoluteTimeout: duration('A session ends this long after sign-in, however busy.').prefault('10h'),
+    addPasskeyWithin: duration(
+      'A passkey can be added only this soon after signing in with the password and the second factor: a session cookie stolen later cannot add a passkey of its own (sign in again to add one).',
+    ).prefault('10m'),
     failureTime: duration(
       'A failed sign-in is answered no sooner than this after the form arrived, whatever failed (unknown user, wrong password, not allowed, locked out), so the answer time tells nothing either.',
     ).prefault('1s'),
