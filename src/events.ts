@@ -272,6 +272,16 @@ export interface SecondFactorResetEvent extends UserStateEvent {
   readonly passkeys: number;
 }
 
+/** A user set up a second factor at the gateway's sign-in (the first enrolment, or a passkey). */
+export interface SecondFactorEnrolledEvent {
+  readonly at: number;
+  readonly user: string;
+  readonly method: 'totp' | 'passkey';
+  /** Where from: the first one to know a password sets up its factor, so the record says who did. */
+  readonly clientIp: string;
+  readonly zone: string;
+}
+
 // ---- configuration -----------------------------------------------------------------------------
 
 /** What started a reload. */
@@ -386,6 +396,7 @@ export const events = {
   userLocked: typed<UserLockedEvent>('portcullis:user:locked'),
   userUnlocked: typed<UserUnlockedEvent>('portcullis:user:unlocked'),
   secondFactorReset: typed<SecondFactorResetEvent>('portcullis:user:second-factor-reset'),
+  secondFactorEnrolled: typed<SecondFactorEnrolledEvent>('portcullis:user:second-factor-enrolled'),
   configReloaded: typed<ConfigReloadedEvent>('portcullis:config:reloaded'),
   reloadRefused: typed<ReloadRefusedEvent>('portcullis:config:reload-refused'),
   drain: typed<DrainEvent>('portcullis:gateway:drain'),

@@ -294,6 +294,11 @@ describe('browser sign-in: second factor and health probes', () => {
     const late = await ask();
     assert.equal(late.status, 403);
     assert.match(late.body, /Sign in again/);
+    // The enrolment is on the record with where it came from (the first to know a password enrols).
+    const recs = await env.runtime.audit!.writer.store.query({ event: '2fa-enrolled', user: 'LAB\\bob' }, { order: 'desc', limit: 1 });
+    assert.equal(recs[0]?.cause, 'totp');
+    assert.equal(recs[0]?.clientIp, '127.0.0.1');
+    assert.equal(recs[0]?.zone, 'external');
   });
 
   it('anonymous health probes pass where policy.healthProbes says', async () => {

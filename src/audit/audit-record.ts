@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = [
   'unlocked',
   /** An admin forgot a user's second factor (TOTP and passkeys of browser sign-in). */
   '2fa-reset',
+  '2fa-enrolled',
   'reload',
   'reload-refused',
   'drain',

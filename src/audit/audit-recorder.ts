@@ -182,6 +182,9 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
     on(events.userUnlocked, (e) => {
       sink.record({ ts: e.at, event: 'unlocked', user: e.user, actor: e.actor });
     }),
+    on(events.secondFactorEnrolled, (e) => {
+      sink.record({ ts: e.at, event: '2fa-enrolled', user: e.user, clientIp: e.clientIp, zone: e.zone, cause: e.method });
+    }),
     on(events.secondFactorReset, (e) => {
       sink.record(secondFactorResetRecord(e));
     }),

@@ -61,6 +61,7 @@ export function subscribeLog(log: Logger): () => void {
   });
   on(events.userUnrevoked, (e) => log.info({ user: e.user, actor: e.actor, existed: e.existed }, 'revocation lifted'));
   on(events.userUnlocked, (e) => log.info({ user: e.user, actor: e.actor }, 'lockout lifted'));
+  on(events.secondFactorEnrolled, (e) => log.info({ user: e.user, method: e.method, client: e.clientIp, zone: e.zone }, 'second factor enrolled'));
   on(events.secondFactorReset, (e) => log.warn({ user: e.user, actor: e.actor, totp: e.totp, passkeys: e.passkeys }, 'second factor reset'));
   on(events.consoleSignIn, (e) =>
     e.outcome === 'signed-in' ? log.info({ login: e.login, client: e.clientIp, role: e.role }, 'console sign-in') : log.warn({ login: e.login, client: e.clientIp, outcome: e.outcome }, 'console sign-in refused'),

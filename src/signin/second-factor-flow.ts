@@ -7,6 +7,7 @@ import type { ConnectionContext } from '../forward/connection-context.js';
 import { recordBound, recordLoginFailure } from '../forward/connection-record.js';
 import type { GateRequest, LocalResult } from '../forward/gate.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
+import { events } from '../events.js';
 import type { RelyingParty } from './second-factor.js';
 import type { SigninSession } from './session-store.js';
 import { SESSION_COOKIE, expiredCookie, sessionCookie } from './cookie-jar.js';
@@ -16,6 +17,10 @@ import { htmlResponse, jsonResponse, parseForm, redirectResponse, sameToken, sig
 import { secondFactorPage } from './signin-pages.js';
 
 const MAX_FAILURES = 5;
+
+function recordEnrolled(ctx: ConnectionContext, user: string, method: 'totp' | 'passkey'): void {
+  if (events.secondFactorEnrolled.hasSubscribers) events.secondFactorEnrolled.publish({ at: Date.now(), user, method, clientIp: ctx.remoteAddress, zone: ctx.zone });
+}
 
 export function relyingParty(d: SigninDeps, req: GateRequest): RelyingParty {
   const host = hostOf(req.head.headers);
@@ -67,8 +72,10 @@ export async function submitSecondFactor(d: SigninDeps, ctx: ConnectionContext, 
   if (!sameToken(form.get('csrf'), s.csrf)) return secondFactorAnswer(d, s, 'The form had expired. Please try again.', ['csrf-failed'], true);
   const code = (form.get('code') ?? '').replace(/\s/g, '');
   const sf = d.secondFactor!;
-  const r = form.get('mode') === 'enrol' ? await sf.confirmTotp(s.userKey, code) : await sf.verifyTotp(s.userKey, code);
+  const enrolling = form.get('mode') === 'enrol';
+  const r = enrolling ? await sf.confirmTotp(s.userKey, code) : await sf.verifyTotp(s.userKey, code);
   if (r === 'ok') {
+    if (enrolling) recordEnrolled(ctx, s.userKey, 'totp');
     const p = await promote(d, ctx, s, 'totp');
     return { response: redirectResponse(p.location, [sessionCookie(p.cookie)]), status: 302, reasons: ['second-factor-ok'], refused: false, detail: `signed in as ${s.userKey}` };
   }
@@ -106,7 +113,7 @@ export async function passkeySignIn(d: SigninDeps, ctx: ConnectionContext, req: 
 }
 
 /** Registering a passkey, for a session that gave its second factor. */
-export async function passkeyRegister(d: SigninDeps, req: GateRequest, s: SigninSession, step: 'options' | 'verify', body: Buffer): Promise<LocalResult> {
+export async function passkeyRegister(d: SigninDeps, ctx: ConnectionContext, req: GateRequest, s: SigninSession, step: 'options' | 'verify', body: Buffer): Promise<LocalResult> {
   const json = (status: number, v: unknown, refused = false): LocalResult => ({ response: jsonResponse(status, v), status, reasons: ['session-ok'], refused });
   const sf = d.secondFactor!;
   const rp = relyingParty(d, req);
@@ -119,6 +126,7 @@ export async function passkeyRegister(d: SigninDeps, req: GateRequest, s: Signin
   }
   const name = typeof input.name === 'string' && input.name.trim() !== '' ? input.name.trim().slice(0, 60) : 'Passkey';
   const ok = await sf.verifyPasskeyRegistration(s.userKey, input.response as Parameters<typeof sf.verifyPasskeyRegistration>[1], name, rp);
+  if (ok === 'ok') recordEnrolled(ctx, s.userKey, 'passkey');
   return ok === 'ok' ? json(200, { ok: true }) : json(400, { error: 'the passkey could not be registered' }, true);
 }
 

@@ -67,8 +67,8 @@ async function route(d: SigninDeps, ctx: ConnectionContext, req: GateRequest, pa
   if (json && page.startsWith('passkey/register') && Date.now() - s.createdAt > d.config()!.addPasskeyWithin) {
     return done(jsonResponse(403, { error: 'Sign in again to add a passkey.' }), 403, ['second-factor-required'], true);
   }
-  if (json && page === 'passkey/register-options') return passkeyRegister(d, req, s, 'options', body);
-  if (json && page === 'passkey/register') return passkeyRegister(d, req, s, 'verify', body);
+  if (json && page === 'passkey/register-options') return passkeyRegister(d, ctx, req, s, 'options', body);
+  if (json && page === 'passkey/register') return passkeyRegister(d, ctx, req, s, 'verify', body);
   return notFound(d);
 }
 
