@@ -279,28 +279,6 @@ describe('browser sign-in: second factor and health probes', () => {
   });
   after(() => env?.stop());
 
-  it('a passkey is added only soon after signing in: a session cookie stolen later cannot add one', async () => {
-    const b = new TestBrowser(env.port, env.pki.ca);
-    await b.signIn('LAB\\bob', 'Passw0rd!');
-    const enrol = await b.request('GET', '/owa/auth/portcullis/second-factor');
-    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(enrol), mode: 'enrol', code: await totpCode(enrol.body) } });
-    assert.equal(ok.status, 302);
-    const page = await b.request('GET', '/owa/auth/portcullis/passkeys');
-    const csrf = /<meta name="portcullis-csrf" content="([^"]+)"/.exec(page.body)?.[1];
-    assert.ok(csrf, page.body);
-    const ask = () => b.request('POST', '/owa/auth/portcullis/passkey/register-options', { headers: { 'X-Portcullis-CSRF': csrf! }, json: {} });
-    assert.equal((await ask()).status, 200, 'right after the second factor');
-    await new Promise((r) => setTimeout(r, 1700));
-    const late = await ask();
-    assert.equal(late.status, 403);
-    assert.match(late.body, /Sign in again/);
-    // The enrolment is on the record with where it came from (the first to know a password enrols).
-    const recs = await env.runtime.audit!.writer.store.query({ event: '2fa-enrolled', user: 'LAB\\bob' }, { order: 'desc', limit: 1 });
-    assert.equal(recs[0]?.cause, 'totp');
-    assert.equal(recs[0]?.clientIp, '127.0.0.1');
-    assert.equal(recs[0]?.zone, 'external');
-  });
-
   it('anonymous health probes pass where policy.healthProbes says', async () => {
     for (const p of ['/owa/healthcheck.htm', '/ews/healthcheck.htm', '/mapi/healthcheck.htm']) {
       const r = await new TestBrowser(env.port, env.pki.ca).request('GET', p);
@@ -375,6 +353,47 @@ describe('browser sign-in: second factor and health probes', () => {
     assert.match(r.body, /expired/);
     assert.equal((await b.request('GET', '/owa/')).status, 302);
   });
+
+  it('NTLM and Basic cannot pass a rule that requires a second factor: refused OWA, where a browser would be asked', async () => {
+    const before = env.lab.state.log.length;
+    const c = await RawClient.connect(env.port, env.pki.ca);
+    const basicOwa = await c.request('GET', '/owa/', { Authorization: `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}` });
+    c.close();
+    assert.notEqual(basicOwa.head.status, 200);
+    assert.equal(basicOwa.header('x-lab-identity'), undefined);
+    const n = await RawClient.connect(env.port, env.pki.ca);
+    const ntlm = await ntlmLogin(n, '/owa/', 'alice', 'LAB', 'Passw0rd!');
+    n.close();
+    assert.notEqual(ntlm.head.status, 200);
+    assert.ok(env.lab.state.log.slice(before).every((e) => e.identity !== 'LAB\\alice'), 'Exchange never served alice OWA without her second factor');
+    // The same password still serves the protocols no rule asks a factor for.
+    const e = await RawClient.connect(env.port, env.pki.ca);
+    const ews = await e.request('POST', '/EWS/Exchange.asmx', { Authorization: `Basic ${Buffer.from('LAB\\alice:Passw0rd!').toString('base64')}`, 'Content-Type': 'text/xml' }, '<x/>');
+    e.close();
+    assert.equal(ews.header('x-lab-identity'), 'LAB\\alice');
+  });
+  it('a passkey is added only soon after signing in: a session cookie stolen later cannot add one', async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    await b.signIn('LAB\\bob', 'Passw0rd!');
+    const enrol = await b.request('GET', '/owa/auth/portcullis/second-factor');
+    const ok = await b.request('POST', '/owa/auth/portcullis/second-factor', { form: { csrf: TestBrowser.csrfOf(enrol), mode: 'enrol', code: await totpCode(enrol.body) } });
+    assert.equal(ok.status, 302);
+    const page = await b.request('GET', '/owa/auth/portcullis/passkeys');
+    const csrf = /<meta name="portcullis-csrf" content="([^"]+)"/.exec(page.body)?.[1];
+    assert.ok(csrf, page.body);
+    const ask = () => b.request('POST', '/owa/auth/portcullis/passkey/register-options', { headers: { 'X-Portcullis-CSRF': csrf! }, json: {} });
+    assert.equal((await ask()).status, 200, 'right after the second factor');
+    await new Promise((r) => setTimeout(r, 1700));
+    const late = await ask();
+    assert.equal(late.status, 403);
+    assert.match(late.body, /Sign in again/);
+    // The enrolment is on the record with where it came from (the first to know a password enrols).
+    const recs = await env.runtime.audit!.writer.store.query({ event: '2fa-enrolled', user: 'LAB\\bob' }, { order: 'desc', limit: 1 });
+    assert.equal(recs[0]?.cause, 'totp');
+    assert.equal(recs[0]?.clientIp, '127.0.0.1');
+    assert.equal(recs[0]?.zone, 'external');
+  });
+
 });
 
 describe('browser sign-in: step-up to a second factor (ECP always)', () => {

@@ -58,8 +58,8 @@ describe('the demo, its banner and the README', () => {
     try {
       const outputs = commands.map((c) => ({ c, ...sh(c) }));
       for (const o of outputs) assert.equal(o.status, 0, `${o.c}\n${o.out}`);
-      const [owa, ews, autodiscover, ecp, carol, explain, revoke, doctor] = outputs.map((o) => o.out.replace(/\r/g, ''));
-      assert.match(owa!, /^HTTP\/1\.1 200 OK$[^]*^X-Lab-Identity: LAB\\alice$/m);
+      const [ntlm, ews, autodiscover, ecp, carol, explain, revoke, doctor] = outputs.map((o) => o.out.replace(/\r/g, ''));
+      assert.match(ntlm!, /^HTTP\/1\.1 200 OK$[^]*^X-Lab-Identity: LAB\\alice$/m);
       assert.match(ews!, /X-Lab-Identity: LAB\\bob/);
       assert.match(autodiscover!, /<Type>EXPR<\/Type>/);
       assert.match(ecp!, /^HTTP\/1\.1 403 Forbidden$/m);

@@ -41,7 +41,7 @@ ${pc.bold('Portcullis demo')}: lab Exchange on ${b.labUrl}, gateway on ${gw} (ex
 Users ${b.users.names} (domain ${d}, password ${pw}); ${trust}.
 Log (JSON lines): ${b.log}. In another terminal, in this folder, try:
 
-  curl -s --cacert ${b.ca} --ntlm -u '${d}\\alice:${pw}' ${gw}/owa/ -i
+  curl -s --cacert ${b.ca} --ntlm -u '${d}\\alice:${pw}' ${gw}/EWS/Exchange.asmx -i
   curl -s --cacert ${b.ca} -u 'bob@lab.example:${pw}' ${gw}/EWS/Exchange.asmx -i
   curl -s --cacert ${b.ca} --ntlm -u '${d}\\alice:${pw}' -H 'Content-Type: text/xml' -H 'X-MapiHttpCapability: 1' \\
        --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@lab.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>' \\

@@ -127,12 +127,12 @@ export class AccessControl implements RequestGate {
   }
 
   private async decideIdentity(ctx: ConnectionContext, id: BoundIdentity, protocol: Protocol): Promise<Decision> {
-    if (id.kind === 'kerberos') return this.evaluate({ kind: 'kerberos' }, protocol, ctx);
+    if (id.kind === 'kerberos') return this.decide({ kind: 'kerberos' }, protocol, ctx, id.via);
     const fresh = await this.state().directory.lookup({ domain: id.entry!.domain, user: id.entry!.sam });
     if (fresh.status === 'unavailable') return deny(['directory-unavailable']);
     if (fresh.status !== 'found') return deny([fresh.status === 'unknown-domain' ? 'unknown-domain' : 'unknown-user']);
     if (ctx.identity === id) ctx.identity = { ...id, entry: fresh.entry };
-    return this.evaluate({ kind: 'user', entry: fresh.entry }, protocol, ctx);
+    return this.decide({ kind: 'user', entry: fresh.entry }, protocol, ctx, id.via);
   }
 
   /**
@@ -173,9 +173,19 @@ export class AccessControl implements RequestGate {
     return evaluate(this.state().policy, { subject, protocol, zone: ctx.zone, clientAddress: ctx.remoteAddress }, this.users);
   }
 
+  /**
+   * The decision for a client that authenticated with `via`. A rule that requires a second factor
+   * is met only by a browser signed in at the gateway (Forms, src/signin): NTLM, Basic, Bearer and
+   * Kerberos cannot carry one, so for them it is a refusal, not a pass around the factor.
+   */
+  private decide(subject: Subject, protocol: Protocol, ctx: Pick<ConnectionContext, 'zone' | 'remoteAddress'>, via: AuthScheme | undefined): Decision {
+    const d = this.evaluate(subject, protocol, ctx);
+    return d.allow && d.secondFactor && via !== 'Forms' ? deny(['needs-second-factor'], d.rule) : d;
+  }
+
   private checkBound(ctx: ConnectionContext, req: GateRequest, stripAuthorization = false): GateVerdict {
     const id = ctx.identity!;
-    const d = this.evaluate(id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' }, req.protocol, ctx);
+    const d = this.decide(id.kind === 'user' ? { kind: 'user', entry: id.entry! } : { kind: 'kerberos' }, req.protocol, ctx, id.via);
     if (!d.allow) return this.refuseExplicit(req.protocol, 403, d);
     // The binding stays whatever Exchange answers: a connection proven as one user never serves
     // another (claim() refuses other users' credentials), so at worst Exchange has forgotten it.
@@ -195,7 +205,7 @@ export class AccessControl implements RequestGate {
     if (r.status === 'not-found') return this.decideUnproven(ctx, req, { kind: 'unidentified' }, ['unknown-user'], `claimed ${claim.domain}\\${claim.user}`);
     const entry = r.entry;
     const subject: Subject = { kind: 'user', entry };
-    const d = this.evaluate(subject, req.protocol, ctx);
+    const d = this.decide(subject, req.protocol, ctx, via);
     const secret = password === undefined ? undefined : createHmac('sha256', this.salt).update(`${entry.key}\0${password}`).digest('base64');
     const preauth = password !== undefined && s.config.preauth === 'ldap' && s.directory.verifyPassword ? password : undefined;
     if (!d.allow) {
@@ -250,7 +260,7 @@ export class AccessControl implements RequestGate {
   }
 
   private decideUnproven(ctx: ConnectionContext, req: GateRequest, subject: Subject, extra: Reason[] = [], detail?: string): GateVerdict | Promise<GateVerdict> {
-    const d = this.evaluate(subject, req.protocol, ctx);
+    const d = this.decide(subject, req.protocol, ctx, undefined);
     if (!d.allow) return this.refuseUnproven(ctx, req, { ...d, reasons: [...extra, ...d.reasons] }, detail);
     if (subject.kind === 'kerberos') return this.admitted(ctx, req, subject, d, 'Kerberos', undefined, undefined);
     // Credentials the gateway cannot tie to a user went to Exchange: whatever it made of them,

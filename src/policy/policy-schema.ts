@@ -28,7 +28,7 @@ const rule = z
       .optional()
       .describe(
         'required: a browser that signs in at the gateway (signin:) for a request this rule matches must also give a second factor (TOTP or a passkey), ' +
-          'e.g. ECP always, OWA from the external zone. Every matching allow rule counts; clients that authenticate with NTLM, Basic or Bearer are not asked (their protocols cannot carry one).',
+          'e.g. ECP always, OWA from the external zone. Every matching allow rule counts. Clients that authenticate with NTLM, Basic, Bearer or Kerberos cannot carry one: where such a rule matches they are refused (needs-second-factor), so put it on rules for owa and ecp.',
       ),
   })
   .strict();

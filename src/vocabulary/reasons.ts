@@ -30,6 +30,8 @@ export const POLICY_REASONS = [
   'bad-password',
   'identity-mismatch',
   'attempts-in-flight',
+  /** A rule asks for a second factor, which only a browser signed in at the gateway can give. */
+  'needs-second-factor',
 ] as const;
 export type PolicyReason = (typeof POLICY_REASONS)[number];
 
