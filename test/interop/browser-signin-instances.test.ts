@@ -3,25 +3,18 @@
 // revoke on A ends the session on B; a sign-out on B ends it on A. Both instances use one sealing
 // key file, as they must.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { labOptions } from '../../src/cli/lab-defaults.js';
 import { loadDirectoryFile } from '../../src/directory/file-directory.js';
 import { type Lab, startLab } from '../../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from '../helpers/env.js';
-import { type Served, serve } from '../helpers/served.js';
+import { DEMO_DIRECTORY, type Pki, testPki } from '../helpers/env.js';
+import { type Instance, startInstances, stopInstance } from '../helpers/instances.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 import { TestBrowser } from '../helpers/signin-browser.js';
 
-interface Instance {
-  readonly name: string;
-  readonly config: string;
-  gw: Served;
-  port: number;
-  admin: string;
-}
 
 const SESSION = '__Host-portcullis-session';
 
@@ -38,43 +31,11 @@ describe('browser sessions shared by two instances through PostgreSQL', { timeou
     const d = loadDirectoryFile(DEMO_DIRECTORY);
     if (!d.ok) throw new Error('demo directory invalid');
     lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1', { forms: ['owa', 'ecp'] }), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
-    const root = mkdtempSync(path.join(pki.dir, 'signin-instances-'));
-    const keyFile = path.join(root, 'signin.key');
-    for (const [name, workers] of [['A', 1], ['B', 2]] as const) {
-      const dir = path.join(root, name);
-      mkdirSync(dir);
-      copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
-      const config = path.join(dir, 'portcullis.yaml');
-      writeFileSync(
-        config,
-        stringify({
-          workers,
-          listeners: [{ address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
-          upstream: { url: lab.url, tls: { ca: pki.caFile } },
-          directory: { provider: 'file', file: path.join(dir, 'directory.yaml') },
-          policy: DEMO_POLICY,
-          signin: { zones: ['external'], failureTime: '50ms', keyFile },
-          state: { store: 'postgres', postgres: { url: pg.url } },
-          audit: { store: 'off' },
-          admin: { address: '127.0.0.1', port: 0 },
-          log: { level: 'info' },
-        }),
-      );
-      const i = { name, config, port: 0, admin: '' } as Instance;
-      i.gw = serve(config);
-      i.port = Number((await i.gw.waitFor((l) => l['msg'] === 'listening'))['port']);
-      i.admin = `http://127.0.0.1:${(await i.gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
-      if (workers > 1) await i.gw.waitFor((l) => l['msg'] === 'gateway ready');
-      inst.push(i);
-    }
+    const keyFile = path.join(mkdtempSync(path.join(pki.dir, 'signin-key-')), 'signin.key');
+    inst.push(...(await startInstances(pki, { labUrl: lab.url, pgUrl: pg.url, folder: 'signin-instances', extra: { signin: { zones: ['external'], failureTime: '50ms', keyFile } } })));
   });
   after(async () => {
-    for (const i of inst) {
-      if (i.gw.proc.exitCode !== null) continue;
-      const exited = new Promise((r) => i.gw.proc.once('exit', r));
-      i.gw.proc.kill('SIGTERM');
-      await exited;
-    }
+    for (const i of inst) await stopInstance(i);
     await lab?.stop();
     await pg?.destroy();
   });

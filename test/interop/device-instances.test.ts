@@ -3,29 +3,20 @@
 // B; a block on A cuts the device's held Ping on B within a second (LISTEN/NOTIFY, then the
 // primary's broadcast), while another device of the same user keeps syncing on B.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { labOptions } from '../../src/cli/lab-defaults.js';
 import { RawClient } from '../../src/doctor/http-probe.js';
-import { loadDirectoryFile } from '../../src/directory/file-directory.js';
-import { type Lab, startLab } from '../../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki } from '../helpers/env.js';
-import { type Served, serve } from '../helpers/served.js';
+import { type Lab } from '../../src/lab/lab-server.js';
+import { type Pki, demoLab, testPki } from '../helpers/env.js';
+import { type Instance, startInstances, stopInstance } from '../helpers/instances.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 
 const EAS = '/Microsoft-Server-ActiveSync';
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const query = (id: string, cmd = 'Sync') => `Cmd=${cmd}&User=dave&DeviceId=${id}&DeviceType=iPhone`;
 
-interface Instance {
-  readonly name: string;
-  readonly config: string;
-  gw: Served;
-  port: number;
-  admin: string;
-}
 
 describe('ActiveSync devices on two gateway instances sharing PostgreSQL', () => {
   let pki: Pki;
@@ -52,45 +43,11 @@ describe('ActiveSync devices on two gateway instances sharing PostgreSQL', () =>
   before(async () => {
     pki = await testPki();
     pg = await startPostgres('devices');
-    const d = loadDirectoryFile(DEMO_DIRECTORY);
-    if (!d.ok) throw new Error('demo directory invalid');
-    lab = await startLab(labOptions(d.directory, 'https://127.0.0.1:1', { eas: { maxPingMs: 60_000 } }), { host: '127.0.0.1', port: 0, cert: readFileSync(pki.labCert), key: readFileSync(pki.labKey) });
-    const root = mkdtempSync(path.join(pki.dir, 'device-instances-'));
-    for (const [name, workers] of [['A', 1], ['B', 2]] as const) {
-      const dir = path.join(root, name);
-      mkdirSync(dir);
-      copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
-      const config = path.join(dir, 'portcullis.yaml');
-      writeFileSync(
-        config,
-        stringify({
-          workers,
-          listeners: [{ address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
-          upstream: { url: lab.url, tls: { ca: pki.caFile } },
-          directory: { provider: 'file', file: path.join(dir, 'directory.yaml') },
-          policy: DEMO_POLICY,
-          devices: { mode: 'quarantine' },
-          state: { store: 'postgres', postgres: { url: pg.url } },
-          audit: { store: 'off' },
-          admin: { address: '127.0.0.1', port: 0 },
-          log: { level: 'info' },
-        }),
-      );
-      const i = { name, config, port: 0, admin: '' } as Instance;
-      i.gw = serve(config);
-      i.port = Number((await i.gw.waitFor((l) => l['msg'] === 'listening'))['port']);
-      i.admin = `http://127.0.0.1:${(await i.gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
-      if (workers > 1) await i.gw.waitFor((l) => l['msg'] === 'gateway ready');
-      inst.push(i);
-    }
+    lab = await demoLab(pki, { eas: { maxPingMs: 60_000 } });
+    inst.push(...(await startInstances(pki, { labUrl: lab.url, pgUrl: pg.url, folder: 'device-instances', extra: { devices: { mode: 'quarantine' } } })));
   });
   after(async () => {
-    for (const i of inst) {
-      if (i.gw.proc.exitCode !== null) continue;
-      const exited = new Promise((r) => i.gw.proc.once('exit', r));
-      i.gw.proc.kill('SIGTERM');
-      await exited;
-    }
+    for (const i of inst) await stopInstance(i);
     await lab?.stop();
     await pg?.destroy();
   });

@@ -4,27 +4,20 @@
 // Exchange at most the threshold times, a revocation survives both restarting, and with
 // PostgreSQL stopped each instance serves with what it knew, then catches up by itself.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { RawClient } from '../../src/doctor/http-probe.js';
 import { type Lab } from '../../src/lab/lab-server.js';
-import { DEMO_DIRECTORY, DEMO_POLICY, type Pki, testPki, demoLab } from '../helpers/env.js';
-import { type Served, serve } from '../helpers/served.js';
+import { type Pki, testPki, demoLab } from '../helpers/env.js';
+import { type Instance, startInstance, startInstances, stopInstance } from '../helpers/instances.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres-cluster.js';
 
 const EWS = '/EWS/Exchange.asmx';
 const basic = (u: string, p = 'Passw0rd!') => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const THRESHOLD = 3;
 
-interface Instance {
-  readonly name: string;
-  readonly config: string;
-  gw: Served;
-  port: number;
-  admin: string;
-}
 
 describe('two gateway instances sharing state through PostgreSQL', () => {
   let pki: Pki;
@@ -32,19 +25,8 @@ describe('two gateway instances sharing state through PostgreSQL', () => {
   let pg: PgCluster;
   const inst: Instance[] = [];
 
-  const start = async (i: Instance) => {
-    i.gw = serve(i.config);
-    i.port = Number((await i.gw.waitFor((l) => l['msg'] === 'listening'))['port']);
-    i.admin = `http://127.0.0.1:${(await i.gw.waitFor((l) => l['msg'] === 'admin endpoint listening'))['port']}`;
-    // With workers, every worker listens before the instance serves (the primary says so).
-    if (i.name === 'B') await i.gw.waitFor((l) => l['msg'] === 'gateway ready');
-  };
-  const stop = async (i: Instance) => {
-    if (i.gw.proc.exitCode !== null) return;
-    const exited = new Promise((r) => i.gw.proc.once('exit', r));
-    i.gw.proc.kill('SIGTERM');
-    await exited;
-  };
+  const start = startInstance;
+  const stop = stopInstance;
   const headers = (i: Instance) => ({ Authorization: `Bearer ${readFileSync(path.join(path.dirname(i.config), 'admin.token'), 'utf8').trim()}`, 'Content-Type': 'application/json' });
   const api = async <T>(i: Instance, p: string, body?: unknown): Promise<T> =>
     (await fetch(`${i.admin}${p}`, body ? { method: 'POST', headers: headers(i), body: JSON.stringify(body) } : { headers: headers(i) })).json() as Promise<T>;
@@ -58,31 +40,7 @@ describe('two gateway instances sharing state through PostgreSQL', () => {
     pki = await testPki();
     pg = await startPostgres('state');
     lab = await demoLab(pki);
-    const root = mkdtempSync(path.join(pki.dir, 'instances-'));
-    for (const [name, workers] of [['A', 1], ['B', 2]] as const) {
-      const dir = path.join(root, name);
-      mkdirSync(dir);
-      copyFileSync(DEMO_DIRECTORY, path.join(dir, 'directory.yaml'));
-      const config = path.join(dir, 'portcullis.yaml');
-      writeFileSync(
-        config,
-        stringify({
-          workers,
-          listeners: [{ address: '127.0.0.1', port: 0, zone: 'external', tls: { certificates: [{ cert: pki.gatewayCert, key: pki.gatewayKey }] } }],
-          upstream: { url: lab.url, tls: { ca: pki.caFile } },
-          directory: { provider: 'file', file: path.join(dir, 'directory.yaml') },
-          policy: DEMO_POLICY,
-          lockout: { threshold: THRESHOLD, window: '15m', cooldown: '15m' },
-          state: { store: 'postgres', postgres: { url: pg.url } },
-          audit: { store: 'off' },
-          admin: { address: '127.0.0.1', port: 0 },
-          log: { level: 'info' },
-        }),
-      );
-      const i = { name, config, port: 0, admin: '' } as Instance;
-      await start(i);
-      inst.push(i);
-    }
+    inst.push(...(await startInstances(pki, { labUrl: lab.url, pgUrl: pg.url, folder: 'instances', extra: { lockout: { threshold: THRESHOLD, window: '15m', cooldown: '15m' } } })));
   });
   after(async () => {
     for (const i of inst) await stop(i);
