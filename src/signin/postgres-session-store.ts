@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { describePostgres } from '../audit/postgres-store.js';
 import { migratePostgres } from '../state/postgres-migrate.js';
 import { type PoolOptions, pgErrorText, storePool } from '../state/postgres-pool.js';
-import { type SessionStage, type SessionStore, SessionStoreError, type SigninSession } from './session-store.js';
+import { type SessionStore, SessionStoreError, type SigninSession, sessionOfRow } from './session-store.js';
 
 /** Only one instance migrates at a time (sign-in's own advisory lock: "PCSI"). */
 const MIGRATION_LOCK = 0x5043_5349;
@@ -22,21 +22,6 @@ const MIGRATIONS: readonly string[] = [
 
 type Row = Record<string, unknown>;
 
-function sessionOf(r: Row): SigninSession {
-  return {
-    id: String(r.id),
-    userKey: String(r.user_key),
-    claimed: String(r.claimed),
-    stage: String(r.stage) as SessionStage,
-    secondFactor: r.second_factor === true,
-    exchange: String(r.exchange),
-    destination: String(r.destination),
-    csrf: String(r.csrf),
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    failures: Number(r.failures),
-  };
-}
 
 export class PostgresSessionStore implements SessionStore {
   readonly describe: string;
@@ -74,7 +59,7 @@ export class PostgresSessionStore implements SessionStore {
 
   async get(id: string): Promise<SigninSession | undefined> {
     const r = (await this.#q('SELECT * FROM portcullis_signin_sessions WHERE id = $1', [id])).rows[0];
-    return r ? sessionOf(r) : undefined;
+    return r ? sessionOfRow(r) : undefined;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -92,7 +77,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteUser(userKey: string): Promise<SigninSession[]> {
-    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE user_lower = $1 RETURNING *', [userKey.toLowerCase()])).rows.map(sessionOf);
+    return (await this.#q('DELETE FROM portcullis_signin_sessions WHERE user_lower = $1 RETURNING *', [userKey.toLowerCase()])).rows.map(sessionOfRow);
   }
 
   async prune(idleBefore: number, createdBefore: number): Promise<number> {

@@ -55,3 +55,20 @@ export class SessionStoreError extends Error {
     this.name = 'SessionStoreError';
   }
 }
+
+/** A row of either store's sessions table (the same columns; SQLite keeps the flag as 0/1). */
+export function sessionOfRow(r: Readonly<Record<string, unknown>>): SigninSession {
+  return {
+    id: String(r['id']),
+    userKey: String(r['user_key']),
+    claimed: String(r['claimed']),
+    stage: String(r['stage']) as SessionStage,
+    secondFactor: r['second_factor'] === true || Number(r['second_factor']) === 1,
+    exchange: String(r['exchange']),
+    destination: String(r['destination']),
+    csrf: String(r['csrf']),
+    createdAt: Number(r['created_at']),
+    lastSeenAt: Number(r['last_seen_at']),
+    failures: Number(r['failures']),
+  };
+}

@@ -4,7 +4,7 @@
 // Every worker process of the host opens the same file: a browser's next connection may reach any.
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { migrateSqlite, openStateDatabase } from '../state/sqlite-database.js';
-import { type SessionStage, type SessionStore, SessionStoreError, type SigninSession } from './session-store.js';
+import { type SessionStore, SessionStoreError, type SigninSession, sessionOfRow } from './session-store.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE signin_sessions (id TEXT PRIMARY KEY, user_lower TEXT NOT NULL, user_key TEXT NOT NULL, claimed TEXT NOT NULL,
@@ -16,21 +16,6 @@ const MIGRATIONS: readonly string[] = [
 
 type Row = Record<string, SQLInputValue>;
 
-function sessionOf(r: Row): SigninSession {
-  return {
-    id: String(r.id),
-    userKey: String(r.user_key),
-    claimed: String(r.claimed),
-    stage: String(r.stage) as SessionStage,
-    secondFactor: Number(r.second_factor) === 1,
-    exchange: String(r.exchange),
-    destination: String(r.destination),
-    csrf: String(r.csrf),
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    failures: Number(r.failures),
-  };
-}
 
 export class SqliteSessionStore implements SessionStore {
   readonly describe: string;
@@ -68,7 +53,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async get(id: string): Promise<SigninSession | undefined> {
     const r = this.#open().prepare('SELECT * FROM signin_sessions WHERE id = ?').get(id) as Row | undefined;
-    return r ? sessionOf(r) : undefined;
+    return r ? sessionOfRow(r) : undefined;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -87,7 +72,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async deleteUser(userKey: string): Promise<SigninSession[]> {
-    return (this.#open().prepare('DELETE FROM signin_sessions WHERE user_lower = ? RETURNING *').all(userKey.toLowerCase()) as Row[]).map(sessionOf);
+    return (this.#open().prepare('DELETE FROM signin_sessions WHERE user_lower = ? RETURNING *').all(userKey.toLowerCase()) as Row[]).map(sessionOfRow);
   }
 
   async prune(idleBefore: number, createdBefore: number): Promise<number> {
