@@ -48,6 +48,11 @@ let nextId = 1;
  * Requests are handled one at a time: bytes a client pipelines behind a request wait until that
  * exchange is complete, so the gateway and Exchange always agree on message boundaries.
  */
+/** A body too large for a page the gateway answers itself: refused before or while it is read. */
+function localBodyTooLarge(maxBody: number): Refusal {
+  return { status: 413, reason: 'CONTENT_LENGTH_TOO_LARGE', message: `a body of more than ${maxBody} bytes for a page the gateway answers` };
+}
+
 export class ClientConnection implements ConnectionContext {
   readonly id = nextId++;
   readonly openedAt = Date.now();
@@ -280,7 +285,7 @@ export class ClientConnection implements ConnectionContext {
   /** The gateway answers this request itself: its body is read (bounded), nothing reaches Exchange. */
   private answerLocally(head: RequestHead, framing: BodyFraming, answer: LocalAnswer): boolean {
     if (framing.kind === 'close' || (framing.kind === 'length' && framing.length > answer.maxBody)) {
-      this.refuse({ status: 413, reason: 'CONTENT_LENGTH_TOO_LARGE', message: `a body of more than ${answer.maxBody} bytes for a page the gateway answers` });
+      this.refuse(localBodyTooLarge(answer.maxBody));
       return false;
     }
     const body = new BoundedBody(answer.maxBody);
@@ -295,7 +300,7 @@ export class ClientConnection implements ConnectionContext {
     const local = ex.local!;
     local.started = true;
     if (local.body.overflow) {
-      this.refuse({ status: 413, reason: 'CONTENT_LENGTH_TOO_LARGE', message: `a body of more than ${local.answer.maxBody} bytes for a page the gateway answers` });
+      this.refuse(localBodyTooLarge(local.answer.maxBody));
       return;
     }
     this.deciding = true;
