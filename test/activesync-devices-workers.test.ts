@@ -32,7 +32,7 @@ describe('ActiveSync devices with worker processes (workers: 2)', () => {
   let port = 0;
   let config = '';
 
-  const cli = async (...args: string[]) => (await run(process.execPath, ['--import', 'tsx', MAIN, 'devices', ...args, '-c', config], { cwd: new URL('..', import.meta.url).pathname })).stdout;
+  const cli = async (...args: string[]) => (await run(process.execPath, ['--import', 'tsx', MAIN, 'devices', ...args, '-c', config], { cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })).stdout;
   /** One request per new connection, so they spread over both workers. */
   const statuses = async (query: string, n: number) =>
     Promise.all(
@@ -110,7 +110,10 @@ describe('ActiveSync devices with worker processes (workers: 2)', () => {
     const pings = await Promise.all(Array.from({ length: 4 }, () => heldPing(plain('PoolPhone', 'Ping'))));
     const tablet = await heldPing(plain('PoolTablet', 'Ping'));
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(pings.every((p) => !p.closed) && !tablet.closed, 'the Pings are held');
+    const ended = [...pings, tablet].filter((p) => p.closed);
+    // On failure, say what ended them: the answer they got and the gateway's lines about dave's Pings.
+    const why = () => `${ended.map((p) => JSON.stringify(p.unread.slice(0, 300))).join(', ')}; ${JSON.stringify(gw.lines.filter((l) => typeof l['status'] === 'number' && l['status'] !== 200).slice(-6))}`;
+    assert.equal(ended.length, 0, `the Pings are held: ${ended.length} ended: ${ended.length ? why() : ''}`);
     const conns = (await (await adminApi('/api/connections')).json()) as Array<{ worker: number; device?: { id: string } }>;
     assert.deepEqual([...new Set(conns.filter((c) => c.device?.id === 'PoolPhone').map((c) => c.worker))].sort(), [1, 2], 'Pings held on both workers');
     // Timed through the admin endpoint (what the CLI calls): the CLI's own start-up is no part of the cut.

@@ -83,9 +83,11 @@ export async function buildState(config: GatewayConfig, log: Logger, directory?:
   const key = ldapDirectoryKey(config);
   if (key && !given) ldapBuiltWith.set(dir.provider, key);
   const b = config.identity?.bearer;
+  const bearer = b ? bearerVerifier(b) : undefined;
+  if (bearer && !bearer.ok) return { ok: false, problems: [bearer.problem] };
   return {
     ok: true,
-    state: { config, policy: compilePolicy(config.policy), directory: dir.provider, bearer: b ? await bearerVerifier(b) : undefined },
+    state: { config, policy: compilePolicy(config.policy), directory: dir.provider, bearer: bearer?.verifier },
   };
 }
 

@@ -34,6 +34,11 @@ export function configWarnings(c: GatewayConfig, raw: unknown, place: Place): Pr
       warnings.push(place(['listeners', i], `no address: listening on ${l.address} (loopback) only, so no other host can connect; set address: 0.0.0.0 (or ::) to accept clients from the network`));
     }
   });
+  // Keys alone say who signed a token, not for whom: an IdP's token for any other application would do.
+  const bearer = c.identity?.bearer;
+  if (bearer && (!bearer.issuer || !bearer.audience)) {
+    warnings.push(place(['identity', 'bearer'], `no ${!bearer.issuer && !bearer.audience ? 'issuer or audience' : !bearer.issuer ? 'issuer' : 'audience'}: any token these keys signed, for any application, names a user; set issuer and audience (Exchange's URL)`));
+  }
   // Auto-approval and the quarantine cap only act where new devices are judged at all.
   if (c.devices.mode === 'any' && c.devices.autoApprove > 0) {
     warnings.push(place(['devices', 'autoApprove'], 'has no effect with devices.mode: any (every device syncs already); set mode: quarantine or allow-list, or remove autoApprove'));

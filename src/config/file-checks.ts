@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileErrorWords } from '../yaml/file-errors.js';
 import type { Problem } from '../yaml/yaml-source.js';
 import { readLogo } from '../signin/logo.js';
+import { readBearerKeys } from '../identity/bearer-keys.js';
 
 type Place = (at: ReadonlyArray<PropertyKey>, message: string, missingFile?: string) => Problem;
 
@@ -75,6 +76,13 @@ export function fileProblems(raw: unknown, base: string, place: Place): Problem[
     if (pw) exists(abs(pw), ['directory', 'bindPasswordFile'], 'password file', place, problems);
     const ca = str(get(d, 'ca'));
     if (ca) exists(abs(ca), ['directory', 'ca'], 'CA file', place, problems);
+  }
+  // Bearer keys: read and parsed as the runtime will, so a broken JWKS is a config problem, not a failed start.
+  for (const k of ['jwksFile', 'pemFile'] as const) {
+    const f = str(get(raw, 'identity', 'bearer', k));
+    if (!f) continue;
+    const r = readBearerKeys({ [k]: abs(f) });
+    if (!r.ok) problems.push(place(['identity', 'bearer', k], r.problem, r.problem.endsWith(': not found') ? abs(f) : undefined));
   }
   // The sign-in page's logo: an image of a kind the page can serve, and not too large.
   const logo = str(get(raw, 'signin', 'logo'));

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from './load.js';
 import { loadDirectoryFile } from '../directory/file-directory.js';
@@ -34,6 +38,37 @@ describe('loadConfig', () => {
     const r = loadConfig('/x.yaml', 'listeners:\n  - port: 1\n   zone: external\n');
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.problems[0]!.line, 3);
+  });
+});
+
+describe('loadConfig: Bearer keys', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'config-bearer-'));
+  const config = (bearer: string) =>
+    ['listeners:', '  - port: 443', '    tls:', '      certificates: [{cert: a.crt, key: a.key}]', 'upstream:', '  url: https://exch01.lab.local', 'identity:', '  bearer:', bearer].join('\n');
+  const bearerProblems = (text: string) => {
+    const r = loadConfig(path.join(dir, 'portcullis.yaml'), text);
+    assert.equal(r.ok, false, 'the certificate files are missing');
+    return r.ok ? [] : r.problems.filter((p) => p.path.startsWith('identity')).map((p) => `${p.line}: ${p.path}: ${p.message}`);
+  };
+
+  it('key files are relative to the config file and read as the runtime will: a broken one is a problem at its line', () => {
+    const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    writeFileSync(path.join(dir, 'issuer.pem'), pub);
+    writeFileSync(path.join(dir, 'jwks.json'), '{"keys": [');
+    assert.deepEqual(bearerProblems(config('    pemFile: issuer.pem')), [], 'found beside the config, whatever the working folder');
+    const broken = bearerProblems(config('    jwksFile: jwks.json'));
+    assert.equal(broken.length, 1);
+    assert.ok(broken[0]!.startsWith(`9: identity.bearer.jwksFile: Bearer JWKS file ${path.join(dir, 'jwks.json')}: not JSON (`), broken[0]);
+    assert.deepEqual(bearerProblems(config('    pemFile: nowhere.pem')), [`9: identity.bearer.pemFile: Bearer PEM key ${path.join(dir, 'nowhere.pem')}: not found`]);
+    const r = loadConfig(path.join(dir, 'portcullis.yaml'), config('    pemFile: issuer.pem'));
+    assert.equal(!r.ok && r.parsed?.identity?.bearer?.pemFile, path.join(dir, 'issuer.pem'));
+  });
+
+  it('a bearer section needs exactly one key file', () => {
+    writeFileSync(path.join(dir, 'issuer2.pem'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    writeFileSync(path.join(dir, 'jwks2.json'), JSON.stringify({ keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })] }));
+    assert.deepEqual(bearerProblems(config('    jwksFile: jwks2.json\n    pemFile: issuer2.pem')), ['10: identity.bearer.pemFile: give jwksFile or pemFile, not both (only one would be used)']);
+    assert.deepEqual(bearerProblems(config('    issuer: https://sts')), ['9: identity.bearer: needs jwksFile or pemFile: without keys no Bearer token could ever name a user']);
   });
 });
 

@@ -70,6 +70,18 @@ function resolvePaths(c: GatewayConfig, base: string): GatewayConfig {
           },
         }
       : {}),
+    ...(c.identity?.bearer
+      ? {
+          identity: {
+            ...c.identity,
+            bearer: {
+              ...c.identity.bearer,
+              ...(c.identity.bearer.jwksFile ? { jwksFile: r(c.identity.bearer.jwksFile) } : {}),
+              ...(c.identity.bearer.pemFile ? { pemFile: r(c.identity.bearer.pemFile) } : {}),
+            },
+          },
+        }
+      : {}),
     ...(c.admin?.tokenFile ? { admin: { ...c.admin, tokenFile: r(c.admin.tokenFile), ...(c.admin.tls ? { tls: { cert: r(c.admin.tls.cert), key: r(c.admin.tls.key) } } : {}) } } : {}),
     audit: {
       ...c.audit,
@@ -103,6 +115,9 @@ function configProblems(c: GatewayConfig, place: (at: ReadonlyArray<PropertyKey>
   }
   if (c.preauth === 'ldap' && d?.provider !== 'ldap') problems.push(place(['preauth'], 'preauth: ldap needs directory.provider: ldap'));
   if (c.signin && !d) problems.push(place(['signin'], 'signin needs a directory (directory.provider file or ldap): the sign-in page checks users against it'));
+  const bearer = c.identity?.bearer;
+  if (bearer && !bearer.jwksFile && !bearer.pemFile) problems.push(place(['identity', 'bearer'], 'needs jwksFile or pemFile: without keys no Bearer token could ever name a user'));
+  if (bearer?.jwksFile && bearer.pemFile) problems.push(place(['identity', 'bearer', 'pemFile'], 'give jwksFile or pemFile, not both (only one would be used)'));
   const asking = c.policy.rules.findIndex((rule) => rule.secondFactor === 'required');
   if (c.signin && !c.signin.secondFactor && asking >= 0) {
     problems.push(place(['policy', 'rules', asking, 'secondFactor'], `rule "${c.policy.rules[asking]!.name}" asks for a second factor, but signin has no secondFactor section: set signin.secondFactor.keyFile (portcullis second-factor keygen FILE writes a key), or browsers it matches could never sign in`));

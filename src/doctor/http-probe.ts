@@ -54,6 +54,11 @@ export class RawClient {
     });
   }
 
+  /** What arrived and was not yet read as a response (a test names it when a held request ended early). */
+  get unread(): string {
+    return this.buf.toString('latin1');
+  }
+
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { type CryptoKey, type JWTVerifyGetKey, createLocalJWKSet, importSPKI, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
+import { readBearerKeys } from './bearer-keys.js';
 import type { Claim } from '../vocabulary/claim.js';
 import { claimOfLogon } from './basic.js';
 
@@ -19,21 +19,19 @@ export interface BearerVerifier {
 /**
  * Identity from `Authorization: Bearer` only when the JWT verifies against configured keys; an
  * unverified token yields no identity (Exchange may still accept it, but policy sees "unidentified").
+ * Only the algorithms the keys can verify are accepted, so a token can never choose HS256 with a
+ * public key as its secret, or none.
  */
-export async function bearerVerifier(cfg: BearerConfig): Promise<BearerVerifier> {
-  let key: JWTVerifyGetKey | CryptoKey | undefined;
-  if (cfg.jwksFile) key = createLocalJWKSet(JSON.parse(readFileSync(cfg.jwksFile, 'utf8')));
-  else if (cfg.pemFile) {
-    const pem = readFileSync(cfg.pemFile, 'utf8');
-    const alg = /BEGIN PUBLIC KEY/.test(pem) && pem.length < 400 ? 'ES256' : 'RS256';
-    key = await importSPKI(pem, alg);
-  }
-  return {
+export function bearerVerifier(cfg: BearerConfig): { ok: true; verifier: BearerVerifier } | { ok: false; problem: string } {
+  const read = readBearerKeys(cfg);
+  if (!read.ok) return read;
+  const keys = read.keys;
+  const verifier: BearerVerifier = {
     async verify(token) {
-      if (!key) return { ok: false, error: 'no Bearer keys configured' };
+      if (!keys) return { ok: false, error: 'no Bearer keys configured' };
       try {
-        const opts = { ...(cfg.issuer ? { issuer: cfg.issuer } : {}), ...(cfg.audience ? { audience: cfg.audience } : {}) };
-        const { payload } = typeof key === 'function' ? await jwtVerify(token, key, opts) : await jwtVerify(token, key, opts);
+        const opts = { algorithms: keys.algorithms, ...(cfg.issuer ? { issuer: cfg.issuer } : {}), ...(cfg.audience ? { audience: cfg.audience } : {}) };
+        const { payload } = keys.kind === 'jwks' ? await jwtVerify(token, keys.getKey, opts) : await jwtVerify(token, keys.key, opts);
         const name = [payload['upn'], payload['unique_name'], payload['preferred_username'], payload['email']].find((v) => typeof v === 'string') as string | undefined;
         const claim = name ? claimOfLogon(name) : undefined;
         return claim ? { ok: true, claim } : { ok: false, error: 'JWT has no upn, unique_name, preferred_username or email' };
@@ -42,4 +40,5 @@ export async function bearerVerifier(cfg: BearerConfig): Promise<BearerVerifier>
       }
     },
   };
+  return { ok: true, verifier };
 }

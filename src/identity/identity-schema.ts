@@ -5,10 +5,10 @@ export const identitySchema = z
   .object({
     bearer: z
       .object({
-        jwksFile: z.string().optional().describe('JWKS file with the keys Bearer tokens must verify against.'),
-        pemFile: z.string().optional().describe('PEM public key Bearer tokens must verify against.'),
-        issuer: z.string().optional().describe('Required iss claim.'),
-        audience: z.string().optional().describe('Required aud claim.'),
+        jwksFile: z.string().optional().describe('JWKS file (the issuer\'s public keys: RSA, EC or Ed25519) Bearer tokens must verify against, relative to this config file.'),
+        pemFile: z.string().optional().describe('PEM public key (or certificate) Bearer tokens must verify against, relative to this config file; give this or jwksFile. Only the algorithms the key can verify are accepted.'),
+        issuer: z.string().optional().describe('Required iss claim (without it and audience, config check warns: a token for any application would do).'),
+        audience: z.string().optional().describe('Required aud claim (Exchange\'s URL as the issuer names it).'),
       })
       .strict()
       .optional()
