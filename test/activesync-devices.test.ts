@@ -41,7 +41,9 @@ async function admin(env: Env, path: string, body?: Record<string, unknown>): Pr
   return { status: res.status, body: await res.json() };
 }
 
-const labSaw = (env: Env, from: number) => env.lab.state.log.slice(from).filter((e) => e.path.toLowerCase().includes('activesync'));
+/** What reached Exchange's ActiveSync naming a device: the gateway's password check (OPTIONS) names none and runs no command. */
+const labSaw = (env: Env, from: number) => env.lab.state.log.slice(from).filter((e) => e.path.toLowerCase().includes('activesync') && e.method !== 'OPTIONS');
+const labChecks = (env: Env, from: number) => env.lab.state.log.slice(from).filter((e) => e.path.toLowerCase().includes('activesync') && e.method === 'OPTIONS');
 
 describe('ActiveSync devices: quarantine', () => {
   let env: Env;
@@ -56,6 +58,7 @@ describe('ActiveSync devices: quarantine', () => {
     assert.equal(r.head.status, 403);
     assert.equal(r.header('x-portcullis-reason'), 'device-quarantined');
     assert.equal(labSaw(env, before).length, 0, 'Exchange never saw the quarantined device');
+    assert.equal(labChecks(env, before).length, 1, "Exchange checked dave's password once (OPTIONS) before the device was refused");
     const listed = await admin(env, '/api/devices?user=LAB%5Cdave');
     assert.deepEqual(listed.body.map((d: any) => [d.user, d.id, d.type, d.state, d.actor]), [['LAB\\dave', 'ApplQ1', 'iPhone', 'quarantined', 'quarantine']]);
     assert.equal((await eas(env, plain('ApplQ1'))).head.status, 403, 'still quarantined');
@@ -66,6 +69,27 @@ describe('ActiveSync devices: quarantine', () => {
     assert.equal(synced.head.status, 200);
     assert.equal(synced.header('x-lab-device'), 'ApplQ1/iPhone');
     assert.equal(synced.header('x-lab-identity'), 'LAB\\dave');
+  });
+
+  it('a wrong password on a new device gets the answer of a user who does not exist: no 403, no record of the device', async () => {
+    const answer = async (user: string, password: string, id: string) => {
+      const r = await eas(env, plain(id), { user: `LAB\\${user}`, password });
+      const names = r.head.headers.map((h) => h.name.toLowerCase()).filter((n) => n !== 'date').sort();
+      return { status: r.head.status, names, body: r.body.toString('latin1'), reason: r.header('x-portcullis-reason') };
+    };
+    const before = env.lab.state.log.length;
+    const guess = await answer('dave', 'Summer2026!', 'GuessDev1');
+    const nobody = await answer('nobody', 'Summer2026!', 'GuessDev1');
+    assert.equal(guess.status, 401);
+    assert.equal(guess.reason, undefined, 'no word on the device');
+    assert.deepEqual(guess, nobody, 'the same answer as for a user who does not exist');
+    assert.equal(labSaw(env, before).filter((e) => e.authorization !== undefined).length, 0, 'no command reached Exchange with credentials');
+    const listed = await admin(env, '/api/devices?user=LAB%5Cdave');
+    assert.ok(!listed.body.some((d: any) => d.id === 'GuessDev1'), 'a guess records no device');
+    await env.runtime.audit!.writer.flush();
+    const rows = await env.runtime.audit!.writer.store.query({ user: 'dave' });
+    const line = rows.find((r) => r.event === 'denied' && r.deviceId === 'GuessDev1');
+    assert.deepEqual(line?.reasons, ['bad-password', 'device-quarantined'], 'the record says what happened');
   });
 
   it('the base64 query form names the same device: refused while new, allowed once approved in the plain form', async () => {

@@ -38,6 +38,7 @@ import { type GatewayMetrics, METRICS_CONTENT_TYPE, startMetrics } from '../metr
 import { type Signin, startSignin } from '../signin/start-signin.js';
 import { openSecondFactorService } from '../signin/open-second-factor.js';
 import { type DeviceAdmissions, DeviceGate } from '../devices/device-gate.js';
+import { activeSyncCredentialProbe } from '../devices/credential-probe.js';
 import type { DeviceAuthority } from '../devices/device-authority.js';
 import { openDeviceAuthority } from '../devices/open-devices.js';
 import { withdrawDevices } from '../devices/withdraw-devices.js';
@@ -190,7 +191,7 @@ export async function startRuntime(file: string, config: GatewayConfig, log: Log
         throw new CliError(`browser sign-in: ${(e as Error).message}; not starting`);
       })
     : undefined;
-  const deviceGate = new DeviceGate(() => state.config.devices, devices);
+  const deviceGate = new DeviceGate(() => state.config.devices, devices, activeSyncCredentialProbe(() => state.config.upstream));
   const gates = signin
     ? signin.gates(edgeGate(() => state), [deviceGate, autodiscoverGate(() => state, access)])
     : [edgeGate(() => state), access, deviceGate, autodiscoverGate(() => state, access)];

@@ -15,6 +15,7 @@ import type { DeviceReason } from '../vocabulary/reasons.js';
 import type { AdmitRule, DeviceRecord } from '../state/device-store.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { DeviceMode, DevicesConfig } from './devices-schema.js';
+import type { CredentialProbe } from './credential-probe.js';
 
 /** What the gate needs of the instance's authority (in a worker: its primary, over IPC). */
 export interface DeviceAdmissions {
@@ -41,6 +42,8 @@ export class DeviceGate implements RequestGate {
   constructor(
     private readonly config: () => DevicesConfig,
     private readonly devices: DeviceAdmissions,
+    /** Exchange's check of a Basic password before a device is refused to it (absent: refused unchecked). */
+    private readonly probe?: CredentialProbe,
   ) {}
 
   check(ctx: ConnectionContext, req: GateRequest, earlier: readonly GateVerdict[]): GateVerdict | Promise<GateVerdict> {
@@ -62,35 +65,63 @@ export class DeviceGate implements RequestGate {
     const record = this.devices.registry.get(user, device.id);
     const verdict = judgeDevice(cfg.mode, record);
     if (verdict === 'allow') return ALLOW;
-    if (record) return this.refuse(req, verdict, this.detail(user, device, verdict));
-    return this.unknown(ctx, req, cfg, user, device);
+    if (ctx.identity?.entry?.key === user) return this.proven(req, cfg, user, device, record);
+    if (!record) {
+      const u = user.toLowerCase();
+      const approving = this.#approving.get(u) ?? new Set<string>();
+      const key = device.id.toLowerCase();
+      const free = this.devices.registry.count(user, 'approved') + approving.size - (approving.has(key) ? 1 : 0) < cfg.autoApprove;
+      if (free) return this.forwardForApproval(ctx, u, approving, key, user, device, this.rule(cfg));
+    }
+    return this.proveFirst(ctx, req, earlier, cfg, user, device, verdict);
   }
 
-  /** A device the mirror does not know, in allow-list or quarantine mode. */
-  private unknown(ctx: ConnectionContext, req: GateRequest, cfg: DevicesConfig, user: string, device: DeviceRef): GateVerdict | Promise<GateVerdict> {
-    const rule: AdmitRule = { autoApprove: cfg.autoApprove, maxPending: cfg.mode === 'quarantine' ? cfg.maxPending : 0 };
-    const refusal = cfg.mode === 'quarantine' ? 'device-quarantined' : 'device-not-allowed';
-    // Proven on this connection: the store decides now (auto-approval, quarantine or nothing).
-    if (ctx.identity?.entry?.key === user) {
-      return this.devices.admitNew(user, device, rule).then(
-        (r) => {
-          const v = judgeDevice(cfg.mode, r);
-          return v === 'allow' ? ALLOW : this.refuse(req, r ? v : refusal, this.detail(user, device, r ? v : refusal));
-        },
-        () => this.refuse(req, refusal, `${this.detail(user, device, refusal)}; the device store could not record it`),
-      );
-    }
-    const u = user.toLowerCase();
-    const approving = this.#approving.get(u) ?? new Set<string>();
-    const key = device.id.toLowerCase();
-    const free = this.devices.registry.count(user, 'approved') + approving.size - (approving.has(key) ? 1 : 0) < cfg.autoApprove;
-    if (free) return this.forwardForApproval(ctx, u, approving, key, user, device, rule);
-    // Recorded (quarantine mode) so an operator sees it, whatever the password: the number of such
-    // records per user is capped (maxPending), so a password guesser cannot fill the store.
-    const recorded = rule.maxPending > 0 ? this.devices.admitNew(user, device, { autoApprove: 0, maxPending: rule.maxPending }).catch(() => undefined) : Promise.resolve(undefined);
-    return recorded.then((r) => {
-      const v = r ? judgeDevice(cfg.mode, r) : refusal;
+  private rule(cfg: DevicesConfig): AdmitRule {
+    return { autoApprove: cfg.autoApprove, maxPending: cfg.mode === 'quarantine' ? cfg.maxPending : 0 };
+  }
+
+  /**
+   * The password is proven on this connection: a known device is refused as it stands; an unknown
+   * one goes to the store, which decides now (auto-approval, quarantine or nothing).
+   */
+  private proven(req: GateRequest, cfg: DevicesConfig, user: string, device: DeviceRef, record: DeviceRecord | undefined): GateVerdict | Promise<GateVerdict> {
+    if (record) {
+      const v = judgeDevice(cfg.mode, record);
       return v === 'allow' ? ALLOW : this.refuse(req, v, this.detail(user, device, v));
+    }
+    const refusal = cfg.mode === 'quarantine' ? 'device-quarantined' : 'device-not-allowed';
+    return this.devices.admitNew(user, device, this.rule(cfg)).then(
+      (r) => {
+        const v = judgeDevice(cfg.mode, r);
+        return v === 'allow' ? ALLOW : this.refuse(req, r ? v : refusal, this.detail(user, device, r ? v : refusal));
+      },
+      () => this.refuse(req, refusal, `${this.detail(user, device, refusal)}; the device store could not record it`),
+    );
+  }
+
+  /**
+   * A device that may not sync, named with credentials not yet proven on this connection: Exchange
+   * checks the Basic password first (credential-probe.ts), and the access gate's verdict judges its
+   * answer as it judges any (proof binds the identity, a 401 counts for the smart lockout). Only the
+   * password's owner then hears of the device (403, and the device is recorded); a wrong password
+   * reaches Exchange without its credentials and gets Exchange's own 401, as for a user who does
+   * not exist, so the device gate tells a guesser nothing and records nothing for it.
+   */
+  private proveFirst(ctx: ConnectionContext, req: GateRequest, earlier: readonly GateVerdict[], cfg: DevicesConfig, user: string, device: DeviceRef, why: DeviceReason): GateVerdict | Promise<GateVerdict> {
+    const authorization = headerValue(req.head.headers, 'authorization');
+    const access = earlier.find((v): v is Extract<GateVerdict, { allow: true }> => v.allow && v.decision !== undefined && v.onResponse !== undefined);
+    // NTLM proves itself only on its own connection, and a ticket names no password to check:
+    // refused as they stand (SECURITY.md says what that tells).
+    if (!this.probe || !access || authorization === undefined || parseAuthorization(authorization).kind !== 'basic') return this.unchecked(req, cfg, user, device, why);
+    const probe = this.probe;
+    return probe(authorization, headerValue(req.head.headers, 'host') ?? '').then((head): GateVerdict | Promise<GateVerdict> => {
+      if (head?.status === 401) {
+        return { allow: true, stripAuthorization: true, concealed: { reasons: ['bad-password', why], detail: `${this.detail(user, device, why)}; Exchange refused the password, so the device was not judged` } };
+      }
+      if (head) access.onResponse!(head);
+      if (ctx.identity?.entry?.key === user) return this.proven(req, cfg, user, device, this.devices.registry.get(user, device.id));
+      // Exchange could not be asked, or its answer proved nothing: fail closed without a word on the device.
+      return { allow: false, ...refusalFor(req.protocol, 503, { reasons: ['upstream-bad-response'] }, `${deviceText(device)} of ${user}: Exchange could not check the password (${head ? `OPTIONS answered ${head.status}` : 'no answer'})`) };
     });
   }
 
@@ -127,6 +158,23 @@ export class DeviceGate implements RequestGate {
         if (!admitting) release();
       },
     };
+  }
+
+  /**
+   * Refused without a password check (NTLM, or no way to ask Exchange). An unknown device is
+   * recorded in quarantine mode so an operator sees it; the records per user are capped
+   * (maxPending), so a guesser cannot fill the store.
+   */
+  private unchecked(req: GateRequest, cfg: DevicesConfig, user: string, device: DeviceRef, why: DeviceReason): GateVerdict | Promise<GateVerdict> {
+    const maxPending = this.rule(cfg).maxPending;
+    if (this.devices.registry.get(user, device.id) || maxPending === 0) return this.refuse(req, why, this.detail(user, device, why));
+    return this.devices
+      .admitNew(user, device, { autoApprove: 0, maxPending })
+      .catch(() => undefined)
+      .then((r) => {
+        const v = r ? judgeDevice(cfg.mode, r) : why;
+        return v === 'allow' ? ALLOW : this.refuse(req, v, this.detail(user, device, v));
+      });
   }
 
   private detail(user: string, device: DeviceRef, why: DeviceReason): string {

@@ -107,6 +107,88 @@ describe('DeviceGate', () => {
   });
 });
 
+describe('DeviceGate: the password is checked by Exchange before a device is refused', () => {
+  const dave = { kind: 'user' as const, entry: entry('LAB\\dave'), via: 'Basic' as const, at: 0 };
+  const req = (auth: string): GateRequest => ({ protocol: 'eas', path: '/microsoft-server-activesync', device: { id: 'Dev1', type: 'iPhone' }, head: { method: 'POST', target: '/x', version: '1.1', headers: [{ name: 'Host', value: 'mail.lab.example' }, { name: 'Authorization', value: auth }] } }) as unknown as GateRequest;
+  /** The access gate's verdict for an unproven Basic login: a 2xx proves (binds dave), a 401 is a failure. */
+  const accessVerdict = (c: ConnectionContext, seen: number[]): GateVerdict => ({
+    allow: true,
+    decision: { allow: true, reasons: ['group-ok'] },
+    onResponse: (h) => {
+      seen.push(h.status);
+      if (h.status === 200) (c as { identity: unknown }).identity = dave;
+      return { pass: true };
+    },
+  });
+  const setup = (status: number | undefined, registry = new DeviceRegistry()) => {
+    const admitted: DeviceRecord[] = [];
+    const probed: string[] = [];
+    const g = new DeviceGate(
+      () => ({ mode: 'quarantine', autoApprove: 0, maxPending: 10 }),
+      {
+        registry,
+        admitNew: async (user, d) => {
+          const r = rec(user, d.id, 'quarantined');
+          admitted.push(r);
+          return r;
+        },
+      },
+      async (authorization, host) => {
+        probed.push(`${host} ${authorization}`);
+        return status === undefined ? undefined : { version: '1.1', status, reason: '', headers: [] };
+      },
+    );
+    const c = { identity: undefined, pending: dave, claim: undefined } as unknown as ConnectionContext;
+    const seen: number[] = [];
+    return { g, c, admitted, probed, seen, earlier: [accessVerdict(c, seen)] };
+  };
+
+  it('a wrong password: Exchange gets the request without credentials (its own 401, as for a user who does not exist); nothing is recorded', async () => {
+    const { g, c, admitted, probed, seen, earlier } = setup(401);
+    const v = await g.check(c, req('Basic ZGF2ZTp3cm9uZw=='), earlier);
+    assert.ok(v.allow && v.stripAuthorization === true);
+    assert.deepEqual(v.allow && v.concealed?.reasons, ['bad-password', 'device-quarantined']);
+    assert.deepEqual(probed, ['mail.lab.example Basic ZGF2ZTp3cm9uZw==']);
+    assert.deepEqual([admitted, seen], [[], []], "the anonymous request's 401 is the one the access gate counts");
+  });
+
+  it('the right password: proven by the access gate on the check, then the device is recorded and refused with 403', async () => {
+    const { g, c, admitted, seen, earlier } = setup(200);
+    const v = await g.check(c, req('Basic ZGF2ZTpyaWdodA=='), earlier);
+    assert.equal(v.allow ? 'allow' : `${v.status} ${v.reason}`, '403 device-quarantined');
+    assert.deepEqual(seen, [200]);
+    assert.deepEqual(admitted.map((r) => r.id), ['Dev1']);
+  });
+
+  it('a blocked device: 403 only to its owner; a guess gets the anonymous 401', async () => {
+    const reg = new DeviceRegistry();
+    reg.apply({ kind: 'put', record: rec('LAB\\dave', 'Dev1', 'blocked') });
+    const wrong = setup(401, reg);
+    const w = await wrong.g.check(wrong.c, req('Basic ZGF2ZTp3cm9uZw=='), wrong.earlier);
+    assert.ok(w.allow && w.stripAuthorization);
+    const right = setup(200, reg);
+    const r = await right.g.check(right.c, req('Basic ZGF2ZTpyaWdodA=='), right.earlier);
+    assert.equal(r.allow ? 'allow' : `${r.status} ${r.reason}`, '403 device-blocked');
+  });
+
+  it('Exchange cannot be asked, or answers something that proves nothing: 503, no word on the device, nothing recorded', async () => {
+    for (const status of [undefined, 500, 302]) {
+      const { g, c, admitted, earlier } = setup(status);
+      const v = await g.check(c, req('Basic ZGF2ZTpyaWdodA=='), earlier);
+      assert.equal(v.allow ? 'allow' : `${v.status} ${v.reason}`, '503 upstream-bad-response', String(status));
+      assert.deepEqual(admitted, []);
+    }
+  });
+
+  it('a connection that proved dave already is judged at once, without asking Exchange', async () => {
+    const { g, c, probed, earlier } = setup(200);
+    (c as { identity: unknown }).identity = dave;
+    const v = await g.check(c, req('Basic ZGF2ZTpyaWdodA=='), earlier);
+    assert.equal(v.allow ? 'allow' : v.reason, 'device-quarantined');
+    assert.deepEqual(probed, []);
+  });
+});
+
 describe('DeviceGate auto-approval', () => {
   it('forwards an unknown device while a free approval exists, approves it only on a proven 2xx, and a store outage keeps the place taken', async () => {
     const calls: string[] = [];

@@ -4,7 +4,7 @@
 // once with a GET of the virtual directory (401: wrong password).
 import type { UpstreamTarget } from '../forward/upstream-connect.js';
 import type { SigninConfig, SigninProtocol } from './signin-schema.js';
-import { callExchange } from './exchange-client.js';
+import { callExchange } from '../forward/exchange-client.js';
 import { type Jar, applySetCookies, jarHeader } from './cookie-jar.js';
 
 /** What the gateway keeps of Exchange's for a session (sealed in the store). */

@@ -1,8 +1,9 @@
-// The gateway's own requests to Exchange for a browser session: signing the user in (forms-based
-// or a Basic check), and signing them out. Each goes over a connection of its own to the same
+// The gateway's own requests to Exchange: a browser session's sign-in (forms-based or a Basic
+// check) and sign-out, and the credential check before an ActiveSync device is refused
+// (src/devices/credential-probe.ts). Each goes over a connection of its own to the same
 // upstream the client connections use (its TLS settings and CA), used once and closed.
 import https from 'node:https';
-import { type UpstreamTarget, connectUpstream } from '../forward/upstream-connect.js';
+import { type UpstreamTarget, connectUpstream } from './upstream-connect.js';
 
 export interface ExchangeAnswer {
   readonly status: number;
@@ -11,7 +12,7 @@ export interface ExchangeAnswer {
 }
 
 export interface ExchangeCall {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'OPTIONS';
   readonly path: string;
   /** The Host the browser used: Exchange builds its redirects and cookies for that name. */
   readonly host: string;
