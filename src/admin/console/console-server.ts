@@ -85,7 +85,7 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       publish(r.outcome);
       return signInForm(res, r.outcome === 'directory-unavailable' ? 503 : 401, { error: r.outcome === 'directory-unavailable' ? 'The directory cannot check the password now.' : 'Wrong login or password.', login });
     }
-    limiter.succeeded(login);
+    limiter.succeeded(login, client);
     publish('signed-in', r.role);
     const s = sessions.create(r.login, r.role, r.source);
     redirect(req, res, '/console/', { 'Set-Cookie': [sessionCookie(s.id, d.secure), `${PRE}=; Max-Age=0; Path=/console/`] });
