@@ -19,12 +19,18 @@ function signinEnv(extra: Record<string, unknown> = {}, signin: Record<string, u
   });
 }
 
+/** Exchange's CSRF tokens, which its pages' scripts read: the browser holds them, and nothing else of Exchange's. */
+const CANARY = /^(X-OWA-CANARY|msExchEcpCanary)$/;
+
 /** Everything of Exchange's session that must stay in the gateway. */
 function assertNoExchangeCookies(b: TestBrowser): void {
   for (const a of b.answers) {
-    for (const sc of a.setCookies()) assert.match(sc, /^__Host-portcullis-/, `a Set-Cookie reached the browser: ${sc.split('=')[0]}`);
+    for (const sc of a.setCookies()) {
+      if (CANARY.test(sc.split('=')[0]!)) assert.doesNotMatch(sc, /HttpOnly/i, "a canary its pages' scripts must read");
+      else assert.match(sc, /^__Host-portcullis-/, `a Set-Cookie reached the browser: ${sc.split('=')[0]}`);
+    }
   }
-  for (const name of b.jar.keys()) assert.match(name, /^__Host-portcullis-/);
+  for (const name of b.jar.keys()) assert.ok(name.startsWith('__Host-portcullis-') || CANARY.test(name), `the browser holds ${name}`);
 }
 
 describe('browser sign-in at the gateway', () => {
@@ -56,6 +62,26 @@ describe('browser sign-in at the gateway', () => {
     const seen = env.lab.state.log.filter((e) => e.path === '/owa/' && e.identity === 'LAB\\alice').at(-1)!;
     assert.ok(seen.cookies?.includes('cadata'), 'Exchange got its own session cookie');
     assert.ok(!seen.cookies?.some((c) => c.startsWith('__Host-portcullis')), "the gateway's cookies never reach Exchange");
+  });
+
+  it("Exchange's CSRF check stays Exchange's: the browser gets the canaries its pages echo, a POST without them is refused by Exchange", async () => {
+    const b = new TestBrowser(env.port, env.pki.ca);
+    assert.equal((await b.signIn('LAB\\alice', 'Passw0rd!')).status, 302);
+    const owa = await b.request('GET', '/owa/');
+    assert.equal(owa.status, 200);
+    const canary = b.jar.get('X-OWA-CANARY');
+    const ecpCanary = b.jar.get('msExchEcpCanary');
+    assert.ok(canary && ecpCanary, `the browser holds both canaries: ${[...b.jar.keys()].join(', ')}`);
+    assert.equal((await b.request('GET', '/owa/')).setCookies().length, 0, 'given once, not on every answer');
+    const service = '/owa/service.svc?action=GetFolder';
+    assert.equal((await b.request('POST', service, { headers: { 'X-OWA-CANARY': canary } })).status, 200, "OWA's script echoes the cookie: Exchange accepts");
+    // A page of another site can make the browser send its cookies, but cannot read the canary.
+    assert.equal((await b.request('POST', service)).status, 449, 'no header: Exchange refuses (the gateway no longer makes the header itself)');
+    assert.equal((await b.request('POST', service, { headers: { 'X-OWA-CANARY': 'X-OWA-CANARY_cookie_is_null_or_empty' } })).status, 449);
+    b.jar.set('X-OWA-CANARY', 'forged');
+    const forged = await b.request('POST', service, { headers: { 'X-OWA-CANARY': 'forged' } });
+    assert.equal(forged.status, 449, "a canary cookie the browser makes up does not replace Exchange's");
+    assert.ok(forged.setCookies().some((c) => c.startsWith(`X-OWA-CANARY=${canary};`)), 'and the real one is given back');
   });
 
   it('a UPN signs in too, to the same user', async () => {

@@ -62,7 +62,7 @@ describe("Exchange's forms sign-in through the gateway", () => {
       assert.ok(seen.length > 0 && seen.every((e) => !(e.cookies ?? []).some((c) => /^\s*cad(ata|%61ta)/i.test(c))), `Exchange saw no cadata cookie: ${JSON.stringify(seen.map((e) => e.cookies))}`);
     }
     const kept = env.lab.state.log.at(-1)!;
-    assert.deepEqual(kept.cookies, ['theme', 'X-OWA-CANARY', 'x'], 'the other cookies pass (the canary is no credential)');
+    assert.deepEqual(kept.cookies, ['theme', 'X-OWA-CANARY', 'msExchEcpCanary', 'x'], 'the other cookies pass (the canaries are no credential)');
   });
 });
 

@@ -46,6 +46,8 @@ export interface LabState {
   externalUrl: string;
   /** Forms-based sign-in sessions: the cadata cookie's value → the signed-in user. */
   readonly formsSessions: Map<string, string>;
+  /** Each forms session's canaries (cadata value → OWA's X-OWA-CANARY, ECP's msExchEcpCanary): Exchange's CSRF tokens. */
+  readonly formsCanaries: Map<string, { readonly owa: string; readonly ecp: string }>;
 }
 
 export function identityOf(u: DirectoryUser): string {

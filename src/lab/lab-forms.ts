@@ -87,6 +87,8 @@ async function signIn(state: LabState, req: LabRequest, res: LabResponse): Promi
   const session = randomBytes(24).toString('base64url');
   state.formsSessions.set(session, identityOf(u));
   const canary = randomBytes(24).toString('base64url');
+  const ecpCanary = randomBytes(24).toString('base64url');
+  state.formsCanaries.set(session, { owa: canary, ecp: ecpCanary });
   const cookies = [
     `cadata=${session}; path=/; secure; HttpOnly`,
     `cadataKey=${randomBytes(16).toString('base64url')}; path=/; secure; HttpOnly`,
@@ -94,15 +96,34 @@ async function signIn(state: LabState, req: LabRequest, res: LabResponse): Promi
     `cadataSig=${randomBytes(16).toString('base64url')}; path=/; secure; HttpOnly`,
     `cadataTTL=${randomBytes(8).toString('base64url')}; path=/; secure; HttpOnly`,
     `X-OWA-CANARY=${canary}; path=/; secure`,
+    `msExchEcpCanary=${ecpCanary}; path=/ecp; secure`,
   ];
   redirect(res, dest, cookies);
 }
 
 function signOut(state: LabState, req: LabRequest, res: LabResponse): void {
   const session = cookieOf(req, 'cadata');
-  if (session) state.formsSessions.delete(session);
+  if (session) {
+    state.formsSessions.delete(session);
+    state.formsCanaries.delete(session);
+  }
   const expired = [...SESSION_COOKIES, 'X-OWA-CANARY'].map((c) => `${c}=; expires=Thu, 01-Jan-1970 00:00:00 GMT; path=/`);
   redirect(res, '/owa/auth/logoff.aspx?Cmd=logoff&src=exch', expired);
+}
+
+const page440 = '<html><body>The canary is missing or does not match this session.</body></html>';
+
+/**
+ * Exchange's CSRF check of a signed-in session's POST: OWA's scripts copy the X-OWA-CANARY cookie
+ * into an X-OWA-CANARY header; ECP's put the msExchEcpCanary cookie in the query. A page of another
+ * site cannot read the cookie, so it cannot make either.
+ */
+function canaryMatches(state: LabState, session: string, protocol: Protocol, target: string, req: LabRequest): boolean {
+  const canaries = state.formsCanaries.get(session);
+  if (!canaries) return false;
+  if (protocol === 'owa') return req.header('x-owa-canary') === canaries.owa;
+  const q = target.indexOf('?');
+  return new URLSearchParams(q >= 0 ? target.slice(q + 1) : '').get('msExchEcpCanary') === canaries.ecp;
 }
 
 /**
@@ -124,6 +145,13 @@ export async function handleForms(state: LabState, protocol: Protocol, path: str
   const identity = session ? state.formsSessions.get(session) : undefined;
   if (identity) {
     req.identity = identity;
+    if (req.method === 'POST' && !canaryMatches(state, session!, protocol, target, req)) {
+      await req.body();
+      // What Exchange answers a POST without its session's canary: OWA 449 (its scripts then reload), ECP 440.
+      if (protocol === 'owa') res.send(449, 'Retry With', '', 'text/html', [{ name: 'X-OWA-Error', value: 'Microsoft.Exchange.Clients.Owa2.Server.Core.OwaInvalidCanary449Exception' }]);
+      else res.send(440, 'Login Timeout', page440, 'text/html');
+      return 'handled';
+    }
     return { identity };
   }
   if (req.header('authorization')) return 'pass';

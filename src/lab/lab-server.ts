@@ -103,7 +103,7 @@ async function route(state: LabState, req: LabRequest, res: LabResponse): Promis
 
 /** Starts the lab Exchange on TLS. */
 export async function startLab(options: LabOptions, listen: LabListen, onError: (e: Error) => void = () => {}): Promise<Lab> {
-  const state: LabState = { options, log: [], externalUrl: options.externalUrl, formsSessions: new Map() };
+  const state: LabState = { options, log: [], externalUrl: options.externalUrl, formsSessions: new Map(), formsCanaries: new Map() };
   const connections = new Set<LabConnection>();
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({ cert: listen.cert, key: listen.key, ALPNProtocols: ['http/1.1'] }, (socket) => {

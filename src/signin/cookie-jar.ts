@@ -1,6 +1,7 @@
 // Cookies on the gateway's side of a browser session: reading a request's Cookie header, taking
 // the gateway's own cookie out of it before it goes to Exchange, and keeping Exchange's cookies
-// (a jar of name=value pairs) that never reach the browser.
+// (a jar of name=value pairs) that never reach the browser, but for its canaries (CSRF tokens its
+// pages' scripts must read).
 import type { HeaderField } from '../http/headers.js';
 
 /** The gateway's session cookie: __Host- binds it to this host, path / and Secure. */
@@ -23,9 +24,11 @@ export function cookieValues(headers: readonly HeaderField[], name: string): str
 
 /**
  * The request's fields for Exchange: every cookie of the gateway's (`__Host-portcullis-*`) taken
- * out, and `add` (Exchange's own cookies, kept by the gateway) put in their place.
+ * out, and `add` (Exchange's own cookies, kept by the gateway) put in their place; a browser's
+ * cookie of a name in `held` (the canaries the gateway gives it) is replaced by the gateway's.
  */
-export function withoutGatewayCookies(headers: readonly HeaderField[], add?: string): HeaderField[] {
+export function withoutGatewayCookies(headers: readonly HeaderField[], add?: string, held: Jar = {}): HeaderField[] {
+  const heldNames = new Set(Object.keys(held));
   const kept: string[] = [];
   const out: HeaderField[] = [];
   for (const f of headers) {
@@ -35,7 +38,9 @@ export function withoutGatewayCookies(headers: readonly HeaderField[], add?: str
     }
     for (const part of f.value.split(';')) {
       const p = part.trim();
-      if (p !== '' && !p.startsWith('__Host-portcullis-')) kept.push(p);
+      // A cookie the gateway keeps for Exchange goes as the gateway holds it, not as the browser sends it.
+      const eq = p.indexOf('=');
+      if (p !== '' && !p.startsWith('__Host-portcullis-') && !(eq > 0 && heldNames.has(p.slice(0, eq).trim()))) kept.push(p);
     }
   }
   if (add) kept.push(add);
@@ -73,6 +78,31 @@ export function jarHeader(jar: Jar): string {
     .join('; ');
 }
 
+/**
+ * Exchange's CSRF tokens. OWA's scripts copy the X-OWA-CANARY cookie into an X-OWA-CANARY header,
+ * ECP's the msExchEcpCanary cookie into the query, and Exchange refuses a POST without them; a page
+ * of another site cannot read the cookie. They are no credential (useless without the session), so
+ * the browser holds them too: the gateway gives them as Exchange does, and never makes the header
+ * itself (that would pass a forged POST).
+ */
+export const CANARY_COOKIES: ReadonlySet<string> = new Set(['x-owa-canary', 'msexchecpcanary']);
+
+/** Set-Cookie values for the jar's canaries the browser does not hold (or holds stale), readable by its scripts. */
+export function canaryCookiesFor(jar: Jar, requestHeaders: readonly HeaderField[]): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(jar)) {
+    if (!CANARY_COOKIES.has(name.toLowerCase())) continue;
+    if (cookieValues(requestHeaders, name).at(-1) === value) continue;
+    out.push(`${name}=${value}; Path=/; Secure; SameSite=Lax`);
+  }
+  return out;
+}
+
+/** The jar's canaries alone (the browser's copies are replaced by them upstream). */
+export function canariesOf(jar: Jar): Jar {
+  return Object.fromEntries(Object.entries(jar).filter(([name]) => CANARY_COOKIES.has(name.toLowerCase())));
+}
+
 /** Set-Cookie values in a header list. */
 export function setCookiesOf(headers: readonly HeaderField[]): string[] {
   return headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
@@ -85,4 +115,9 @@ export function sessionCookie(value: string): string {
 
 export function expiredCookie(name: string): string {
   return `${name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`;
+}
+
+/** What a browser's session ends with: the gateway's cookie and Exchange's canaries cleared. */
+export function sessionEndCookies(): string[] {
+  return [expiredCookie(SESSION_COOKIE), ...['X-OWA-CANARY', 'msExchEcpCanary'].map((name) => `${name}=; Path=/; Secure; SameSite=Lax; Max-Age=0`)];
 }

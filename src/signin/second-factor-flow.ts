@@ -10,7 +10,7 @@ import type { ReasonCode } from '../vocabulary/reasons.js';
 import { events } from '../events.js';
 import type { RelyingParty } from './second-factor.js';
 import type { SigninSession } from './session-store.js';
-import { SESSION_COOKIE, expiredCookie, sessionCookie } from './cookie-jar.js';
+import { sessionCookie, sessionEndCookies } from './cookie-jar.js';
 import { protocolOf } from './destination.js';
 import { type SigninDeps, brandOf, endSession, hostOf, newSessionId } from './signin-deps.js';
 import { htmlResponse, jsonResponse, parseForm, redirectResponse, sameToken, signinUrl } from './signin-http.js';
@@ -82,7 +82,7 @@ export async function submitSecondFactor(d: SigninDeps, ctx: ConnectionContext, 
   if (r === 'not-enrolled' || r === 'no-pending') return secondFactorAnswer(d, s, 'Please set up your authenticator app first.');
   const reasons: ReasonCode[] = r === 'replayed' ? ['second-factor-replayed'] : ['second-factor-failed'];
   if (await failed(d, ctx, req, s, reasons)) {
-    return { response: redirectResponse(signinUrl(s.destination), [expiredCookie(SESSION_COOKIE)]), status: 302, reasons, refused: true, detail: 'too many wrong codes' };
+    return { response: redirectResponse(signinUrl(s.destination), sessionEndCookies()), status: 302, reasons, refused: true, detail: 'too many wrong codes' };
   }
   const message = r === 'replayed' ? 'That code was already used. Wait for the next code and enter it.' : 'That code is not right. Please try again.';
   return secondFactorAnswer(d, s, message, reasons, true);

@@ -1,7 +1,8 @@
 // Requests of a signed-in browser: the gateway's session is looked up in the store (any worker or
 // instance may have issued it), checked against the policy and revocation on every request, and
 // the request goes to Exchange with Exchange's session (cookies, or Basic) instead of the
-// gateway's cookie; Exchange's Set-Cookie never reaches the browser. A session is proof of the
+// gateway's cookie; Exchange's Set-Cookie never reaches the browser, but for its canaries (its pages'
+// scripts read them to prove a request came from its pages). A session is proof of the
 // user because the gateway verified the password (and the second factor) itself, so it binds the
 // connection's identity (src/policy/proof.ts).
 import type { ConnectionContext } from '../forward/connection-context.js';
@@ -12,7 +13,7 @@ import type { HeaderField } from '../http/headers.js';
 import { deny } from '../policy/decision.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { SigninSession } from './session-store.js';
-import { SESSION_COOKIE, applySetCookies, expiredCookie, jarHeader, setCookiesOf, withoutGatewayCookies } from './cookie-jar.js';
+import { applySetCookies, canariesOf, canaryCookiesFor, jarHeader, sessionEndCookies, setCookiesOf, withoutGatewayCookies } from './cookie-jar.js';
 import { type SigninDeps, endSession, hostOf, openCredential } from './signin-deps.js';
 import { PAGES, redirectResponse, signinUrl } from './signin-http.js';
 
@@ -21,7 +22,7 @@ const TOUCH_EVERY_MS = 30_000;
 
 /** A page answer that sends the browser to the sign-in page, its cookie cleared. */
 export function toSignIn(target: string, reasons: readonly ReasonCode[], refused: boolean, detail: string): GateVerdict {
-  const response = redirectResponse(signinUrl(target), [expiredCookie(SESSION_COOKIE)]);
+  const response = redirectResponse(signinUrl(target), sessionEndCookies());
   const result: LocalResult = { response, status: 302, reasons, refused, detail };
   return { allow: false, status: 302, reason: reasons[0] ?? 'signin-required', reasons, message: detail, local: { maxBody: 64 * 1024, answer: async () => result } };
 }
@@ -84,16 +85,18 @@ export async function sessionVerdict(d: SigninDeps, ctx: ConnectionContext, req:
     onResponse: (h) => {
       const set = setCookiesOf(h.headers);
       if (set.length > 0 && method === 'forms') {
-        // Exchange renewed its cookies (or its canary): the gateway keeps them, the browser never sees them.
+        // Exchange renewed its cookies (or its canary): the gateway keeps them, the browser sees only the canaries.
         jar = applySetCookies(jar, set);
         void d.sessions.touch(s.id, Date.now(), d.seal.seal(JSON.stringify({ ...credential, jar }), s.userKey)).catch(() => {});
       }
+      const canaries = method === 'forms' ? canaryCookiesFor(jar, req.head.headers) : [];
       const location = h.headers.find((f) => f.name.toLowerCase() === 'location')?.value ?? '';
       if ((method === 'forms' && h.status === 302 && /logon\.aspx/i.test(location)) || (method === 'basic' && h.status === 401)) {
         void endSession(d, s, host, "Exchange's session ended").catch(() => {});
-        return { pass: false, refusal: { status: 302, reason: 'exchange-session-ended', message: `Exchange ended the session of ${s.userKey}`, response: redirectResponse(signinUrl(target), [expiredCookie(SESSION_COOKIE)]) } };
+        return { pass: false, refusal: { status: 302, reason: 'exchange-session-ended', message: `Exchange ended the session of ${s.userKey}`, response: redirectResponse(signinUrl(target), sessionEndCookies()) } };
       }
-      return set.length > 0 ? { pass: true, headers: h.headers.filter((f) => f.name.toLowerCase() !== 'set-cookie') } : { pass: true };
+      if (set.length === 0 && canaries.length === 0) return { pass: true };
+      return { pass: true, headers: [...h.headers.filter((f) => f.name.toLowerCase() !== 'set-cookie'), ...canaries.map((value) => ({ name: 'Set-Cookie', value }))] };
     },
   };
 }
@@ -103,10 +106,6 @@ function upstreamHeaders(headers: readonly HeaderField[], method: 'forms' | 'bas
   if (method === 'basic') {
     return [...withoutGatewayCookies(headers).filter((f) => f.name.toLowerCase() !== 'authorization'), { name: 'Authorization', value: `Basic ${basic}` }];
   }
-  const out = withoutGatewayCookies(headers, jarHeader(jar));
-  // OWA's scripts echo the X-OWA-CANARY cookie as a header; the browser cannot read the cookie
-  // the gateway keeps, so the gateway adds it (the gateway's SameSite=Lax cookie stops cross-site posts).
-  const canary = jar['X-OWA-CANARY'];
-  if (canary && !out.some((f) => f.name.toLowerCase() === 'x-owa-canary')) out.push({ name: 'X-OWA-CANARY', value: canary });
-  return out;
+  // The canary header or query OWA's and ECP's scripts make goes on as they made it: Exchange's CSRF check stays Exchange's.
+  return withoutGatewayCookies(headers, jarHeader(jar), canariesOf(jar));
 }

@@ -4,7 +4,7 @@
 import type { ConnectionContext } from '../forward/connection-context.js';
 import type { GateRequest, GateVerdict, LocalResult, RequestGate } from '../forward/gate.js';
 import type { SigninSession } from './session-store.js';
-import { SESSION_COOKIE, expiredCookie } from './cookie-jar.js';
+import { sessionEndCookies } from './cookie-jar.js';
 import { passkeyRegister, passkeySignIn, secondFactorAnswer, submitSecondFactor } from './second-factor-flow.js';
 import { type SigninDeps, brandOf, endSession, findSession, hostOf } from './signin-deps.js';
 import { PASSKEY_JS, STYLE_CSS } from './signin-assets.js';
@@ -30,7 +30,7 @@ const done = (response: Buffer, status: number, reasons: LocalResult['reasons'] 
 export async function signOut(d: SigninDeps, req: GateRequest, s: SigninSession | undefined): Promise<LocalResult> {
   if (s) await endSession(d, s, hostOf(req.head.headers), 'signed out');
   const html = messagePage(brandOf(d), 'Signed out', 'You have signed out.', { href: signinUrl(`/${d.config()!.protocols[0]}/`), text: 'Sign in again' });
-  return { response: htmlResponse(200, html, [expiredCookie(SESSION_COOKIE)]), status: 200, reasons: ['signed-out'], refused: false, ...(s ? { detail: `${s.userKey} signed out` } : {}) };
+  return { response: htmlResponse(200, html, sessionEndCookies()), status: 200, reasons: ['signed-out'], refused: false, ...(s ? { detail: `${s.userKey} signed out` } : {}) };
 }
 
 async function route(d: SigninDeps, ctx: ConnectionContext, req: GateRequest, page: string, body: Buffer): Promise<LocalResult> {
@@ -46,7 +46,7 @@ async function route(d: SigninDeps, ctx: ConnectionContext, req: GateRequest, pa
     if (s && !sameToken(parseForm(body).get('csrf'), s.csrf)) return done(htmlResponse(403, messagePage(brandOf(d), 'Sign out', 'The form had expired.')), 403, ['csrf-failed'], true);
     return signOut(d, req, s);
   }
-  if (!s) return done(redirectResponse(signinUrl(`/${d.config()!.protocols[0]}/`), [expiredCookie(SESSION_COOKIE)]), 302, ['signin-required']);
+  if (!s) return done(redirectResponse(signinUrl(`/${d.config()!.protocols[0]}/`), sessionEndCookies()), 302, ['signin-required']);
   const json = method === 'POST' && page.startsWith('passkey/');
   if (json && !sameToken(headerValue(req.head.headers, 'x-portcullis-csrf'), s.csrf)) return done(jsonResponse(403, { error: 'bad token' }), 403, ['csrf-failed'], true);
   if (!d.secondFactor) return done(htmlResponse(503, messagePage(brandOf(d), 'Second factor', 'The second factor is not available.')), 503, ['second-factor-unavailable'], true);

@@ -31,7 +31,8 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
     });
     page.on('response', async (r) => {
-      for (const h of await r.headersArray()) if (h.name.toLowerCase() === 'set-cookie' && !h.value.startsWith('__Host-portcullis-')) exchangeCookies.push(h.value.split('=')[0]!);
+      // Exchange's canaries (CSRF tokens its scripts read) are the only cookies of Exchange's a browser may hold.
+      for (const h of await r.headersArray()) if (h.name.toLowerCase() === 'set-cookie' && !/^(__Host-portcullis-|X-OWA-CANARY=|msExchEcpCanary=)/.test(h.value)) exchangeCookies.push(h.value.split('=')[0]!);
     });
     return { ctx, page };
   }
@@ -80,10 +81,20 @@ describe('browser sign-in in chromium', { timeout: 180_000 }, () => {
     await page.waitForURL(`${origin}/owa/`);
     assert.equal(await page.title(), 'OWA (LAB\\alice)');
     const cookies = await ctx.cookies();
-    assert.deepEqual(cookies.map((c) => c.name), ['__Host-portcullis-session']);
-    assert.equal(cookies[0]!.httpOnly, true);
-    assert.equal(cookies[0]!.secure, true);
-    assert.equal(cookies[0]!.sameSite, 'Lax');
+    assert.deepEqual(cookies.map((c) => c.name).sort(), ['X-OWA-CANARY', '__Host-portcullis-session', 'msExchEcpCanary']);
+    const session = cookies.find((c) => c.name === '__Host-portcullis-session')!;
+    assert.deepEqual([session.httpOnly, session.secure, session.sameSite], [true, true, 'Lax']);
+    // What OWA's own scripts do: read the canary from document.cookie and echo it as a header. The
+    // page cannot read the gateway's session cookie; Exchange accepts the POST only with the canary.
+    // (A string: the page runs it as written, without the test's compiler or DOM types.)
+    const posted = await page.evaluate(`(async () => {
+      const canary = (/(?:^|; )X-OWA-CANARY=([^;]*)/.exec(document.cookie) || [])[1] || 'X-OWA-CANARY_cookie_is_null_or_empty';
+      const url = '/owa/service.svc?action=GetFolder';
+      const withCanary = (await fetch(url, { method: 'POST', headers: { 'X-OWA-CANARY': canary } })).status;
+      const without = (await fetch(url, { method: 'POST' })).status;
+      return { sessionReadable: document.cookie.includes('portcullis'), withCanary, without };
+    })()`);
+    assert.deepEqual(posted, { sessionReadable: false, withCanary: 200, without: 449 });
     await page.goto(`${origin}/owa/auth/portcullis/passkeys`);
     await page.getByLabel('Name of the new passkey').fill('Test laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
