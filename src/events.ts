@@ -306,7 +306,7 @@ export interface ReloadRefusedEvent {
 // ---- the admin console ------------------------------------------------------------------------
 
 /** How a console sign-in ended: `signed-in`, or why it was refused. */
-export const CONSOLE_SIGN_IN_OUTCOMES = ['signed-in', 'bad-password', 'unknown-account', 'not-in-group', 'directory-unavailable', 'account-limited', 'address-limited'] as const;
+export const CONSOLE_SIGN_IN_OUTCOMES = ['signed-in', 'bad-password', 'password-expired', 'unknown-account', 'not-in-group', 'directory-unavailable', 'account-limited', 'address-limited'] as const;
 export type ConsoleSignInOutcome = (typeof CONSOLE_SIGN_IN_OUTCOMES)[number];
 
 export interface ConsoleSignInEvent {

@@ -454,6 +454,35 @@ describe('browser sign-in: step-up to a second factor (ECP always)', () => {
   });
 });
 
+describe('browser sign-in: an expired password', () => {
+  let env: Env;
+  before(async () => {
+    env = await signinEnv({}, { ...SIGNIN, passwordChangeUrl: 'https://passwordreset.lab.example/' });
+    // dave's password is right but expired, as AD would say (the lab's Exchange sends him to expiredpassword.aspx).
+    (env.lab.state.options.directory.resolveLogon('LAB\\dave') as { passwordExpired?: boolean }).passwordExpired = true;
+  });
+  after(() => env?.stop());
+
+  it('the right password, expired: a page that says so and links to the password change; no session, no failure counted', async () => {
+    for (let i = 0; i < 4; i++) {
+      const b = new TestBrowser(env.port, env.pki.ca);
+      const r = await b.signIn('LAB\\dave', 'Passw0rd!');
+      assert.equal(r.status, 200);
+      assert.match(r.body, /Your password has expired/);
+      assert.match(r.body, /<a [^>]*href="https:\/\/passwordreset\.lab\.example\/"[^>]*>Change your password<\/a>/);
+      assert.equal(b.jar.has(SESSION), false, 'no session');
+    }
+    assert.equal(env.runtime.authority!.users.isLockedOut('LAB\\dave'), false, 'four sign-ins with the right password are no failures (threshold 3)');
+  });
+
+  it('a wrong password of that user gets the ordinary failure page: only the right password hears that it expired', async () => {
+    const wrong = await new TestBrowser(env.port, env.pki.ca).signIn('LAB\\dave', 'Summer2026!');
+    const nobody = await new TestBrowser(env.port, env.pki.ca).signIn('LAB\\nobody', 'Summer2026!');
+    assert.doesNotMatch(wrong.body, /expired/);
+    assert.equal(wrong.body.replace(/name="csrf" value="[^"]+"/, ''), nobody.body.replace(/name="csrf" value="[^"]+"/, ''));
+  });
+});
+
 describe('browser sign-in: idle and absolute time-outs', () => {
   let env: Env;
   before(async () => {

@@ -50,6 +50,7 @@ export const EXAMPLES: Readonly<Record<string, unknown>> = {
   'policy.rules[].clientCidrs': ['198.51.100.0/24'],
   'policy.rules[].authentication': ['user', 'kerberos'],
   'signin.logo': 'contoso-logo.svg',
+  'signin.passwordChangeUrl': 'https://passwordreset.contoso.com/',
   'signin.keyFile': '/var/lib/portcullis/signin.key',
   'identity.bearer.jwksFile': 'jwks.json',
   'identity.bearer.pemFile': 'bearer-signing.pem',

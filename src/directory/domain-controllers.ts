@@ -114,7 +114,7 @@ export class DomainControllers {
   }
 
   /** Checks a password by binding as the user on a password-check connection, never a service one. */
-  async verify(dn: string, password: string): Promise<'ok' | 'bad-password'> {
+  async verify(dn: string, password: string): Promise<'ok' | 'bad-password' | 'expired'> {
     const deadline = this.now() + this.o.pool.acquireTimeoutMs;
     let last: string | undefined;
     for (const dc of this.dcs) {
@@ -124,7 +124,7 @@ export class DomainControllers {
         last = c;
         continue;
       }
-      let outcome: 'ok' | 'bad-password';
+      let outcome: 'ok' | 'bad-password' | 'expired';
       try {
         await c.bind(dn, password);
         outcome = 'ok';
@@ -136,7 +136,9 @@ export class DomainControllers {
           // tried twice would count twice against the account's lockout in AD.
           throw new DirectoryUnavailable(`LDAP ${dc.url}: ${(e as Error).message}`);
         }
-        outcome = 'bad-password';
+        // AD names why in the message: data 532 (password expired) and 773 (must change at next
+        // logon) are said only when the password is right; everything else is a wrong password.
+        outcome = /\bdata (532|773)\b/.test((e as Error).message) ? 'expired' : 'bad-password';
       }
       void this.resetAndRelease(dc, c);
       return outcome;

@@ -12,6 +12,7 @@ export const directoryUserSchema = z
     enabled: z.boolean().default(true).describe('Disabled accounts are never allowed.'),
     groups: z.array(z.string()).default([]).describe('Groups the user is a direct member of.'),
     password: z.string().optional().describe('Lab only: the password the lab Exchange verifies. The gateway ignores it.'),
+    passwordExpired: z.boolean().optional().describe('Lab only: the password is right but expired: the lab Exchange refuses it as AD does (forms sign-in: to expiredpassword.aspx). The gateway ignores it.'),
     mailboxGuid: z
       .string()
       .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)

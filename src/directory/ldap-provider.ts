@@ -18,7 +18,7 @@ import { DirectoryUnavailable, DomainControllers } from './domain-controllers.js
 import { type GroupResolver, InChainResolver, MemberOfResolver, TokenGroupsResolver, WalkResolver } from './group-resolvers.js';
 import type { UserForm } from './ldap-filter.js';
 import { LookupCache } from './lookup-cache.js';
-import { PasswordChecks } from './password-checks.js';
+import { type PasswordOutcome, PasswordChecks } from './password-checks.js';
 import { type Claim, type DirectoryEntry, type DirectoryProvider, type DirectoryStats, type LookupResult, claimForm } from './provider.js';
 import { queryUser } from './user-query.js';
 import { type ListingQuery, type UserHit, findUsers, groupNames, mailboxLogons } from './ldap-listing.js';
@@ -135,7 +135,7 @@ export class LdapDirectory implements DirectoryProvider {
     return fresh;
   }
 
-  async verifyPassword(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'> {
+  async verifyPassword(entry: DirectoryEntry, password: string): Promise<PasswordOutcome> {
     // An empty password is an unauthenticated bind, which LDAP servers "accept": never a login.
     if (password.length === 0) return 'bad-password';
     this.counters.passwordChecks++;

@@ -4,7 +4,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Coalescer } from './coalesce.js';
 
-export type PasswordOutcome = 'ok' | 'bad-password' | 'unavailable';
+/** `expired`: the right password, expired or to be changed at next logon (AD tells it only to the right password). */
+export type PasswordOutcome = 'ok' | 'bad-password' | 'expired' | 'unavailable';
 
 export class PasswordChecks {
   private readonly key = randomBytes(32);

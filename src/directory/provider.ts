@@ -1,4 +1,5 @@
 import type { Claim } from '../vocabulary/claim.js';
+import type { PasswordOutcome } from './password-checks.js';
 /** A user as every stage after the directory sees it: normalised, with transitive groups. */
 export interface DirectoryEntry {
   /** `DOMAIN\sam`, upper-case domain: the key for revocation, lockout and connection indexes. */
@@ -28,7 +29,7 @@ export interface DirectoryProvider {
   readonly domains: { readonly netbios: readonly string[]; readonly upnSuffixes: readonly string[] };
   lookup(claim: Claim): Promise<LookupResult>;
   /** Checks a password with the directory (LDAP bind); providers that cannot, do not implement it. */
-  verifyPassword?(entry: DirectoryEntry, password: string): Promise<'ok' | 'bad-password' | 'unavailable'>;
+  verifyPassword?(entry: DirectoryEntry, password: string): Promise<PasswordOutcome>;
   /**
    * Users whose logon name, UPN or mail starts with `text` or whose name contains it (the console's
    * search; LDAP only, the console searches a file directory itself). Throws when it cannot ask.

@@ -26,8 +26,9 @@ function checkDelay(state: LabState): Promise<void> | undefined {
   return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : undefined;
 }
 
+/** A user Windows would log on: enabled, and not with an expired password (AD refuses that to Basic and NTLM). */
 function enabledUser(u: DirectoryUser | undefined): DirectoryUser | undefined {
-  return u && u.enabled ? u : undefined;
+  return u && u.enabled && !u.passwordExpired ? u : undefined;
 }
 
 /**

@@ -84,6 +84,11 @@ async function signIn(state: LabState, req: LabRequest, res: LabResponse): Promi
     redirect(res, logonUrl(state, dest, 2));
     return;
   }
+  // The right password, expired: Exchange (ChangeExpiredPasswordEnabled) sends the user to change it.
+  if (u.passwordExpired) {
+    redirect(res, `/owa/auth/expiredpassword.aspx?url=${encodeURIComponent(dest)}&reason=0`);
+    return;
+  }
   const session = randomBytes(24).toString('base64url');
   state.formsSessions.set(session, identityOf(u));
   const canary = randomBytes(24).toString('base64url');

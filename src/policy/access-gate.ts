@@ -227,9 +227,10 @@ export class AccessControl implements RequestGate {
         ticket?.settle('none');
         return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), 'password check unavailable');
       }
-      if (ok === 'bad-password') {
-        this.settle(ticket, 'failure', entry.key);
-        return this.refuseUnproven(ctx, req, deny(['bad-password']), `claimed ${entry.key}`);
+      if (ok === 'bad-password' || ok === 'expired') {
+        // An expired password is the right one: no failure for the lockout (AD counts none either).
+        this.settle(ticket, ok === 'expired' ? 'none' : 'failure', entry.key);
+        return this.refuseUnproven(ctx, req, deny([ok === 'expired' ? 'password-expired' : 'bad-password']), `claimed ${entry.key}`);
       }
     }
     return this.admitted(ctx, req, subject, d, via, ticket, secret);
@@ -246,7 +247,7 @@ export class AccessControl implements RequestGate {
     }
     this.settle(slot.ticket, ok === 'bad-password' ? 'failure' : 'none', entry.key);
     if (ok === 'unavailable') return this.refuseExplicit(req.protocol, 503, deny(['directory-unavailable']), 'password check unavailable');
-    return this.refuseUnproven(ctx, req, deny(['bad-password']), `claimed ${entry.key}`);
+    return this.refuseUnproven(ctx, req, deny([ok === 'expired' ? 'password-expired' : 'bad-password']), `claimed ${entry.key}`);
   }
 
   /** A slot for one unverified attempt; only external logins are counted for the smart lockout. */

@@ -15,7 +15,7 @@ export interface ExchangeCredential {
   readonly basic?: string;
 }
 
-export type ExchangeSignIn = { readonly ok: true; readonly credential: ExchangeCredential } | { readonly ok: false; readonly why: 'refused' | 'unavailable'; readonly detail: string };
+export type ExchangeSignIn = { readonly ok: true; readonly credential: ExchangeCredential } | { readonly ok: false; readonly why: 'refused' | 'expired' | 'unavailable'; readonly detail: string };
 
 const TIMEOUT_MS = 15_000;
 
@@ -30,6 +30,8 @@ async function formsSignIn(target: UpstreamTarget, host: string, logon: string, 
   const jar = applySetCookies({}, a.setCookies);
   if (a.status === 302 && jar['cadata'] !== undefined && !/[?&]reason=/i.test(a.location ?? '')) return { ok: true, credential: { jar } };
   if (a.status === 302 && /logon\.aspx/i.test(a.location ?? '')) return { ok: false, why: 'refused', detail: 'Exchange refused the forms-based sign-in' };
+  // Exchange sends only the owner of the right password to change an expired one.
+  if (a.status === 302 && /\/expiredpassword\.aspx/i.test(a.location ?? '')) return { ok: false, why: 'expired', detail: 'Exchange says the password has expired' };
   return { ok: false, why: 'unavailable', detail: `Exchange answered the forms-based sign-in with ${a.status}` };
 }
 

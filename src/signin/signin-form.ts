@@ -33,6 +33,14 @@ function signInPageFor(d: SigninDeps, destination: string, message: string | und
   return { response: htmlResponse(status, html, [csrfCookie(csrf)]), status, reasons, refused, ...(detail ? { detail } : {}) };
 }
 
+/** The right password, expired: only its owner gets here (AD and Exchange say so only to the right password). */
+function expired(d: SigninDeps, username: string): LocalResult {
+  const url = d.config()!.passwordChangeUrl;
+  const text = `Your password has expired. Change it${url ? '' : ' (your helpdesk can tell you how)'}, then sign in with the new password.`;
+  const html = messagePage(brandOf(d), 'Password expired', text, url ? { href: url, text: 'Change your password' } : { href: `${PAGES}signin`, text: 'Sign in' });
+  return { response: htmlResponse(200, html), status: 200, reasons: ['password-expired'], refused: true, detail: `claimed ${username}: the password is right but expired` };
+}
+
 function unavailable(d: SigninDeps, reasons: readonly ReasonCode[], detail: string): LocalResult {
   const html = messagePage(brandOf(d), 'Sign in', 'Signing in is not possible at the moment. Please try again in a few minutes.', { href: `${PAGES}signin`, text: 'Try again' });
   return { response: htmlResponse(503, html), status: 503, reasons, refused: true, detail };
@@ -83,6 +91,10 @@ export async function submitSignIn(d: SigninDeps, ctx: ConnectionContext, req: G
       settle(d, slot.ticket, 'failure', entry.key);
       return fail(['bad-password']);
     }
+    if (v === 'expired') {
+      settle(d, slot.ticket, 'none', entry.key);
+      return expired(d, username);
+    }
   }
   const signedIn = await signInToExchange(d.upstream(), cfg, host, logon, password);
   if (!signedIn.ok) {
@@ -90,6 +102,10 @@ export async function submitSignIn(d: SigninDeps, ctx: ConnectionContext, req: G
     if (signedIn.why === 'refused' && !directory.verifyPassword) {
       settle(d, slot.ticket, 'failure', entry.key);
       return fail(['bad-password'], 'refused-by-exchange');
+    }
+    if (signedIn.why === 'expired') {
+      settle(d, slot.ticket, 'none', entry.key);
+      return expired(d, username);
     }
     settle(d, slot.ticket, directory.verifyPassword ? 'success' : 'none', entry.key);
     d.log.warn({ user: entry.key, detail: signedIn.detail }, 'signing in to Exchange on behalf of a browser failed');

@@ -32,6 +32,15 @@ export const signinSchema = z
       .min(1)
       .optional()
       .describe('An image file (.png, .svg, .jpg, .gif; at most 256 KiB) shown on the sign-in page, relative to this config file. Read at start and reload.'),
+    passwordChangeUrl: z
+      .string()
+      .url()
+      .refine((u) => u.startsWith('https://'), 'an https:// address')
+      .optional()
+      .describe(
+        "Where users change an expired password (your self-service password page). The sign-in page links to it when the directory or Exchange says a user's password, given right, has expired; " +
+          "Exchange's own change page (expiredpassword.aspx) stays refused: it checks passwords past the gateway's lockout.",
+      ),
     exchangeSignIn: z
       .object({ owa: exchangeSignIn.default('forms'), ecp: exchangeSignIn.default('forms') })
       .strict()

@@ -28,6 +28,8 @@ export const POLICY_REASONS = [
   'anonymous-path',
   'unauthenticated-answer',
   'bad-password',
+  /** The right password, expired or to be changed at next logon (only its owner hears it). */
+  'password-expired',
   'identity-mismatch',
   'attempts-in-flight',
   /** A rule asks for a second factor, which only a browser signed in at the gateway can give. */

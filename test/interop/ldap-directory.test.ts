@@ -118,6 +118,21 @@ describe('ldap provider against Samba AD', () => {
     await d.close();
   });
 
+  it('a password that must be changed is "expired" to its right password only (AD: data 773), never a failure', async () => {
+    execFileSync('samba-tool', ['user', 'create', 'frank', 'Fr4nk-Passw0rd!', '--must-change-at-next-login', '-s', path.join(dir, 'etc/smb.conf')], { stdio: 'pipe' });
+    const d = new LdapDirectory(ad(), log);
+    try {
+      const frank = await d.lookup({ domain: 'LAB', user: 'frank' });
+      assert.equal(frank.status, 'found');
+      if (frank.status !== 'found') return;
+      assert.equal(await d.verifyPassword(frank.entry, 'Fr4nk-Passw0rd!'), 'expired');
+      assert.equal(await d.verifyPassword(frank.entry, 'wrong'), 'bad-password');
+    } finally {
+      await d.close();
+      execFileSync('samba-tool', ['user', 'delete', 'frank', '-s', path.join(dir, 'etc/smb.conf')], { stdio: 'pipe' });
+    }
+  });
+
   it('the gateway on the AD directory: bob allowed, carol and erin denied, a bad Basic password stopped by pre-authentication', async () => {
     const env = await startEnv({
       config: (b) => ({ ...b, directory: { provider: 'ldap', url: 'ldaps://127.0.0.1:636', ca: path.join(dir, 'tls/dc.crt'), bindDn: 'svc-gateway@lab.example', bindPassword: 'Svc-Passw0rd!', baseDn: 'CN=Users,DC=lab,DC=example', netbiosDomain: 'LAB', upnSuffixes: ['lab.example'], cacheTtl: '1s' }, preauth: 'ldap' }),

@@ -9,7 +9,7 @@ import { verifyPassword } from './password-hash.js';
 
 export type SignInResult =
   | { readonly ok: true; readonly login: string; readonly role: ConsoleRole; readonly source: 'local' | 'directory' }
-  | { readonly ok: false; readonly outcome: 'bad-password' | 'unknown-account' | 'not-in-group' | 'directory-unavailable' };
+  | { readonly ok: false; readonly outcome: 'bad-password' | 'password-expired' | 'unknown-account' | 'not-in-group' | 'directory-unavailable' };
 
 /** The role the directory groups give someone in these groups (operator wins), if any. */
 export function roleOfGroups(groups: readonly string[], rules: ConsoleConfig['directoryGroups']): ConsoleRole | undefined {
@@ -39,6 +39,7 @@ export async function checkSignIn(cfg: ConsoleConfig, directory: (() => Director
   if (!dir.verifyPassword) return { ok: false, outcome: 'directory-unavailable' };
   const checked = await dir.verifyPassword(found.entry, password);
   if (checked === 'unavailable') return { ok: false, outcome: 'directory-unavailable' };
+  if (checked === 'expired') return { ok: false, outcome: 'password-expired' };
   if (checked !== 'ok') return { ok: false, outcome: 'bad-password' };
   // The password is checked before the group, so a wrong password never learns the membership.
   if (!role) return { ok: false, outcome: 'not-in-group' };

@@ -81,8 +81,10 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
     }
     const r = await checkSignIn(cfg, sources?.directory, login, password);
     if (!r.ok) {
-      limiter.failed(login, client);
       publish(r.outcome);
+      // The right password, expired (the directory says so only to the right one): no failure to count.
+      if (r.outcome === 'password-expired') return signInForm(res, 401, { error: 'Your directory password has expired: change it, then sign in with the new one.', login });
+      limiter.failed(login, client);
       return signInForm(res, r.outcome === 'directory-unavailable' ? 503 : 401, { error: r.outcome === 'directory-unavailable' ? 'The directory cannot check the password now.' : 'Wrong login or password.', login });
     }
     limiter.succeeded(login, client);
