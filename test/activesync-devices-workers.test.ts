@@ -83,6 +83,8 @@ describe('ActiveSync devices with worker processes (workers: 2)', () => {
     const written = parse(readFileSync(config, 'utf8')) as { admin: { port: number } };
     written.admin.port = Number(adminPort);
     writeFileSync(config, stringify(written));
+    // The gateway watches its config: its reload re-judges live connections, so the tests start after it.
+    await gw.waitFor((l) => l['msg'] === 'configuration reloaded' && l['workers'] === 2);
   });
   after(async () => {
     if (gw.proc.exitCode === null) {
