@@ -112,6 +112,20 @@ describe('admin endpoint: refused without the token, from a browser, under a for
     assert.equal((await send(url, 'POST', '/api/unrevoke', { ...bearer(), ...json }, body)).status, 200);
   });
 
+  it('a revocation longer than five years, or of no number, is refused with 400; the gateway and its state stay usable', async () => {
+    // An outside attack: minutes 200000000000 once made an end no Date or SQLite read could hold: the
+    // gateway crashed writing its audit record and then refused to start on its own state file.
+    for (const minutes of [200_000_000_000, 1e308, 2_628_001, 0, -5, '10']) {
+      const r = await send(url, 'POST', '/api/revoke', { ...bearer(), ...json }, JSON.stringify({ user: 'LAB\\erin', minutes }));
+      assert.equal(r.status, 400, String(minutes));
+      assert.match(String((r.json as { error?: string }).error), /minutes must be/);
+    }
+    assert.deepEqual(await revocations(), []);
+    const ok = await send(url, 'POST', '/api/revoke', { ...bearer(), ...json }, JSON.stringify({ user: 'LAB\\erin', minutes: 2_628_000 }));
+    assert.equal(ok.status, 200, 'five years is the longest');
+    assert.equal((await send(url, 'POST', '/api/unrevoke', { ...bearer(), ...json }, JSON.stringify({ user: 'LAB\\erin' }))).status, 200);
+  });
+
   it('a foreign Origin gets 403 even with the token; the same origin passes', async () => {
     const body = JSON.stringify({ user: 'LAB\\bob' });
     for (const origin of ['https://evil.example', 'http://evil.example', 'null', `http://localhost:${new URL(url).port}1`, 'http://127.0.0.1:1']) {

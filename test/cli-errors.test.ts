@@ -88,6 +88,10 @@ describe('CLI errors are one line, never a stack trace', () => {
       assertFails(await run(['revoke', 'LAB\\bob', '--minutes', 'abc', '--admin', 'http://127.0.0.1:9']), /^portcullis: --minutes must be a positive number, not "abc"$/m);
     });
 
+    it('--minutes beyond five years: refused before anything is sent', async () => {
+      assertFails(await run(['revoke', 'LAB\\bob', '--minutes', '200000000000', '--admin', 'http://127.0.0.1:9']), /^portcullis: --minutes: must be at most 2628000 \(five years\); give none to revoke until lifted$/m);
+    });
+
     it('--admin that is not a URL', async () => {
       assertFails(await run(['revoke', 'LAB\\bob', '--admin', 'localhost9090']), /--admin must be the endpoint's base URL, such as http:\/\/127\.0\.0\.1:9090, not "localhost9090"/);
     });

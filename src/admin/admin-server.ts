@@ -21,6 +21,7 @@ import { answerProbe } from '../health/health-server.js';
 import { type ConsoleHandler, createConsole } from './console/console-server.js';
 import type { ConsoleSources } from './console/console-sources.js';
 import { type Resettable, resetSecondFactor } from '../signin/second-factor-reset.js';
+import { revokeMinutesProblem } from '../policy/revocation-length.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -109,7 +110,8 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
       const who = await resolve(body['user'], body['force'] === true);
       if ('error' in who) return [who.status, { error: who.error }];
       const m = body['minutes'];
-      if (m !== undefined && !(typeof m === 'number' && Number.isFinite(m) && m > 0)) return [400, { error: 'minutes must be a positive number' }];
+      const mProblem = m === undefined ? undefined : revokeMinutesProblem(m);
+      if (mProblem) return [400, { error: mProblem }];
       const minutes = m as number | undefined;
       const t0 = performance.now();
       const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : 'revoked by an administrator';

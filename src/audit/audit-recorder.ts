@@ -163,7 +163,9 @@ export function subscribeAuditRecorder(sink: RecordSink, level: () => AuditLevel
       });
     }),
     on(events.userRevoked, (e) => {
-      const until = e.until !== undefined ? `until ${new Date(e.until).toISOString()}; ` : '';
+      // A time no Date holds is written as a number: a record must never take the recorder down.
+      const end = e.until !== undefined ? new Date(e.until) : undefined;
+      const until = end ? `until ${Number.isNaN(end.getTime()) ? String(e.until) : end.toISOString()}; ` : '';
       sink.record({ ts: e.at, event: 'revoked', decision: 'deny', user: e.user, actor: e.actor, text: e.reason, cause: `${until}${e.connectionsClosed} connection(s) closed` });
     }),
     on(events.userUnrevoked, (e) => {

@@ -14,6 +14,7 @@ import { protocolList, protocolNamed } from '../policy/protocol-names.js';
 import { adminRequest, adminTarget, TOKEN_ENV } from '../admin/admin-client.js';
 import { CliError } from './cli-error.js';
 import { mailboxUsers, openDirectory } from './cli-directory.js';
+import { revokeMinutesProblem } from '../policy/revocation-length.js';
 
 /** The login name of whoever runs the CLI: the revocation's actor on the record (the token names no one). */
 export function callerName(): string | undefined {
@@ -61,6 +62,8 @@ export function registerAccessCommands(program: Command): void {
     .option('--force', 'revoke the name as given even if the directory does not know it')
     .action(async (user: string, o: { admin?: string; config?: string; reason?: string; minutes?: string; undo?: boolean; force?: boolean }) => {
       const minutes = o.minutes === undefined ? undefined : positiveNumber('--minutes', o.minutes);
+      const mProblem = minutes === undefined ? undefined : revokeMinutesProblem(minutes);
+      if (mProblem) throw new CliError(`--minutes: ${mProblem.replace(/^minutes /, '')}`);
       const target = adminTarget({ url: o.admin, config: o.config });
       const r = (await adminRequest(target, o.undo ? '/api/unrevoke' : '/api/revoke', { user, reason: o.reason, actor: callerName(), ...(minutes ? { minutes } : {}), ...(o.force ? { force: true } : {}) })) as Record<string, unknown>;
       if (o.undo) {

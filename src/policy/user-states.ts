@@ -1,5 +1,6 @@
 import type { LockoutConfig } from './policy-schema.js';
 import type { UserStates } from './evaluate.js';
+import { MAX_REVOKE_MINUTES } from './revocation-length.js';
 
 export interface Revocation {
   readonly key: string;
@@ -37,6 +38,8 @@ export class UserStateStore implements UserStates {
   }
 
   revoke(key: string, reason: string, forMs?: number): Revocation {
+    // The last guard (revocation-length.ts): an end no store or Date could hold is never made.
+    if (forMs !== undefined && !(Number.isFinite(forMs) && forMs > 0 && forMs <= MAX_REVOKE_MINUTES * 60_000)) throw new RangeError(`a revocation lasts at most ${MAX_REVOKE_MINUTES} minutes`);
     const r = { key, reason, at: this.now(), until: forMs ? this.now() + forMs : undefined };
     this.applyRevocation(r);
     return r;

@@ -28,6 +28,7 @@ import { searchUsers, userFacts } from './user-lookup.js';
 import { searchPage, userConnections, userPage } from './page-users.js';
 import { userDevices } from './page-devices.js';
 import { isDeviceId } from '../../classify/activesync-query.js';
+import { revokeMinutesProblem } from '../../policy/revocation-length.js';
 
 export interface ConsoleDeps {
   readonly control: Control;
@@ -207,7 +208,8 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       if (!reason) return answer(req, res, false, 'A revocation needs a reason (it goes on the record).');
       const m = f.get('minutes')?.trim();
       const minutes = m ? Number(m) : undefined;
-      if (minutes !== undefined && !(Number.isFinite(minutes) && minutes > 0)) return answer(req, res, false, 'Minutes must be a positive number.');
+      const mProblem = minutes === undefined ? undefined : revokeMinutesProblem(minutes);
+      if (mProblem) return answer(req, res, false, `${mProblem[0]!.toUpperCase()}${mProblem.slice(1)}.`);
       const r = await control.revoke(key, reason, minutes ? minutes * 60_000 : undefined, actor(s));
       answer(req, res, true, `${key} revoked${minutes ? ` for ${minutes} min` : ''}: ${r.closed} connection(s) closed.`);
     },
