@@ -110,9 +110,16 @@ export class DeviceGate implements RequestGate {
   private proveFirst(ctx: ConnectionContext, req: GateRequest, earlier: readonly GateVerdict[], cfg: DevicesConfig, user: string, device: DeviceRef, why: DeviceReason): GateVerdict | Promise<GateVerdict> {
     const authorization = headerValue(req.head.headers, 'authorization');
     const access = earlier.find((v): v is Extract<GateVerdict, { allow: true }> => v.allow && v.decision !== undefined && v.onResponse !== undefined);
-    // NTLM proves itself only on its own connection, and a ticket names no password to check:
-    // refused as they stand (SECURITY.md says what that tells).
-    if (!this.probe || !access || authorization === undefined || parseAuthorization(authorization).kind !== 'basic') return this.unchecked(req, cfg, user, device, why);
+    // NTLM proves itself only on its own connection: its AUTHENTICATE cannot be checked apart from
+    // the command it carries. So it goes on as an anonymous request: Exchange's 401, the answer of a
+    // user who does not exist; the access gate lets go of the attempt (no guess reached Exchange).
+    const kind = authorization === undefined ? undefined : parseAuthorization(authorization).kind;
+    if (access?.withdraw && kind === 'ntlm-auth') {
+      access.withdraw();
+      return { allow: true, stripAuthorization: true, concealed: { reasons: [why], detail: `${this.detail(user, device, why)}; NTLM cannot be checked apart from its command, so it went on without credentials` } };
+    }
+    // A Bearer token the gateway verified is its user's own proof: told as it stands.
+    if (!this.probe || !access || authorization === undefined || kind !== 'basic') return this.unchecked(req, cfg, user, device, why);
     const probe = this.probe;
     return probe(authorization, headerValue(req.head.headers, 'host') ?? '').then((head): GateVerdict | Promise<GateVerdict> => {
       if (head?.status === 401) {

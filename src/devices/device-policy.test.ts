@@ -180,6 +180,16 @@ describe('DeviceGate: the password is checked by Exchange before a device is ref
     }
   });
 
+  it("an NTLM AUTHENTICATE (not checkable apart from its command) goes on without credentials; the access gate lets go of the attempt", async () => {
+    const { g, c, admitted, probed, seen } = setup(200);
+    let withdrawn = 0;
+    const access: GateVerdict = { allow: true, decision: { allow: true, reasons: ['group-ok'] }, onResponse: (h) => (seen.push(h.status), { pass: true }), withdraw: () => void withdrawn++ };
+    const ntlmAuth = `NTLM ${Buffer.from('TlRMTVNTUAADAAAAGAAYAEAAAAAYABgAWAAAAAYABgBwAAAACAAIAHYAAAAIAAgAfgAAAAAAAACGAAAABYKIogAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEwAQQBCAGQAYQB2AGUAVwBTADAAMQA=', 'base64').toString('base64')}`;
+    const v = await g.check(c, req(ntlmAuth), [access]);
+    assert.ok(v.allow && v.stripAuthorization, JSON.stringify(v));
+    assert.deepEqual([withdrawn, probed, admitted, seen], [1, [], [], []]);
+  });
+
   it('a connection that proved dave already is judged at once, without asking Exchange', async () => {
     const { g, c, probed, earlier } = setup(200);
     (c as { identity: unknown }).identity = dave;

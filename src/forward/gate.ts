@@ -92,6 +92,12 @@ export type GateVerdict =
       readonly onInterim?: (status: number) => void;
       /** Sees the final response head before the client does. */
       readonly onResponse?: (head: ResponseHead) => ResponseAction;
+      /**
+       * A later gate sends this request on without its credentials (as an anonymous request):
+       * whatever Exchange answers proves nothing of them and counts for nobody, so this gate lets
+       * go of what it holds (an attempt slot, a pending identity) and only shapes the answer.
+       */
+      readonly withdraw?: () => void;
     }
   | ({ readonly allow: false } & Refusal);
 

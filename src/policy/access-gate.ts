@@ -286,10 +286,17 @@ export class AccessControl implements RequestGate {
     const needsAuth = requiresAuthentication(req.protocol, req.path, this.state().config.policy.anonymousPaths);
     const sc = this.shaper(ctx, req);
     const started = Date.now();
+    let withdrawn = false;
     return {
       allow: true,
       decision,
+      withdraw: () => {
+        withdrawn = true;
+        if (ctx.pending === claimed) ctx.pending = undefined;
+        this.settle(ticket, 'none', key);
+      },
       onResponse: (h) => {
+        if (withdrawn) return shapeAnswer(sc, h);
         if (h.status === 401) {
           recordLoginFailure(ctx, req.protocol, [], 'refused-by-exchange');
           if (ticket) this.timing.credentialedRefusal(req.protocol, Date.now() - started);
