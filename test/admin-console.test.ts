@@ -108,6 +108,19 @@ describe('admin console', () => {
     assert.deepEqual(recs.filter((r) => r.user === 'viewer').map((r) => r.cause), ['bad-password', 'bad-password', 'bad-password', 'account-limited']);
   });
 
+  it("an attacker on the operator's own address cannot lock the operator out: the browser the operator signed in from counts apart", async () => {
+    const first = await postSignIn(admin, 'operator', 'operator-test-pw');
+    assert.equal(first.status, 303);
+    const device = first.headers.getSetCookie().find((c) => c.startsWith('portcullis_console_device='))!;
+    assert.match(device, /; Path=\/console\/; Max-Age=2592000; HttpOnly; SameSite=Strict$/);
+    const deviceCookie = device.split(';')[0]!;
+    // The attacker: same loopback address, no cookie of the operator's (a forged one is worth nothing).
+    for (let i = 0; i < 3; i++) assert.equal((await postSignIn(admin, 'operator', `guess-${i}`)).status, 401);
+    assert.equal((await postSignIn(admin, 'operator', 'operator-test-pw')).status, 429, 'the attacker is stopped');
+    assert.equal((await postSignIn(admin, 'operator', 'operator-test-pw', [`portcullis_console_device=${'A'.repeat(22)}.${'B'.repeat(43)}`])).status, 429);
+    assert.equal((await postSignIn(admin, 'operator', 'operator-test-pw', [deviceCookie])).status, 303, "the operator's browser signs in");
+  });
+
   it('is never served by a gateway listener: /console/ there is refused like any unpublished path', async () => {
     const c = await RawClient.connect(env.port, env.pki.ca);
     const consolePath = await c.request('GET', '/console/', {});

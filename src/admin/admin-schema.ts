@@ -34,7 +34,7 @@ export const consoleSchema = z
     absoluteTimeout: duration('Session ends this long after sign-in, however active.').prefault('8h'),
     signInLimit: z
       .object({
-        perAccount: z.number().int().min(1).default(5).describe('Failed sign-ins of one account from one client address within the window before further attempts from there are refused; from addresses the account has not signed in from (in 30 days), 5 × this many in all, so an attacker elsewhere cannot lock the operator out.'),
+        perAccount: z.number().int().min(1).default(5).describe('Failed sign-ins of one account from one client address within the window before further attempts from there are refused (5 × this many over all addresses). A browser where the account signed in before (a device cookie, 30 days) counts its own failures apart, so nobody else, even on the same address, can lock the operator out.'),
         perAddress: z.number().int().min(1).default(20).describe('Failed sign-ins per client address within the window before further attempts are refused.'),
         window: duration('Window in which failed sign-ins are counted (and how long a limited account or address waits).').prefault('15m'),
       })

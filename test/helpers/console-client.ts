@@ -24,11 +24,11 @@ export interface SignedIn {
 }
 
 /** Posts the sign-in form; the response (303 on success). */
-export async function postSignIn(admin: string, login: string, password: string): Promise<Response> {
+export async function postSignIn(admin: string, login: string, password: string, cookies: readonly string[] = []): Promise<Response> {
   const form = await fetch(`${admin}/console/sign-in`);
   const pre = (form.headers.get('set-cookie') ?? '').split(';')[0]!;
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  return fetch(`${admin}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { Cookie: pre, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, login, password }) });
+  return fetch(`${admin}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { Cookie: [pre, ...cookies].join('; '), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, login, password }) });
 }
 
 export async function signIn(admin: string, login: 'operator' | 'viewer'): Promise<SignedIn> {

@@ -23,6 +23,7 @@ import { ReloadStatus } from './reload-status.js';
 import { readForm, redirect, sendHtml, sendText } from './respond.js';
 import { COOKIE, type Session, SessionStore, cookieValue, csrfMatches, sessionCookie } from './sessions.js';
 import { SignInLimiter } from './sign-in-limiter.js';
+import { DEVICE_COOKIE, SignInDevices } from './sign-in-device.js';
 import { serveAsset } from './static-assets.js';
 import { searchUsers, userFacts } from './user-lookup.js';
 import { searchPage, userConnections, userPage } from './page-users.js';
@@ -53,6 +54,7 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
   const { control, sources, log } = d;
   const sessions = new SessionStore({ idleMs: cfg.idleTimeout, absoluteMs: cfg.absoluteTimeout });
   const limiter = new SignInLimiter({ perAccount: cfg.signInLimit.perAccount, perAddress: cfg.signInLimit.perAddress, windowMs: cfg.signInLimit.window });
+  const devices = new SignInDevices();
   const sampler = control.metrics ? new MetricSampler(control.metrics) : undefined;
   sampler?.start();
   const reloads = new ReloadStatus();
@@ -75,7 +77,8 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
     const publish = (outcome: Parameters<typeof events.consoleSignIn.publish>[0]['outcome'], role?: string) => {
       if (events.consoleSignIn.hasSubscribers) events.consoleSignIn.publish({ at: Date.now(), login, clientIp: client, outcome, role });
     };
-    const blocked = limiter.blocked(login, client);
+    const device = devices.verify(cookieValue(req.headers.cookie, DEVICE_COOKIE), login);
+    const blocked = limiter.blocked(login, client, device);
     if (blocked) {
       publish(blocked);
       return signInForm(res, 429, { error: 'Too many failed sign-ins: wait and try again later.', login });
@@ -85,13 +88,13 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       publish(r.outcome);
       // The right password, expired (the directory says so only to the right one): no failure to count.
       if (r.outcome === 'password-expired') return signInForm(res, 401, { error: 'Your directory password has expired: change it, then sign in with the new one.', login });
-      limiter.failed(login, client);
+      limiter.failed(login, client, device);
       return signInForm(res, r.outcome === 'directory-unavailable' ? 503 : 401, { error: r.outcome === 'directory-unavailable' ? 'The directory cannot check the password now.' : 'Wrong login or password.', login });
     }
-    limiter.succeeded(login, client);
+    limiter.succeeded(login, client, device);
     publish('signed-in', r.role);
     const s = sessions.create(r.login, r.role, r.source);
-    redirect(req, res, '/console/', { 'Set-Cookie': [sessionCookie(s.id, d.secure), `${PRE}=; Max-Age=0; Path=/console/`] });
+    redirect(req, res, '/console/', { 'Set-Cookie': [sessionCookie(s.id, d.secure), `${PRE}=; Max-Age=0; Path=/console/`, devices.cookie(login, device, d.secure)] });
   };
 
   const operatorOnly = (res: http.ServerResponse, s: Session): boolean => {

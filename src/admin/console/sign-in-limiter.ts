@@ -1,13 +1,14 @@
 // Failed console sign-ins, counted in a sliding window: at a limit, further attempts are refused
-// without checking the password until the oldest failure leaves the window. Limits, as the
-// gateway's smart lockout keeps an attacker from locking a user out:
-// - per account and client address (`perAccount`): a guesser at one address is stopped there;
-// - per account over every address the account has not signed in from before (`perAccount` × 5):
-//   guessing spread over many addresses is bounded, but the real operator, at an address where
-//   the account signed in within `familiarFor`, is not locked out by failures made elsewhere;
-// - per client address over every account (`perAddress`): a spray.
-// A success clears that account's failures at that address (not the address's: a sprayer who
-// knows one password must not reset the count for every other account).
+// without checking the password until the oldest failure leaves the window. The limits keep a
+// guesser slow without letting it lock the operator out (an outside attack did, from the same
+// loopback address the operator uses, so an address cannot tell them apart):
+// - a browser where the account signed in before carries a device cookie for it (sign-in-device.ts);
+//   its failures count apart (`perAccount` per device), and nobody else's failures stop it;
+// - everyone else: per account and client address (`perAccount`), per account over every address
+//   (`perAccount` × 5, guessing spread over many addresses), and per address over every account
+//   (`perAddress`, a spray).
+// A success clears that account's failures on that device or at that address (not the address's:
+// a sprayer who knows one password must not reset the count for every other account).
 
 export interface LimiterSettings {
   readonly perAccount: number;
@@ -15,56 +16,50 @@ export interface LimiterSettings {
   readonly windowMs: number;
 }
 
-/** How long an address where an account signed in stays familiar to it (kept in memory). */
-const FAMILIAR_MS = 30 * 24 * 3600_000;
-/** Failures of one account from unfamiliar addresses together, in units of perAccount. */
-const UNFAMILIAR_FACTOR = 5;
+/** Failures of one account from browsers it never signed in from, together, in units of perAccount. */
+const UNKNOWN_FACTOR = 5;
 const MAX_KEYS = 10_000;
 
 export class SignInLimiter {
+  private readonly onDevice = new Map<string, number[]>();
   private readonly accountAtAddress = new Map<string, number[]>();
   private readonly accounts = new Map<string, number[]>();
   private readonly addresses = new Map<string, number[]>();
-  /** `account\naddress` → last successful sign-in there. */
-  private readonly familiar = new Map<string, number>();
 
   constructor(
     private readonly s: LimiterSettings,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Why an attempt is refused before its password is looked at, or undefined. */
-  blocked(login: string, address: string): 'account-limited' | 'address-limited' | undefined {
+  /**
+   * Why an attempt is refused before its password is looked at, or undefined. `device`: the id of a
+   * device cookie this browser holds for this very account (verified by the caller).
+   */
+  blocked(login: string, address: string, device?: string): 'account-limited' | 'address-limited' | undefined {
     const account = login.toLowerCase();
-    const here = `${account}\n${address}`;
-    if (this.recent(this.accountAtAddress, here).length >= this.s.perAccount) return 'account-limited';
-    if (!this.isFamiliar(here) && this.recent(this.accounts, account).length >= this.s.perAccount * UNFAMILIAR_FACTOR) return 'account-limited';
+    if (device !== undefined) return this.recent(this.onDevice, `${account}\n${device}`).length >= this.s.perAccount ? 'account-limited' : undefined;
+    if (this.recent(this.accountAtAddress, `${account}\n${address}`).length >= this.s.perAccount) return 'account-limited';
+    if (this.recent(this.accounts, account).length >= this.s.perAccount * UNKNOWN_FACTOR) return 'account-limited';
     if (this.recent(this.addresses, address).length >= this.s.perAddress) return 'address-limited';
     return undefined;
   }
 
-  failed(login: string, address: string): void {
+  failed(login: string, address: string, device?: string): void {
     const t = this.now();
     const account = login.toLowerCase();
-    const here = `${account}\n${address}`;
-    this.recent(this.accountAtAddress, here).push(t);
-    if (!this.isFamiliar(here)) this.recent(this.accounts, account).push(t);
-    this.recent(this.addresses, address).push(t);
-    if (this.accountAtAddress.size + this.accounts.size + this.addresses.size > MAX_KEYS) this.sweep();
+    if (device !== undefined) this.recent(this.onDevice, `${account}\n${device}`).push(t);
+    else {
+      this.recent(this.accountAtAddress, `${account}\n${address}`).push(t);
+      this.recent(this.accounts, account).push(t);
+      this.recent(this.addresses, address).push(t);
+    }
+    if (this.onDevice.size + this.accountAtAddress.size + this.accounts.size + this.addresses.size > MAX_KEYS) this.sweep();
   }
 
-  succeeded(login: string, address: string): void {
-    const here = `${login.toLowerCase()}\n${address}`;
-    this.accountAtAddress.delete(here);
-    this.familiar.delete(here);
-    this.familiar.set(here, this.now());
-    // Oldest first (Map order): an attacker who signs in from many addresses cannot grow it without bound.
-    while (this.familiar.size > MAX_KEYS) this.familiar.delete(this.familiar.keys().next().value!);
-  }
-
-  private isFamiliar(here: string): boolean {
-    const at = this.familiar.get(here);
-    return at !== undefined && this.now() - at < FAMILIAR_MS;
+  succeeded(login: string, address: string, device?: string): void {
+    const account = login.toLowerCase();
+    this.accountAtAddress.delete(`${account}\n${address}`);
+    if (device !== undefined) this.onDevice.delete(`${account}\n${device}`);
   }
 
   private recent(m: Map<string, number[]>, key: string): number[] {
@@ -77,6 +72,6 @@ export class SignInLimiter {
 
   private sweep(): void {
     const from = this.now() - this.s.windowMs;
-    for (const m of [this.accountAtAddress, this.accounts, this.addresses]) for (const [k, l] of m) if (!l.length || l.at(-1)! <= from) m.delete(k);
+    for (const m of [this.onDevice, this.accountAtAddress, this.accounts, this.addresses]) for (const [k, l] of m) if (!l.length || l.at(-1)! <= from) m.delete(k);
   }
 }
