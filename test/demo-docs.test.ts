@@ -3,7 +3,7 @@
 // restart, and no JSON log line lands between the banner's lines.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,6 +49,7 @@ describe('the demo, its banner and the README', () => {
     // The log is written asynchronously: give it a moment after the banner.
     for (let i = 0; i < 50 && !(existsSync(log) && readFileSync(log, 'utf8').includes('"msg":"listening"')); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(readFileSync(log, 'utf8'), /"msg":"listening"/);
+    assert.equal(statSync(log).mode & 0o777, 0o600, 'it names users and client addresses: its owner reads it, nobody else');
     assert.match(demo.terminal, new RegExp(`Log \\(JSON lines\\): ${path.join(state, 'demo.log').replace(/[.]/g, '\\.')}`));
   });
 

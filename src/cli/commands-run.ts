@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
@@ -61,7 +61,9 @@ export function fail(lines: string[]): never {
 export async function serve(file: string, o: { logFile?: string } = {}): Promise<{ admin: AdminServer | undefined; stop(o?: { drain?: boolean }): Promise<void> }> {
   const r = loadConfig(file);
   if (!r.ok) fail([...r.problems.map(formatProblem), `${r.problems.length} problem(s); not starting`]);
-  const log = createLogger(r.config.log.level, o.logFile ? pino.destination({ dest: o.logFile, append: true, mkdir: true, sync: false }) : undefined);
+  // The log names users and client addresses: readable by its owner only, as the audit trail is.
+  if (o.logFile && existsSync(o.logFile)) chmodSync(o.logFile, 0o600);
+  const log = createLogger(r.config.log.level, o.logFile ? pino.destination({ dest: o.logFile, append: true, mkdir: true, sync: false, mode: 0o600 }) : undefined);
   // A forked worker re-runs this command: it serves, the primary supervises.
   if (cluster.isWorker) {
     // The primary prints why its worker could not start, and stops: not a restart every 2 s.
