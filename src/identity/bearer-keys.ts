@@ -4,7 +4,7 @@
 // never a stack trace at start or reload. Only asymmetric public keys: a shared secret ("oct") or a
 // private key in a file of public keys is an admin's mistake the gateway refuses to build on.
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet } from 'jose';
 import { fileErrorWords } from '../yaml/file-errors.js';
 
@@ -29,7 +29,8 @@ export function algorithmsOf(key: KeyObject): string[] | undefined {
   switch (key.asymmetricKeyType) {
     case 'rsa':
     case 'rsa-pss':
-      return RSA_ALGS;
+      // JOSE verifiers (jose too) refuse RSA keys under 2048 bits: such a key would verify no token.
+      return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? RSA_ALGS : undefined;
     case 'ec': {
       const alg = EC_ALGS[String(key.asymmetricKeyDetails?.namedCurve)];
       return alg ? [alg] : undefined;
@@ -41,8 +42,19 @@ export function algorithmsOf(key: KeyObject): string[] | undefined {
   }
 }
 
+/** A key file is small: a special file (/dev/zero) or a huge one would hang or exhaust `config check`. */
+const MAX_KEY_FILE = 1024 * 1024;
+
+function keyKind(key: KeyObject): string {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  return bits ? `a ${bits}-bit ${key.asymmetricKeyType} key` : `a ${key.asymmetricKeyType} key`;
+}
+
 function readText(file: string, what: string): { ok: true; text: string } | { ok: false; problem: string } {
   try {
+    const st = statSync(file);
+    if (!st.isFile()) return { ok: false, problem: `${what} ${file}: not a regular file` };
+    if (st.size > MAX_KEY_FILE) return { ok: false, problem: `${what} ${file}: larger than 1 MiB, not a key file` };
     return { ok: true, text: readFileSync(file, 'utf8') };
   } catch (e) {
     return { ok: false, problem: `${what} ${file}: ${fileErrorWords(e) ?? (e as Error).message}` };
@@ -62,7 +74,7 @@ function readPem(file: string): BearerKeysResult {
     return { ok: false, problem: `Bearer PEM key ${file}: not a PEM public key or certificate` };
   }
   const algorithms = algorithmsOf(key);
-  if (!algorithms) return { ok: false, problem: `Bearer PEM key ${file}: a ${key.asymmetricKeyType} key cannot verify a JWT (RSA, EC P-256/384/521 or Ed25519)` };
+  if (!algorithms) return { ok: false, problem: `Bearer PEM key ${file}: ${keyKind(key)} cannot verify a JWT (RSA of 2048 bits or more, EC P-256/384/521, or Ed25519)` };
   return { ok: true, keys: { kind: 'pem', key, algorithms } };
 }
 
@@ -91,7 +103,7 @@ function readJwks(file: string): BearerKeysResult {
       return { ok: false, problem: `${at} is not a usable public key (${(e as Error).message})` };
     }
     const algs = algorithmsOf(key);
-    if (!algs) return { ok: false, problem: `${at}: a ${key.asymmetricKeyType} key cannot verify a JWT` };
+    if (!algs) return { ok: false, problem: `${at}: ${keyKind(key)} cannot verify a JWT (RSA of 2048 bits or more, EC P-256/384/521, or Ed25519)` };
     if (typeof j['alg'] === 'string' && !algs.includes(j['alg'])) return { ok: false, problem: `${at}: "alg" ${j['alg']} does not fit its ${key.asymmetricKeyType} key` };
     for (const a of typeof j['alg'] === 'string' ? [j['alg']] : algs) algorithms.add(a);
   }

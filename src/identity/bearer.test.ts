@@ -37,6 +37,10 @@ describe('Bearer identity', () => {
     assert.ok(!expired.ok && /exp/.test(expired.error));
     const noName = await v.verify(await sign(privateKey, { sub: 'x' }));
     assert.ok(!noName.ok && /no upn/.test(noName.error));
+    const byEmail = await v.verify(await sign(privateKey, { email: 'alice@lab.example', preferred_username: 'alice@lab.example' }));
+    assert.equal(byEmail.ok, false, 'email and preferred_username, which users may change at some issuers, name nobody');
+    const forever = await v.verify(await new SignJWT({ upn: 'alice@lab.example' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISS).setAudience(AUD).sign(privateKey));
+    assert.ok(!forever.ok && /exp/.test(forever.error), 'a token without exp names nobody');
     assert.equal((await v.verify('not.a.jwt')).ok, false);
     const none = verifierOf({});
     assert.equal((await none.verify(await sign(privateKey, { upn: 'a@b' }))).ok, false, 'no keys configured: never an identity');
@@ -83,6 +87,10 @@ describe('Bearer identity', () => {
       [{ pemFile: file('text.pem', 'hello') }, /Bearer PEM key .*text\.pem: not a PEM public key/],
       [{ pemFile: file('priv.pem', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) }, /holds a private key/],
       [{ pemFile: file('x25519.pem', generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }) as string) }, /x25519 key cannot verify a JWT/],
+      [{ pemFile: file('rsa512.pem', generateKeyPairSync('rsa', { modulusLength: 512 }).publicKey.export({ type: 'spki', format: 'pem' }) as string) }, /a 512-bit rsa key cannot verify a JWT/],
+      [{ jwksFile: file('tiny.json', JSON.stringify({ keys: [{ kty: 'RSA', n: 'xx', e: 'AQAB' }] })) }, /keys\[0\]/],
+      [{ pemFile: '/dev/zero' }, /\/dev\/zero: not a regular file/],
+      [{ jwksFile: dir }, /not a regular file/],
     ];
     for (const [cfg, want] of cases) {
       const r = readBearerKeys(cfg);

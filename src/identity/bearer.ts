@@ -30,11 +30,14 @@ export function bearerVerifier(cfg: BearerConfig): { ok: true; verifier: BearerV
     async verify(token) {
       if (!keys) return { ok: false, error: 'no Bearer keys configured' };
       try {
-        const opts = { algorithms: keys.algorithms, ...(cfg.issuer ? { issuer: cfg.issuer } : {}), ...(cfg.audience ? { audience: cfg.audience } : {}) };
+        // A token without an end would name its user for ever: exp is required.
+        const opts = { algorithms: keys.algorithms, requiredClaims: ['exp'], ...(cfg.issuer ? { issuer: cfg.issuer } : {}), ...(cfg.audience ? { audience: cfg.audience } : {}) };
         const { payload } = keys.kind === 'jwks' ? await jwtVerify(token, keys.getKey, opts) : await jwtVerify(token, keys.key, opts);
-        const name = [payload['upn'], payload['unique_name'], payload['preferred_username'], payload['email']].find((v) => typeof v === 'string') as string | undefined;
+        // Only the claims an issuer sets from the directory name the user: email and
+        // preferred_username can be changed by users at some issuers.
+        const name = [payload['upn'], payload['unique_name']].find((v) => typeof v === 'string') as string | undefined;
         const claim = name ? claimOfLogon(name) : undefined;
-        return claim ? { ok: true, claim } : { ok: false, error: 'JWT has no upn, unique_name, preferred_username or email' };
+        return claim ? { ok: true, claim } : { ok: false, error: 'JWT has no upn or unique_name' };
       } catch (e) {
         return { ok: false, error: `JWT rejected: ${(e as Error).message}` };
       }

@@ -12,7 +12,7 @@ export const identitySchema = z
       })
       .strict()
       .optional()
-      .describe('Bearer (OAuth) identity: only a JWT that verifies names a user; anything else is unidentified.'),
+      .describe('Bearer (OAuth) identity: only a JWT that verifies, has not expired and carries exp names a user, by its upn or unique_name claim (never email or preferred_username, which users may change at some issuers); anything else is unidentified.'),
   })
   .strict()
   .optional()
