@@ -168,7 +168,7 @@ export class DeviceGate implements RequestGate {
   }
 
   /**
-   * Refused without a password check (NTLM, or no way to ask Exchange). An unknown device is
+   * Refused without a password check (a verified Bearer token, or no way to ask Exchange). An unknown device is
    * recorded in quarantine mode so an operator sees it; the records per user are capped
    * (maxPending), so a guesser cannot fill the store.
    */
