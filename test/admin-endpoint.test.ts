@@ -115,7 +115,7 @@ describe('admin endpoint: refused without the token, from a browser, under a for
   it('a revocation longer than five years, or of no number, is refused with 400; the gateway and its state stay usable', async () => {
     // An outside attack: minutes 200000000000 once made an end no Date or SQLite read could hold: the
     // gateway crashed writing its audit record and then refused to start on its own state file.
-    for (const minutes of [200_000_000_000, 1e308, 2_628_001, 0, -5, '10']) {
+    for (const minutes of [200_000_000_000, 1e308, 2_628_001, 0, -5, '10', 1e-9, 0.5]) {
       const r = await send(url, 'POST', '/api/revoke', { ...bearer(), ...json }, JSON.stringify({ user: 'LAB\\erin', minutes }));
       assert.equal(r.status, 400, String(minutes));
       assert.match(String((r.json as { error?: string }).error), /minutes must be/);

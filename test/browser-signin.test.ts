@@ -454,6 +454,28 @@ describe('browser sign-in: step-up to a second factor (ECP always)', () => {
   });
 });
 
+describe('browser sign-in while Exchange is down (file directory: Exchange checks the password)', () => {
+  let env: Env;
+  before(async () => {
+    env = await signinEnv();
+    await env.lab.stop();
+  });
+  after(() => env?.stop());
+
+  it('an allowed user gets the page of a user who does not exist: the outage tells nobody who may sign in', async () => {
+    // An outside attack listed the users allowed OWA: they got a quick 503, everyone else the failure page.
+    const page = async (user: string) => {
+      const t0 = Date.now();
+      const r = await new TestBrowser(env.port, env.pki.ca).signIn(user, 'whatever-1');
+      return { status: r.status, body: r.body.replace(/name="csrf" value="[^"]+"/, ''), slow: Date.now() - t0 >= 140 };
+    };
+    const alice = await page('LAB\\alice');
+    assert.deepEqual(alice, await page('LAB\\nobody'));
+    assert.deepEqual(alice, await page('LAB\\carol'));
+    assert.equal(alice.status, 200);
+  });
+});
+
 describe('browser sign-in: an expired password', () => {
   let env: Env;
   before(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { adminAddressWarning, allowedHosts, bearerMatches, checkRequest, hostAllowed, isJson, isLoopback, originAllowed, tokenDigest } from './admin-guard.js';
+import { adminAddressWarning, allowedHosts, bearerMatches, checkRequest, consoleCookieWarning, hostAllowed, isJson, isLoopback, originAllowed, tokenDigest } from './admin-guard.js';
 import { AdminTokenError, ensureAdminToken } from './admin-token.js';
 
 describe('admin guard', () => {
@@ -86,4 +86,10 @@ describe('admin token file', () => {
     writeFileSync(open, 'z'.repeat(40), { mode: 0o644 });
     assert.match(ensureAdminToken(open).warnings[0]!, /group or others \(mode 0644\).*chmod 600/);
   });
+});
+
+it('the console over plain HTTP is named: its cookie reaches every web server on the host, whatever the port', () => {
+  assert.match(consoleCookieWarning({ console: {} })!, /^admin\.console serves over plain HTTP \(admin\.tls is not set\)/);
+  assert.equal(consoleCookieWarning({ console: {}, tls: {} }), undefined);
+  assert.equal(consoleCookieWarning({}), undefined, 'no console, no cookie');
 });

@@ -39,6 +39,22 @@ export function adminAddressWarning(admin: { readonly address: string; readonly 
   );
 }
 
+/**
+ * The console over plain HTTP, even on loopback: browsers do not keep cookies apart by port, so
+ * every web server on this host's address gets the console's session cookie (an outside attack took
+ * an operator's session that way from another port of 127.0.0.1). With admin.tls the cookies are
+ * Secure: a plain-HTTP server neither gets nor replaces them, and an HTTPS one needs a certificate
+ * the operator's browser trusts.
+ */
+export function consoleCookieWarning(admin: { readonly console?: unknown; readonly tls?: unknown }): string | undefined {
+  if (admin.console === undefined || admin.tls !== undefined) return undefined;
+  return (
+    'admin.console serves over plain HTTP (admin.tls is not set): browsers send its session cookie to every web server on this ' +
+    "host's address, whatever its port, so a local user who runs one can take a signed-in session. Set admin.tls where other " +
+    'people can run programs on this host'
+  );
+}
+
 /** The Host values the endpoint answers to. */
 export interface AllowedHosts {
   /** `name:port` (lower case, IPv6 in brackets). */
@@ -129,11 +145,13 @@ export function checkRequest(
  * that exists but would stop the start or that others can read (a missing one is generated at
  * the first start; one this user cannot read is the gateway user's business).
  */
-export function adminConfigWarnings(admin: { readonly address: string; readonly tokenFile: string; readonly allowedHosts?: readonly string[]; readonly tls?: unknown } | undefined): string[] {
+export function adminConfigWarnings(admin: { readonly address: string; readonly tokenFile: string; readonly allowedHosts?: readonly string[]; readonly tls?: unknown; readonly console?: unknown } | undefined): string[] {
   if (!admin) return [];
   const out: string[] = [];
   const exposed = adminAddressWarning(admin);
   if (exposed) out.push(exposed);
+  const cookies = consoleCookieWarning(admin);
+  if (cookies) out.push(cookies);
   let text: string | undefined;
   try {
     text = readFileSync(admin.tokenFile, 'utf8');

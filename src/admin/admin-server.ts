@@ -13,7 +13,7 @@ import type { AdminConfig } from './admin-schema.js';
 import type { Zone } from '../vocabulary/zones.js';
 import { claimOfLogon } from '../identity/basic.js';
 import { protocolNamed } from '../policy/protocol-names.js';
-import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, tokenDigest } from './admin-guard.js';
+import { adminAddressWarning, type AllowedHosts, allowedHosts, checkRequest, consoleCookieWarning, tokenDigest } from './admin-guard.js';
 import { type AdminToken, ensureAdminToken } from './admin-token.js';
 import type { Control } from './control.js';
 import { deviceRoutes } from './device-routes.js';
@@ -72,6 +72,8 @@ export async function startAdmin(cfg: AdminConfig, deps: AdminDeps): Promise<Adm
   for (const w of token.warnings) log.warn(w);
   const exposed = adminAddressWarning(cfg);
   if (exposed) log.warn(exposed);
+  const cookies = consoleCookieWarning(cfg);
+  if (cookies) log.warn(cookies);
   let allowed: AllowedHosts | undefined;
   const users = control.users;
 

@@ -125,10 +125,13 @@ export class DeviceGate implements RequestGate {
       if (head?.status === 401) {
         return { allow: true, stripAuthorization: true, concealed: { reasons: ['bad-password', why], detail: `${this.detail(user, device, why)}; Exchange refused the password, so the device was not judged` } };
       }
-      if (head) access.onResponse!(head);
+      if (head && head.status >= 200 && head.status < 300) access.onResponse!(head);
       if (ctx.identity?.entry?.key === user) return this.proven(req, cfg, user, device, this.devices.registry.get(user, device.id));
-      // Exchange could not be asked, or its answer proved nothing: fail closed without a word on the device.
-      return { allow: false, ...refusalFor(req.protocol, 503, { reasons: ['upstream-bad-response'] }, `${deviceText(device)} of ${user}: Exchange could not check the password (${head ? `OPTIONS answered ${head.status}` : 'no answer'})`) };
+      // Exchange could not be asked, or its answer proved nothing: the command goes on without its
+      // credentials, so the client gets what anyone gets from Exchange now (an outside attack told
+      // users apart by a 503 of the gateway's own while Exchange was down).
+      access.withdraw?.();
+      return { allow: true, stripAuthorization: true, concealed: { reasons: [why], detail: `${this.detail(user, device, why)}; Exchange could not check the password (${head ? `OPTIONS answered ${head.status}` : 'no answer'}), so it went on without credentials` } };
     });
   }
 

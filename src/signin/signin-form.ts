@@ -109,6 +109,9 @@ export async function submitSignIn(d: SigninDeps, ctx: ConnectionContext, req: G
     }
     settle(d, slot.ticket, directory.verifyPassword ? 'success' : 'none', entry.key);
     d.log.warn({ user: entry.key, detail: signedIn.detail }, 'signing in to Exchange on behalf of a browser failed');
+    // Without an LDAP bind nothing proved the password yet: the page must not tell this user (who
+    // passed the directory and the policy) from one who does not exist, so it is the failure page.
+    if (!directory.verifyPassword) return fail(['exchange-signin-failed'], undefined, `claimed ${username}: ${signedIn.detail}`);
     return unavailable(d, ['exchange-signin-failed'], signedIn.detail);
   }
   settle(d, slot.ticket, 'success', entry.key);

@@ -210,7 +210,8 @@ export function createConsole(cfg: ConsoleConfig, d: ConsoleDeps): ConsoleHandle
       if (!key) return answer(req, res, false, 'Give the user as DOMAIN\\user or user@domain.');
       if (!reason) return answer(req, res, false, 'A revocation needs a reason (it goes on the record).');
       const m = f.get('minutes')?.trim();
-      const minutes = m ? Number(m) : undefined;
+      // Plain decimal minutes, as the form's number field sends them (Number() would take 0x10 or 1e-9).
+      const minutes = m ? (/^\d+(\.\d+)?$/.test(m) ? Number(m) : Number.NaN) : undefined;
       const mProblem = minutes === undefined ? undefined : revokeMinutesProblem(minutes);
       if (mProblem) return answer(req, res, false, `${mProblem[0]!.toUpperCase()}${mProblem.slice(1)}.`);
       const r = await control.revoke(key, reason, minutes ? minutes * 60_000 : undefined, actor(s));
