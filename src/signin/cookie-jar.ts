@@ -25,10 +25,10 @@ export function cookieValues(headers: readonly HeaderField[], name: string): str
 /**
  * The request's fields for Exchange: every cookie of the gateway's (`__Host-portcullis-*`) taken
  * out, and `add` (Exchange's own cookies, kept by the gateway) put in their place; a browser's
- * cookie of a name in `held` (the canaries the gateway gives it) is replaced by the gateway's.
+ * cookie named in `held` (lower-case: the canaries the gateway gives it, in any case, as ASP.NET
+ * reads cookie names) goes as the gateway holds it, never as the browser sends it.
  */
-export function withoutGatewayCookies(headers: readonly HeaderField[], add?: string, held: Jar = {}): HeaderField[] {
-  const heldNames = new Set(Object.keys(held));
+export function withoutGatewayCookies(headers: readonly HeaderField[], add?: string, held: ReadonlySet<string> = new Set()): HeaderField[] {
   const kept: string[] = [];
   const out: HeaderField[] = [];
   for (const f of headers) {
@@ -38,9 +38,8 @@ export function withoutGatewayCookies(headers: readonly HeaderField[], add?: str
     }
     for (const part of f.value.split(';')) {
       const p = part.trim();
-      // A cookie the gateway keeps for Exchange goes as the gateway holds it, not as the browser sends it.
       const eq = p.indexOf('=');
-      if (p !== '' && !p.startsWith('__Host-portcullis-') && !(eq > 0 && heldNames.has(p.slice(0, eq).trim()))) kept.push(p);
+      if (p !== '' && !p.startsWith('__Host-portcullis-') && !(eq > 0 && held.has(p.slice(0, eq).trim().toLowerCase()))) kept.push(p);
     }
   }
   if (add) kept.push(add);
@@ -96,11 +95,6 @@ export function canaryCookiesFor(jar: Jar, requestHeaders: readonly HeaderField[
     out.push(`${name}=${value}; Path=/; Secure; SameSite=Lax`);
   }
   return out;
-}
-
-/** The jar's canaries alone (the browser's copies are replaced by them upstream). */
-export function canariesOf(jar: Jar): Jar {
-  return Object.fromEntries(Object.entries(jar).filter(([name]) => CANARY_COOKIES.has(name.toLowerCase())));
 }
 
 /** Set-Cookie values in a header list. */

@@ -13,7 +13,7 @@ import type { HeaderField } from '../http/headers.js';
 import { deny } from '../policy/decision.js';
 import type { ReasonCode } from '../vocabulary/reasons.js';
 import type { SigninSession } from './session-store.js';
-import { applySetCookies, canariesOf, canaryCookiesFor, jarHeader, sessionEndCookies, setCookiesOf, withoutGatewayCookies } from './cookie-jar.js';
+import { CANARY_COOKIES, applySetCookies, canaryCookiesFor, jarHeader, sessionEndCookies, setCookiesOf, withoutGatewayCookies } from './cookie-jar.js';
 import { type SigninDeps, endSession, hostOf, openCredential } from './signin-deps.js';
 import { PAGES, redirectResponse, signinUrl } from './signin-http.js';
 
@@ -107,5 +107,5 @@ function upstreamHeaders(headers: readonly HeaderField[], method: 'forms' | 'bas
     return [...withoutGatewayCookies(headers).filter((f) => f.name.toLowerCase() !== 'authorization'), { name: 'Authorization', value: `Basic ${basic}` }];
   }
   // The canary header or query OWA's and ECP's scripts make goes on as they made it: Exchange's CSRF check stays Exchange's.
-  return withoutGatewayCookies(headers, jarHeader(jar), canariesOf(jar));
+  return withoutGatewayCookies(headers, jarHeader(jar), CANARY_COOKIES);
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { applySetCookies, jarHeader, withoutGatewayCookies } from './cookie-jar.js';
+import { CANARY_COOKIES, applySetCookies, jarHeader, withoutGatewayCookies } from './cookie-jar.js';
 import { protocolOf, safeDestination } from './destination.js';
 import { loadSessionKey, sealWithKey } from './session-seal.js';
 import { escapeHtml, signInPage } from './signin-pages.js';
@@ -61,6 +61,11 @@ describe('cookies', () => {
       { name: 'Cookie', value: 'lang=en; cadata=1; X-OWA-CANARY=2' },
     ]);
     assert.deepEqual(withoutGatewayCookies([{ name: 'Cookie', value: '__Host-portcullis-session=abc' }]), []);
+  });
+
+  it("a browser's canary cookie, in any case, goes to Exchange as the gateway holds it", () => {
+    const h = withoutGatewayCookies([{ name: 'Cookie', value: 'X-OWA-CANARY=forged; x-owa-canary=forged2;  MSEXCHECPCANARY =f3; lang=en' }], 'cadata=1; X-OWA-CANARY=real', CANARY_COOKIES);
+    assert.deepEqual(h, [{ name: 'Cookie', value: 'lang=en; cadata=1; X-OWA-CANARY=real' }]);
   });
 
   it('keeps renewed cookies and drops expired ones', () => {
